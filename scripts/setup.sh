@@ -42,6 +42,17 @@ log "installing tracefix"
 "$VPY" -m pip install -q --upgrade pip >/dev/null
 "$VPY" -m pip install -q -e ".[dev]"
 
+# --- extra interpreters for version tests -----------------------------------------------------------
+# The tracer has one backend per Python version (sys.monitoring on 3.12+, settrace on 3.11); tests run
+# it under every interpreter present. Each gets a small venv with tracefix only (no dev tools).
+for minor in 3.12 3.13; do
+  if command -v "python$minor" >/dev/null && [ ! -x ".venv-py$minor/bin/python" ]; then
+    log "creating .venv-py$minor for version tests"
+    "python$minor" -m venv ".venv-py$minor"
+    ".venv-py$minor/bin/python" -m pip install -q -e .
+  fi
+done
+
 # --- embedded model runtime -----------------------------------------------------------------------
 bash scripts/install-llama.sh "$VPY"
 
