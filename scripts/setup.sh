@@ -45,10 +45,17 @@ log "installing tracefix"
 # --- extra interpreters for version tests -----------------------------------------------------------
 # The tracer has one backend per Python version (sys.monitoring on 3.12+, settrace on 3.11); tests run
 # it under every interpreter present. Each gets a small venv with tracefix only (no dev tools).
+find_python() {  # an interpreter of version $1 that really runs (pyenv shims may exist but refuse)
+  local cand
+  for cand in "python$1" "${PYENV_ROOT:-$HOME/.pyenv}"/versions/"$1".*/bin/"python$1"; do
+    if "$cand" -c 'pass' >/dev/null 2>&1; then echo "$cand"; return 0; fi
+  done
+  return 1
+}
 for minor in 3.12 3.13; do
-  if command -v "python$minor" >/dev/null && [ ! -x ".venv-py$minor/bin/python" ]; then
+  if [ ! -x ".venv-py$minor/bin/python" ] && interp=$(find_python "$minor"); then
     log "creating .venv-py$minor for version tests"
-    "python$minor" -m venv ".venv-py$minor"
+    "$interp" -m venv ".venv-py$minor"
     ".venv-py$minor/bin/python" -m pip install -q -e .
   fi
 done
