@@ -7,7 +7,7 @@ and nothing else: a session can be saved, resumed, diffed and rendered without t
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -83,6 +83,8 @@ class ExceptionInfo(Record):
 
 class TestResult(Record):
     """The outcome of running one visible (or, in the scorer only, hidden) test against a program."""
+
+    __test__: ClassVar[bool] = False  # not a pytest test class
 
     test: str
     passed: bool

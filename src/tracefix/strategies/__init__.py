@@ -1,0 +1,1 @@
+"""Debugging strategies (ldb and the baselines) over one loop engine."""

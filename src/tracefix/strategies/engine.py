@@ -1,0 +1,267 @@
+"""The debugging loop shared by every strategy.
+
+Each iteration the strategy builds its prompt from the current program and its visible-test results, asks
+the model, and returns a candidate program; the engine runs the visible tests on it and keeps going until
+they all pass or the budget ends. What the engine does for every strategy alike, so comparisons are fair:
+- a reply with no usable code, or a program the loop has already tried, is a failed attempt, and the model
+  is asked once more with that said (at a higher temperature, so it does not repeat itself);
+- the next iteration starts from the best program so far (most visible tests passed; ties keep the newest);
+- model errors end the session with what was done so far kept, never lost.
+Hidden tests never reach this module: a ``Task`` carries only visible tests.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Protocol
+
+from tracefix import __version__
+from tracefix.records import (
+    Attempt,
+    GenParams,
+    Message,
+    Reply,
+    Session,
+    Task,
+    TestResult,
+    Trace,
+    Usage,
+)
+from tracefix.strategies.extract import extract_program, normalized
+
+if TYPE_CHECKING:
+    from tracefix.models.base import Model
+
+
+class Runner(Protocol):
+    """What the loop needs from the sandbox (``tracefix.execution.sandbox.Executor`` provides it)."""
+
+    def run_tests(self, program: str, tests: list[str], *, prelude: str = "") -> list[TestResult]: ...
+
+    def trace(self, program: str, entry: str, test: str, *, prelude: str = "") -> Trace: ...
+
+
+@dataclass
+class Settings:
+    """Knobs of a debugging run that are not the strategy's own."""
+
+    max_iters: int = 10
+    params: GenParams = field(default_factory=lambda: GenParams(max_tokens=768))
+    retry_temperature: float = 0.7
+    retry_unchanged: bool = True
+    context_tokens: int = 6000
+
+
+class ModelFailure(Exception):
+    """The model backend failed in a way that ends the session (unreachable, context overflow, ...)."""
+
+
+@dataclass
+class LoopState:
+    """What the loop knows at the start of an iteration."""
+
+    task: Task
+    program: str
+    results: list[TestResult]
+    iteration: int = 0
+    tried: list[str] = field(default_factory=list)
+    """Normalised forms of every program tried so far, the seed first."""
+    history: list[Attempt] = field(default_factory=list)
+
+    @property
+    def failing(self) -> list[TestResult]:
+        return [r for r in self.results if not r.passed]
+
+
+class Context:
+    """The strategy's access to the model and the sandbox, with exact accounting of calls and tokens."""
+
+    def __init__(self, model: Model, runner: Runner, task: Task, settings: Settings) -> None:
+        self.model = model
+        self.runner = runner
+        self.task = task
+        self.settings = settings
+        self.calls = 0
+        self.usage = Usage()
+
+    def ask(self, messages: list[Message], params: GenParams | None = None) -> Reply:
+        """One model call; backend errors become ``ModelFailure`` so the session can end cleanly."""
+        from tracefix.models.base import ModelError
+
+        try:
+            reply = self.model.complete(messages, params or self.settings.params)
+        except ModelError as exc:
+            raise ModelFailure(str(exc)) from exc
+        self.calls += 1
+        self.usage = self.usage + reply.usage
+        return reply
+
+    def trace(self, program: str, test: str) -> Trace:
+        return self.runner.trace(program, self.task.entry_point, test, prelude=self.task.prelude)
+
+    def run_tests(self, program: str, tests: list[str] | None = None) -> list[TestResult]:
+        chosen = self.task.visible_tests if tests is None else tests
+        return self.runner.run_tests(program, chosen, prelude=self.task.prelude)
+
+    def request_program(self, messages: list[Message], state: LoopState, attempt: Attempt) -> None:
+        """Ask for a fixed program; on no code or an already-tried program, ask once more, saying why.
+
+        Fills ``attempt.replies``, ``attempt.messages``, ``attempt.program`` and ``attempt.failure``.
+        """
+        attempt.messages = list(messages)
+        reply = self.ask(messages)
+        attempt.replies.append(reply)
+        program, failure = self._judge(reply.text, state)
+        if failure is not None and self.settings.retry_unchanged:
+            retry = [
+                *messages,
+                Message(role="assistant", content=reply.text),
+                Message(role="user", content=failure),
+            ]
+            params = self.settings.params.model_copy(
+                update={"temperature": self.settings.retry_temperature, "seed": self.settings.params.seed + 1}
+            )
+            reply = self.ask(retry, params)
+            attempt.replies.append(reply)
+            attempt.messages = retry
+            program, failure = self._judge(reply.text, state)
+        attempt.program = program
+        attempt.failure = failure
+
+    def _judge(self, text: str, state: LoopState) -> tuple[str | None, str | None]:
+        extraction = extract_program(text, self.task.entry_point, state.program)
+        if extraction.program is None:
+            return None, (
+                f"Your reply had no usable program ({extraction.failure}). Reply with the complete "
+                f"corrected program, defining `{self.task.entry_point}`, in one ```python block."
+            )
+        if normalized(extraction.program) in state.tried:
+            return None, (
+                "That program is the same as one already tried, and it fails the test. "
+                "Change the code that produces the wrong value, and reply with the complete corrected "
+                "program in one ```python block."
+            )
+        return extraction.program, None
+
+
+class Strategy(Protocol):
+    """A debugging strategy: one iteration's prompt and reading of the reply."""
+
+    name: str
+
+    def attempt(self, ctx: Context, state: LoopState) -> Attempt: ...
+
+
+def _passed(results: list[TestResult]) -> int:
+    return sum(r.passed for r in results)
+
+
+def run_loop(
+    strategy: Strategy,
+    task: Task,
+    program: str,
+    model: Model,
+    runner: Runner,
+    settings: Settings,
+    *,
+    level: str = "block",
+    on_attempt: Callable[[Attempt], None] | None = None,
+) -> Session:
+    """Debug ``program`` until its visible tests pass or ``settings.max_iters`` iterations are spent."""
+    start = time.monotonic()
+    ctx = Context(model, runner, task, settings)
+    initial = ctx.run_tests(program)
+    state = LoopState(task, program, initial, tried=[normalized(program)])
+    best = (program, initial)
+    error: str | None = None
+    if all(r.passed for r in initial):
+        return _session(strategy, task, program, initial, [], program, "already_passing", ctx, start, level)
+    while state.iteration < settings.max_iters:
+        began = time.monotonic()
+        try:
+            attempt = strategy.attempt(ctx, state)
+        except ModelFailure as exc:
+            error = str(exc)
+            break
+        attempt.iteration = state.iteration
+        if attempt.program is not None:
+            attempt.test_results = ctx.run_tests(attempt.program)
+            state.tried.append(normalized(attempt.program))
+            if _passed(attempt.test_results) >= _passed(best[1]):
+                best = (attempt.program, attempt.test_results)
+        attempt.usage = sum((r.usage for r in attempt.replies), Usage())
+        attempt.duration_s = time.monotonic() - began
+        state.history.append(attempt)
+        if on_attempt is not None:
+            on_attempt(attempt)
+        if attempt.program is not None and all(r.passed for r in attempt.test_results):
+            break
+        state.program, state.results = best
+        state.iteration += 1
+    final, final_results = best
+    outcome = "fixed" if all(r.passed for r in final_results) else ("error" if error else "failed")
+    session = _session(strategy, task, program, initial, state.history, final, outcome, ctx, start, level)
+    session.error = error
+    return session
+
+
+def _session(
+    strategy: Strategy,
+    task: Task,
+    program: str,
+    initial: list[TestResult],
+    attempts: list[Attempt],
+    final: str,
+    outcome: str,
+    ctx: Context,
+    start: float,
+    level: str,
+) -> Session:
+    return Session.model_validate(
+        {
+            "task": task,
+            "strategy": strategy.name,
+            "level": level,
+            "model": getattr(ctx.model, "name", ""),
+            "initial_program": program,
+            "initial_results": initial,
+            "attempts": attempts,
+            "final_program": final,
+            "outcome": outcome,
+            "usage": ctx.usage,
+            "calls": ctx.calls,
+            "duration_s": time.monotonic() - start,
+            "tracefix_version": __version__,
+        }
+    )
+
+
+def debug(
+    task: Task,
+    program: str,
+    model: Model,
+    *,
+    strategy: str = "ldb",
+    level: str = "block",
+    format: str = "focused",
+    max_iters: int = 10,
+    executor: Runner | None = None,
+    settings: Settings | None = None,
+    on_attempt: Callable[[Attempt], None] | None = None,
+) -> Session:
+    """Debug ``program`` for ``task`` with the named strategy; see ``run_loop``."""
+    from tracefix.strategies.registry import make_strategy
+
+    chosen = make_strategy(strategy, level=level, format=format)
+    settings = settings or Settings()
+    settings.max_iters = max_iters
+    if executor is None:
+        from tracefix.execution.sandbox import default_executor
+
+        executor = default_executor()
+    session = run_loop(chosen, task, program, model, executor, settings, level=level, on_attempt=on_attempt)
+    if strategy == "ldb" and format != "focused":
+        session.level = f"{level}/{format}"
+    return session

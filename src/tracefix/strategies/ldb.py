@@ -1,0 +1,181 @@
+"""The ldb strategy: debug with the runtime evidence of the failing test, block by block.
+
+Two formats:
+- ``focused`` (default): one request. The evidence picks the few blocks worth a look (the failing block
+  located by the trace and by the passing tests, loop runs collapsed, changed variables only); the model
+  names the wrong block in one line and writes the fix in the same reply. Built for small local models,
+  which in the paper's two-call format mostly returned the program unchanged (see FINDINGS.md).
+- ``paper``: LDB's own two calls, as published: a JSON verdict for each of at most ten block visits, then
+  "fix the program", in one conversation. Kept so results stay comparable with the paper on strong models.
+
+Levels (the paper's ablation): ``block`` (basic blocks), ``line`` (every line its own block) and
+``function`` (only the call's inputs and its outcome).
+"""
+
+from __future__ import annotations
+
+import ast
+import itertools
+from dataclasses import dataclass, field
+
+from tracefix.analysis.cfg import build_cfg
+from tracefix.records import CFG, Attempt, Message, Trace, Verdict
+from tracefix.strategies import evidence as ev
+from tracefix.strategies.common import failing_test, problem_values
+from tracefix.strategies.engine import Context, LoopState
+from tracefix.strategies.templates import chat, render
+from tracefix.strategies.verdicts import parse_prose_verdicts, parse_verdicts
+
+LEVELS = ("block", "line", "function")
+FORMATS = ("focused", "paper")
+
+
+@dataclass
+class Ldb:
+    """LDB's block-level verification, at a chosen level and prompt format."""
+
+    level: str = "block"
+    format: str = "focused"
+    max_blocks: int = 8
+    passing_traces: int = 3
+    verdict_tokens: int = 512
+    name: str = field(default="ldb", init=False)
+
+    def attempt(self, ctx: Context, state: LoopState) -> Attempt:
+        attempt = Attempt(iteration=state.iteration)
+        failing = failing_test(state)
+        trace = ctx.trace(state.program, failing.test)
+        attempt.trace = trace
+        cfg = _cfg(state.program, ctx.task.entry_point, self.level)
+        if self.format == "paper":
+            self._paper(ctx, state, attempt, cfg, trace)
+        else:
+            self._focused(ctx, state, attempt, cfg, trace)
+        return attempt
+
+    # -- focused ----------------------------------------------------------------------------------
+
+    def _focused(
+        self, ctx: Context, state: LoopState, attempt: Attempt, cfg: CFG | None, trace: Trace
+    ) -> None:
+        text, shown = self._evidence(ctx, state, cfg, trace)
+        attempt.shown_blocks = shown
+        values = problem_values(state)
+        ctx.request_program(chat("ldb_focused", evidence=text, level=self.level, **values), state, attempt)
+        verdicts: list[Verdict] = []
+        for reply in attempt.replies:
+            verdicts = parse_prose_verdicts(reply.text) or verdicts
+        attempt.verdicts = [v for v in verdicts if v.block in shown] or verdicts
+        attempt.verdict_parse = "prose" if attempt.verdicts else "none"
+
+    def _evidence(
+        self, ctx: Context, state: LoopState, cfg: CFG | None, trace: Trace
+    ) -> tuple[str, list[int]]:
+        if cfg is None or not trace.visits:
+            reason = trace.error or "the function was not called"
+            return f"(no block trace: {reason})", []
+        if self.level == "function":
+            return _function_view(state.program, ctx.task.entry_point, trace), []
+        passing = [set(t.block_counts) for t in self._passing_traces(ctx, state)]
+        gathered = ev.gather(state.program, cfg, trace, passing)
+        shown, hidden = ev.select(gathered, self.max_blocks)
+        return ev.render_focused(shown, hidden), [b.block for b in shown]
+
+    def _passing_traces(self, ctx: Context, state: LoopState) -> list[Trace]:
+        passing = [r for r in state.results if r.passed][: self.passing_traces]
+        return [ctx.trace(state.program, r.test) for r in passing]
+
+    # -- paper ------------------------------------------------------------------------------------
+
+    def _paper(self, ctx: Context, state: LoopState, attempt: Attempt, cfg: CFG | None, trace: Trace) -> None:
+        failing = failing_test(state)
+        if cfg is not None and trace.visits:
+            text, shown = ev.render_paper(state.program, cfg, trace)
+        else:
+            text, shown = f"(no block trace: {trace.error or 'the function was not called'})", []
+        attempt.shown_blocks = shown
+        actual = failing.actual if failing.actual is not None else (failing.error or "the assertion failed")
+        messages = chat(
+            "ldb_paper_debug",
+            task=ctx.task,
+            program=state.program,
+            failing=failing,
+            actual=actual,
+            evidence=text,
+        )
+        params = ctx.settings.params.model_copy(update={"max_tokens": self.verdict_tokens})
+        verdict_reply = ctx.ask(messages, params)
+        parsed = parse_verdicts(verdict_reply.text, expected=range(len(shown)))
+        attempt.verdicts = [
+            v.model_copy(update={"block": shown[v.block]})
+            for v in parsed.verdicts
+            if 0 <= v.block < len(shown)
+        ]
+        attempt.verdict_parse = parsed.how + (" (partial)" if parsed.missing and parsed.verdicts else "")
+        fix = [*messages, Message(role="assistant", content=verdict_reply.text)]
+        fix.append(Message(role="user", content=render("ldb_paper_fix")))
+        attempt.replies.append(verdict_reply)
+        ctx.request_program(fix, state, attempt)
+
+
+def _cfg(program: str, entry_point: str, level: str) -> CFG | None:
+    try:
+        cfg = build_cfg(program, entry_point)
+    except (SyntaxError, LookupError, ValueError):
+        return None
+    return split_lines(cfg) if level == "line" else cfg
+
+
+def split_lines(cfg: CFG) -> CFG:
+    """The line-level view of a CFG: each line of a block becomes a block of its own.
+
+    Block ids become line numbers, so the trace of a line-level CFG reads as a line trace.
+    """
+    blocks = []
+    edges = []
+    for block in cfg.blocks:
+        lines = sorted(block.lines)
+        for here, nxt in itertools.pairwise(lines):
+            blocks.append({"id": here, "lines": [here], "successors": [nxt], "kind": block.kind})
+            edges.append({"source": here, "target": nxt, "label": "next"})
+        last = lines[-1]
+        targets = [cfg.block(s).lines[0] for s in block.successors if cfg.block(s).lines]
+        blocks.append({"id": last, "lines": [last], "successors": targets, "kind": block.kind})
+        for edge in cfg.edges:
+            if edge.source == block.id and cfg.block(edge.target).lines:
+                edges.append(
+                    {"source": last, "target": min(cfg.block(edge.target).lines), "label": edge.label}
+                )
+    entry = min(cfg.block(cfg.entry).lines)
+    return CFG.model_validate(
+        {
+            "function": cfg.function,
+            "entry": entry,
+            "blocks": sorted(blocks, key=lambda b: b["id"]),
+            "edges": edges,
+            "first_line": cfg.first_line,
+            "last_line": cfg.last_line,
+        }
+    )
+
+
+def _parameters(program: str, entry_point: str) -> list[str]:
+    name = entry_point.rsplit(".", 1)[-1]
+    for node in ast.walk(ast.parse(program)):
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.name == name:
+            args = node.args
+            return [a.arg for a in [*args.posonlyargs, *args.args, *args.kwonlyargs]]
+    return []
+
+
+def _function_view(program: str, entry_point: str, trace: Trace) -> str:
+    """The function level of the ablation: the call's arguments and its outcome, nothing in between."""
+    first = trace.visits[0].state
+    params = _parameters(program, entry_point)
+    args = ", ".join(f"{p} = {ev._short(first[p])}" for p in params if p in first)
+    outcome = (
+        f"raised {trace.exception.type}: {trace.exception.message}"
+        if trace.exception and not trace.exception.in_test
+        else f"returned {trace.return_value}"
+    )
+    return f"[FUNCTION {entry_point}] called with {args or 'no arguments'}\n  {outcome}"
