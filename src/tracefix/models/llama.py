@@ -1,0 +1,128 @@
+"""The embedded backend: a GGUF model run in-process by llama-cpp-python.
+
+One request at a time (a lock): llama.cpp's context holds a single KV cache, and on a small CPU the
+threads of one request already use every core.
+
+Prefix reuse and determinism. ``Llama.generate`` keeps the KV cache of the previous call and evaluates
+only the tokens after the longest common prefix. That makes the second call of a growing conversation
+much cheaper, but it changes the arithmetic: the new suffix is evaluated in a different batch shape than
+a cold prompt would be (a repeated prompt re-evaluates only its last token), and the float sums come out
+slightly different, enough to flip a greedy choice now and then (measured in bench/results/models.md).
+So by default every call starts from a cold KV cache and the same messages always give the same reply;
+``prefix_reuse=True`` trades that for speed.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from tracefix.models.base import ContextOverflow, MalformedReply, ModelError
+from tracefix.records import GenParams, Message, Reply, Usage
+
+DEFAULT_N_CTX = 8192
+_OVERFLOW = re.compile(r"Requested tokens \((\d+)\) exceed context window of (\d+)")
+
+
+def cpu_threads() -> int:
+    """Cores this process may run on (affinity-aware, unlike ``os.cpu_count``)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
+class LlamaModel:
+    """A GGUF chat model run in-process with its own chat template."""
+
+    max_concurrency = 1
+
+    def __init__(
+        self,
+        path: Path,
+        *,
+        name: str | None = None,
+        identity: str | None = None,
+        n_ctx: int | None = None,
+        n_threads: int | None = None,
+        prefix_reuse: bool = False,
+    ) -> None:
+        try:
+            from llama_cpp import Llama
+        except ImportError as exc:
+            raise ModelError(
+                "the embedded model needs llama-cpp-python; run scripts/install-llama.sh (see README)"
+            ) from exc
+        self.name = name or f"local:{path.name}"
+        self.identity = identity or f"gguf:{path.resolve()}"
+        self.prefix_reuse = prefix_reuse
+        self.path = path
+        threads = n_threads or cpu_threads()
+        self._lock = threading.Lock()
+        self._llm: Any = Llama(
+            model_path=str(path),
+            n_ctx=n_ctx or DEFAULT_N_CTX,
+            n_threads=threads,
+            n_threads_batch=threads,
+            seed=0,
+            verbose=False,
+        )
+        self.context_size: int | None = int(self._llm.n_ctx())
+
+    def complete(self, messages: list[Message], params: GenParams) -> Reply:
+        """Generate a reply with the GGUF's chat template; usage is llama.cpp's own token count."""
+        if self._llm is None:
+            raise ModelError(f"{self.name} is closed")
+        with self._lock:
+            if not self.prefix_reuse:
+                self._llm.reset()  # cold KV cache: the reply depends on the messages only
+            started = time.perf_counter()
+            try:
+                response = self._llm.create_chat_completion(
+                    messages=[m.model_dump() for m in messages],
+                    temperature=params.temperature,
+                    max_tokens=params.max_tokens,
+                    stop=list(params.stop),
+                    seed=params.seed,
+                )
+            except ValueError as exc:
+                raise _translate(exc) from exc
+            latency = time.perf_counter() - started
+        return _reply(response, self.name, latency)
+
+    def close(self) -> None:
+        """Free the model's memory now rather than at garbage collection."""
+        with self._lock:
+            if self._llm is not None:
+                self._llm.close()
+                self._llm = None
+
+
+def _translate(exc: ValueError) -> ModelError:
+    match = _OVERFLOW.search(str(exc))
+    if match:
+        return ContextOverflow(int(match.group(1)), int(match.group(2)))
+    return ModelError(f"llama.cpp rejected the request: {exc}")
+
+
+def _reply(response: dict[str, Any], model: str, latency: float) -> Reply:
+    try:
+        choice = response["choices"][0]
+        text = choice["message"]["content"]
+        usage = response["usage"]
+    except (KeyError, IndexError, TypeError) as exc:
+        raise MalformedReply(f"llama.cpp returned an unexpected response shape: {exc!r}") from exc
+    if not isinstance(text, str) or not text:
+        reason = choice.get("finish_reason")
+        raise MalformedReply(f"llama.cpp returned an empty reply (finish_reason {reason})")
+    return Reply(
+        text=text,
+        usage=Usage(prompt_tokens=usage["prompt_tokens"], completion_tokens=usage["completion_tokens"]),
+        latency_s=latency,
+        model=model,
+        finish_reason=choice.get("finish_reason"),
+    )
