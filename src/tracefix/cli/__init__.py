@@ -15,7 +15,9 @@ from tracefix import __version__
 # command name -> "module:attribute" (modules under tracefix.cli)
 # Keep command modules light at import time (import heavy libraries inside the command function):
 # ``tracefix --help`` imports every one of them to show its summary.
-COMMANDS: dict[str, str] = {}
+COMMANDS: dict[str, str] = {
+    "debug": "tracefix.cli.debug:debug",
+}
 
 
 class LazyGroup(click.Group):

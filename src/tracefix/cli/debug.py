@@ -1,0 +1,168 @@
+"""``tracefix debug``: fix a failing function in a file with the chosen strategy and model."""
+
+from __future__ import annotations
+
+import difflib
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import click
+
+from tracefix.cli.common import emit_json, read_source, read_tests
+
+if TYPE_CHECKING:
+    from tracefix.records import Attempt, Session
+
+
+def _passed(attempt: Attempt) -> str:
+    results = attempt.test_results
+    return f"{sum(r.passed for r in results)}/{len(results)} visible tests pass"
+
+
+def _describe_attempt(attempt: Attempt) -> list[str]:
+    lines = [f"iteration {attempt.iteration + 1}:"]
+    for verdict in attempt.verdicts:
+        if not verdict.correct:
+            lines.append(
+                f"  block {verdict.block} judged wrong: {verdict.explanation or '(no reason given)'}"
+            )
+    if attempt.program is None:
+        lines.append(f"  no new program: {attempt.failure}")
+    else:
+        lines.append(f"  {_passed(attempt)}")
+    tokens = attempt.usage.prompt_tokens + attempt.usage.completion_tokens
+    lines.append(f"  ({len(attempt.replies)} model calls, {tokens} tokens, {attempt.duration_s:.1f} s)")
+    return lines
+
+
+def _diff(before: str, after: str, path: str) -> str:
+    return "".join(
+        difflib.unified_diff(
+            before.splitlines(keepends=True), after.splitlines(keepends=True), f"a/{path}", f"b/{path}"
+        )
+    )
+
+
+def _write_back(path: Path, source: str, session: Session) -> None:
+    from tracefix.analysis.source import function_source, replace_function
+
+    entry = session.task.entry_point
+    new_function = function_source(session.final_program, entry)
+    path.write_text(replace_function(source, entry, new_function), encoding="utf-8")
+
+
+@click.command()
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--function", "function", required=True, help="Function to fix: a name or Class.method.")
+@click.option("--test", "tests", multiple=True, help="A visible test, e.g. 'assert f(1) == 2' (repeatable).")
+@click.option(
+    "--tests-file", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="One test per line."
+)
+@click.option("--task", "task", help="What the function should do (default: its docstring).")
+@click.option(
+    "--strategy", type=click.Choice(["ldb", "feedback", "explain"]), default="ldb", show_default=True
+)
+@click.option("--level", type=click.Choice(["block", "line", "function"]), default="block", show_default=True)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["focused", "paper"]),
+    default="focused",
+    show_default=True,
+    help="ldb prompt format: one focused request, or the paper's verdicts-then-fix.",
+)
+@click.option("--model", "model_spec", envvar="TRACEFIX_MODEL", help="Model spec (default: embedded model).")
+@click.option("--max-iters", type=click.IntRange(1, 100), default=10, show_default=True)
+@click.option(
+    "--out", type=click.Path(dir_okay=False, path_type=Path), help="Write the session record as JSON."
+)
+@click.option("--report", type=click.Path(dir_okay=False, path_type=Path), help="Write an HTML report.")
+@click.option("--write", is_flag=True, help="Replace the function in FILE when the visible tests pass.")
+@click.option("--json", "as_json", is_flag=True, help="Print the session record as JSON.")
+def debug(
+    file: Path,
+    function: str,
+    tests: tuple[str, ...],
+    tests_file: Path | None,
+    task: str | None,
+    strategy: str,
+    level: str,
+    fmt: str,
+    model_spec: str | None,
+    max_iters: int,
+    out: Path | None,
+    report: Path | None,
+    write: bool,
+    as_json: bool,
+) -> None:
+    """Fix FUNCTION in FILE so that the visible tests pass, showing the model the runtime trace."""
+    from tracefix.api import debug as run_debug
+    from tracefix.models.base import ModelError
+    from tracefix.models.resolve import load_model
+
+    source = read_source(file)
+    visible = read_tests(tests, tests_file)
+    try:
+        compile(source, str(file), "exec")
+    except SyntaxError as exc:
+        raise click.ClickException(f"{file}:{exc.lineno}: syntax error: {exc.msg}") from exc
+    try:
+        model = load_model(model_spec)
+    except ModelError as exc:
+        raise click.ClickException(str(exc)) from exc
+
+    def progress(attempt: Attempt) -> None:
+        if not as_json:
+            click.echo("\n".join(_describe_attempt(attempt)), err=True)
+
+    if not as_json:
+        click.echo(f"debugging {function} in {file} with {strategy} ({level}) on {model.name}", err=True)
+    try:
+        session = run_debug(
+            source, function, visible, task, model, strategy,
+            level=level, format=fmt, max_iters=max_iters, on_attempt=progress,
+        )  # fmt: skip
+    except LookupError as exc:
+        raise click.ClickException(str(exc)) from exc
+    finally:
+        model.close()
+    if out is not None:
+        out.write_text(session.model_dump_json(indent=2), encoding="utf-8")
+    if report is not None:
+        from tracefix.report.html import write_session_report
+
+        write_session_report(session, report)
+    if write and session.outcome == "fixed":
+        _write_back(file, source, session)
+    if as_json:
+        emit_json(session)
+    else:
+        _summary(session, str(file), write, report)
+    if session.outcome not in ("fixed", "already_passing"):
+        raise SystemExit(1)
+
+
+def _summary(session: Session, path: str, write: bool, report: Path | None) -> None:
+    before = sum(r.passed for r in session.initial_results)
+    total = len(session.initial_results)
+    click.echo(f"before: {before}/{total} visible tests pass")
+    if session.outcome == "already_passing":
+        click.echo("all visible tests already pass; nothing to fix")
+        return
+    words = {"fixed": "fixed", "failed": "not fixed", "error": "stopped by an error"}
+    iterations = len(session.attempts)
+    click.echo(
+        f"{words[session.outcome]} after {iterations} iteration{'s' * (iterations != 1)}, "
+        f"{session.calls} model calls, {session.usage.total_tokens} tokens, {session.duration_s:.1f} s"
+    )
+    if session.error:
+        click.echo(f"error: {session.error}")
+    diff = _diff(session.initial_program, session.final_program, path)
+    if diff:
+        click.echo(diff.rstrip("\n"))
+    if write:
+        click.echo(
+            f"wrote the fix to {path}" if session.outcome == "fixed" else "did not write: tests still fail"
+        )
+    if report is not None:
+        click.echo(f"report: {report}")
