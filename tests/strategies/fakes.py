@@ -38,7 +38,12 @@ class TableRunner:
     def run_tests(self, program: str, tests: list[str], *, prelude: str = "") -> list[TestResult]:
         ok = self.passing.get(normalized(program), set())
         return [
-            TestResult(test=t, passed=t in ok, actual=None if t in ok else "0", error=None if t in ok else "AssertionError")
+            TestResult(
+                test=t,
+                passed=t in ok,
+                actual=None if t in ok else "0",
+                error=None if t in ok else "AssertionError",
+            )
             for t in tests
         ]
 

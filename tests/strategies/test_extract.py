@@ -1,17 +1,19 @@
 from tracefix.strategies.extract import code_blocks, extract_program, normalized
 
-ORIGINAL = '''import math
+ORIGINAL = """import math
 
 def helper(x):
     return x * 2
 
 def f(xs):
     return sum(helper(x) for x in xs)
-'''
+"""
 
 
 def test_takes_the_last_fenced_block_that_defines_the_entry_point() -> None:
-    reply = "Buggy:\n```python\ndef f(xs):\n    return 0\n```\nFixed:\n```python\ndef f(xs):\n    return 1\n```\n"
+    reply = (
+        "Buggy:\n```python\ndef f(xs):\n    return 0\n```\nFixed:\n```python\ndef f(xs):\n    return 1\n```\n"
+    )
     assert extract_program(reply, "f").program == "def f(xs):\n    return 1\n"
 
 

@@ -23,6 +23,23 @@ from tracefix.records import CFG, Trace, Visit
 
 MAX_VALUE_CHARS = 80
 
+_BRANCH_WORDS = {
+    "true": "condition true",
+    "false": "condition false",
+    "loop": "next iteration",
+    "exit": "loop ends",
+    "case": "case matched",
+    "nomatch": "case did not match",
+}
+_LOOP_WORDS = {"true": "enters the loop body", "false": "loop ends"}
+
+
+def branch_words(kind: str, label: str) -> str:
+    """How a prompt says which way a header went: loop headers enter or end, conditions are true or false."""
+    if kind in ("for", "while", "async for") and label in _LOOP_WORDS:
+        return _LOOP_WORDS[label]
+    return _BRANCH_WORDS.get(label, label)
+
 
 @dataclass
 class BlockEvidence:
@@ -31,6 +48,7 @@ class BlockEvidence:
     block: int
     lines: list[int]
     code: str
+    kind: str
     runs: int
     visits: list[Visit]
     branches: dict[int, str] = field(default_factory=dict)
@@ -90,6 +108,7 @@ def gather(
             block=block.id,
             lines=block.lines,
             code=block_code(lines, block.lines),
+            kind=block.kind,
             runs=trace.block_counts.get(block.id, len(visits_of[block.id])),
             visits=visits_of[block.id],
             branches={v.seq: branches[v.seq] for v in visits_of[block.id] if v.seq in branches},
@@ -142,7 +161,7 @@ def _visit_lines(item: BlockEvidence, head: int, tail: int) -> list[str]:
     for visit in item.visits:
         text = _visit_values(visit, show_all=False)
         branch = item.branches.get(visit.seq, "")
-        suffix = f"  -> {_BRANCH_WORDS.get(branch, branch)}" if branch else ""
+        suffix = f"  -> {branch_words(item.kind, branch)}" if branch else ""
         rows.append(f"run {visit.occurrence + 1}: {text}{suffix}")
     if len(rows) > head + tail:
         hidden = item.runs - head - tail
@@ -150,16 +169,6 @@ def _visit_lines(item: BlockEvidence, head: int, tail: int) -> list[str]:
     elif item.runs > len(rows):
         rows.append(f"... {item.runs - len(rows)} more runs not recorded ...")
     return rows
-
-
-_BRANCH_WORDS = {
-    "true": "condition true",
-    "false": "condition false",
-    "loop": "next iteration",
-    "exit": "loop ends",
-    "case": "case matched",
-    "nomatch": "case did not match",
-}
 
 
 def render_focused(shown: list[BlockEvidence], hidden: list[int], *, head: int = 4, tail: int = 2) -> str:

@@ -131,6 +131,7 @@ def split_lines(cfg: CFG) -> CFG:
 
     Block ids become line numbers, so the trace of a line-level CFG reads as a line trace.
     """
+    first_line = {b.id: min(b.lines) for b in cfg.blocks if b.lines}
     blocks = []
     edges = []
     for block in cfg.blocks:
@@ -139,14 +140,11 @@ def split_lines(cfg: CFG) -> CFG:
             blocks.append({"id": here, "lines": [here], "successors": [nxt], "kind": block.kind})
             edges.append({"source": here, "target": nxt, "label": "next"})
         last = lines[-1]
-        targets = [cfg.block(s).lines[0] for s in block.successors if cfg.block(s).lines]
+        out = [e for e in cfg.edges if e.source == block.id and e.target in first_line]
+        targets = sorted({first_line[e.target] for e in out})
         blocks.append({"id": last, "lines": [last], "successors": targets, "kind": block.kind})
-        for edge in cfg.edges:
-            if edge.source == block.id and cfg.block(edge.target).lines:
-                edges.append(
-                    {"source": last, "target": min(cfg.block(edge.target).lines), "label": edge.label}
-                )
-    entry = min(cfg.block(cfg.entry).lines)
+        edges.extend({"source": last, "target": first_line[e.target], "label": e.label} for e in out)
+    entry = first_line[cfg.entry]
     return CFG.model_validate(
         {
             "function": cfg.function,

@@ -1,0 +1,125 @@
+"""The ldb strategy's prompts and verdicts, from a real CFG and a hand-written trace."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fakes import Scripted, TableRunner
+
+from tracefix.analysis.cfg import build_cfg
+from tracefix.records import Task, Trace, Visit
+from tracefix.strategies.engine import Settings, run_loop
+from tracefix.strategies.extract import normalized
+from tracefix.strategies.ldb import split_lines
+from tracefix.strategies.registry import make_strategy
+
+PROGRAM = (Path(__file__).parents[2] / "examples" / "sum_evens.py").read_text()
+FIXED = PROGRAM.replace("range(1, len(numbers))", "range(len(numbers))")
+TESTS = ["assert sum_evens([1, 2, 3, 4]) == 6", "assert sum_evens([2, 4, 6]) == 12"]
+TASK = Task(description="Sum the even numbers.", entry_point="sum_evens", visible_tests=TESTS)
+
+
+def visit(seq: int, block: int, changed: dict[str, str], state: dict[str, str]) -> Visit:
+    return Visit(seq=seq, block=block, state=state, changed=list(changed), occurrence=0)
+
+
+def failing_trace() -> Trace:
+    """sum_evens([2, 4, 6]): blocks 0 1 2 3 1 2 3 1 4 (the loop skips index 0)."""
+    n = {"numbers": "[2, 4, 6]"}
+    path = [
+        (0, {"numbers": "[2, 4, 6]", "total": "0"}),
+        (1, {"i": "1"}),
+        (2, {}),
+        (3, {"total": "4"}),
+        (1, {"i": "2"}),
+        (2, {}),
+        (3, {"total": "10"}),
+        (1, {}),
+        (4, {}),
+    ]
+    visits, state, counts = [], dict(n), {}
+    for seq, (block, changed) in enumerate(path):
+        state = {**state, **changed}
+        v = visit(seq, block, changed, dict(state))
+        v.occurrence = counts.get(block, 0)
+        counts[block] = counts.get(block, 0) + 1
+        visits.append(v)
+    return Trace(
+        function="sum_evens",
+        test=TESTS[1],
+        passed=False,
+        return_value="10",
+        visits=visits,
+        total_visits=len(visits),
+        block_counts=counts,
+    )
+
+
+def passing_trace() -> Trace:
+    return Trace(
+        function="sum_evens", test=TESTS[0], passed=True, block_counts={0: 1, 1: 4, 2: 3, 3: 1, 4: 1}
+    )
+
+
+class Runner(TableRunner):
+    def trace(self, program: str, entry: str, test: str, *, prelude: str = "") -> Trace:
+        self.traced.append((program, test))
+        return failing_trace() if test == TESTS[1] else passing_trace()
+
+
+def runner() -> Runner:
+    return Runner({normalized(PROGRAM): {TESTS[0]}, normalized(FIXED): set(TESTS)})
+
+
+def test_focused_prompt_shows_blocks_values_and_branches_and_parses_the_verdict() -> None:
+    reply = f"BLOCK 1: wrong - the loop starts at index 1 and skips the first number\n```python\n{FIXED}```"
+    model = Scripted([reply])
+    session = run_loop(make_strategy("ldb"), TASK, PROGRAM, model, runner(), Settings(max_iters=2))
+    assert session.outcome == "fixed"
+    prompt = model.requests[0][0][-1].content
+    assert "[BLOCK 1] line 8, ran 3 times" in prompt
+    assert "for i in range(1, len(numbers)):" in prompt
+    assert "run 1: i = 1  -> enters the loop body" in prompt
+    assert "run 3: (no change)  -> loop ends" in prompt
+    assert "run 2: total = 10" in prompt
+    assert "NOTE: returned 10" in prompt
+    assert "sum_evens([2, 4, 6]) returned" not in prompt or "expects 12" in prompt
+    attempt = session.attempts[0]
+    assert attempt.shown_blocks == [0, 1, 2, 3, 4]
+    assert [(v.block, v.correct) for v in attempt.verdicts] == [(1, False)]
+    assert "skips the first number" in attempt.verdicts[0].explanation
+    assert attempt.trace is not None and attempt.trace.test == TESTS[1]
+
+
+def test_paper_format_asks_for_verdicts_then_the_fix_in_one_conversation() -> None:
+    verdicts = (
+        '{"block": "BLOCK-0", "correct": "True", "explanation": "init"}\n'
+        '{"block": "BLOCK-1", "correct": "False", "explanation": "starts at 1"}'
+    )
+    model = Scripted([verdicts, f"```python\n{FIXED}```"])
+    strategy = make_strategy("ldb", format="paper")
+    session = run_loop(strategy, TASK, PROGRAM, model, runner(), Settings(max_iters=1))
+    assert session.outcome == "fixed" and session.calls == 2
+    first, second = (request[0] for request in model.requests)
+    assert "[BLOCK-0]" in first[-1].content and "# numbers=[2, 4, 6], total=0" in first[-1].content
+    assert second[-2].content == verdicts and "fix the Python code" in second[-1].content
+    attempt = session.attempts[0]
+    assert [(v.block, v.correct) for v in attempt.verdicts] == [(0, True), (1, False)]
+    assert attempt.verdict_parse == "repaired (partial)"  # 9 visits shown, 2 judged
+    assert model.requests[0][1].max_tokens == 512
+
+
+def test_function_level_shows_only_arguments_and_outcome() -> None:
+    model = Scripted([f"```python\n{FIXED}```"])
+    run_loop(make_strategy("ldb", level="function"), TASK, PROGRAM, model, runner(), Settings(max_iters=1))
+    prompt = model.requests[0][0][-1].content
+    assert "[FUNCTION sum_evens] called with numbers = [2, 4, 6]" in prompt
+    assert "returned 10" in prompt and "[BLOCK" not in prompt
+
+
+def test_line_level_cfg_has_one_block_per_line_with_the_same_edges() -> None:
+    lines = split_lines(build_cfg(PROGRAM, "sum_evens"))
+    assert [b.id for b in lines.blocks] == [7, 8, 9, 10, 11]
+    assert all(b.lines == [b.id] for b in lines.blocks)
+    assert lines.entry == 7
+    assert sorted(lines.block(8).successors) == [9, 11]
