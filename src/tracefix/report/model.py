@@ -1,0 +1,426 @@
+"""The view model of a debugging session: everything the session page shows, computed from the records.
+
+Templates only loop over these values and print them; every decision (which blocks to show, what a state was
+before a block ran, how a loop collapses, what changed between programs) is made here and unit-tested.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from tracefix.records import CFG, Attempt, Message, Reply, Session, TestResult, Trace, Usage, Verdict, Visit
+from tracefix.report.code import CfgFor, CodeLine, code_lines, default_cfg_for, lines_label
+from tracefix.report.diff import Diff, diff_programs
+from tracefix.report.path import PathNode, blocks_in, collapse_visits
+
+
+@dataclass(frozen=True)
+class StateRow:
+    """One variable before and after a block ran (None: the variable did not exist then, or is unknown)."""
+
+    name: str
+    before: str | None
+    after: str | None
+    changed: bool
+
+
+@dataclass(frozen=True)
+class VisitView:
+    seq: int
+    occurrence: int
+    frame: int
+    depth: int
+    rows: list[StateRow]
+    before_known: bool
+    """False on the first recorded visit of a call: the state before is the call's arguments, not recorded."""
+    gap_before: bool
+    """True when visits between the previous recorded state and this one were dropped by the tracer."""
+
+
+@dataclass(frozen=True)
+class BlockView:
+    id: int
+    kind: str
+    lines_label: str
+    code: list[CodeLine]
+    visits_total: int
+    visits: list[VisitView]
+    verdict: Verdict | None
+    status: str
+    shown: bool
+
+
+@dataclass(frozen=True)
+class ResultView:
+    test: str
+    passed: bool
+    detail: str
+    actual: str | None
+
+
+@dataclass(frozen=True)
+class ReplyView:
+    text: str
+    prompt_tokens: int
+    completion_tokens: int
+    latency_s: float
+    cached: bool
+    finish_reason: str | None
+
+
+@dataclass(frozen=True)
+class TraceView:
+    test: str
+    passed: bool
+    error: str | None
+    return_value: str | None
+    total_visits: int
+    kept_visits: int
+    truncated: bool
+    cut: list[str]
+    calls: int
+    max_depth: int
+    duration_s: float
+    backend: str
+
+
+@dataclass(frozen=True)
+class AttemptView:
+    number: int
+    anchor: str
+    status: str
+    """"pass" (all visible tests pass), "fail" (a new program that still fails) or "nofix" (no new program)."""
+    summary: str
+    program: list[CodeLine]
+    statuses: dict[int, str]
+    """How each block is drawn (see :func:`block_statuses`)."""
+    targets: dict[int, str]
+    """Where a link to a block goes: its card when it has one, else its first line in the program listing."""
+    trace: TraceView | None
+    path: list[PathNode]
+    blocks: list[BlockView]
+    unplaced_verdicts: list[Verdict]
+    """Verdicts on blocks the report cannot place (not in the CFG and never visited)."""
+    verdict_parse: str
+    diff: Diff | None
+    failure: str | None
+    tests: list[ResultView]
+    passed: int
+    usage: Usage
+    duration_s: float
+    replies: list[ReplyView]
+    messages: list[Message]
+
+
+@dataclass(frozen=True)
+class StepRow:
+    """One row of the cost table: a model call or a whole attempt."""
+
+    label: str
+    anchor: str
+    prompt_tokens: int
+    completion_tokens: int
+    seconds: float
+    note: str
+    total: bool = False
+
+
+@dataclass(frozen=True)
+class SessionView:
+    title: str
+    task_id: str
+    entry: str
+    description: str
+    strategy: str
+    level: str
+    model: str
+    outcome: str
+    outcome_label: str
+    error: str | None
+    usage: Usage
+    calls: int
+    duration_s: float
+    version: str
+    initial_tests: list[ResultView]
+    initial_program: list[CodeLine]
+    attempts: list[AttemptView]
+    final_program: list[CodeLine]
+    final_diff: Diff
+    steps: list[StepRow] = field(default_factory=list)
+
+
+OUTCOME_LABELS = {
+    "fixed": "fixed",
+    "already_passing": "already passing",
+    "failed": "not fixed",
+    "error": "error",
+}
+
+
+def session_view(session: Session, cfg_for: CfgFor = default_cfg_for) -> SessionView:
+    """Compute the session page's view model; ``cfg_for`` builds each traced program's CFG."""
+    entry = session.task.entry_point
+    attempts = []
+    program = session.initial_program
+    for index, attempt in enumerate(session.attempts):
+        cfg = cfg_for(program, entry) if attempt.trace is not None else None
+        attempts.append(attempt_view(index + 1, attempt, program, cfg))
+        program = attempt.program if attempt.program is not None else program
+    return SessionView(
+        title=f"{session.task.task_id} · {entry}",
+        task_id=session.task.task_id,
+        entry=entry,
+        description=session.task.description,
+        strategy=session.strategy,
+        level=session.level,
+        model=session.model,
+        outcome=session.outcome,
+        outcome_label=OUTCOME_LABELS.get(session.outcome, session.outcome),
+        error=session.error,
+        usage=session.usage,
+        calls=session.calls,
+        duration_s=session.duration_s,
+        version=session.tracefix_version,
+        initial_tests=[result_view(result) for result in session.initial_results],
+        initial_program=code_lines(session.initial_program),
+        attempts=attempts,
+        final_program=code_lines(session.final_program),
+        final_diff=diff_programs(session.initial_program, session.final_program),
+        steps=step_rows(attempts, session),
+    )
+
+
+def attempt_view(number: int, attempt: Attempt, program: str, cfg: CFG | None) -> AttemptView:
+    """One attempt: the traced program (``program``, the one this attempt started from) and what came of it."""
+    trace = attempt.trace
+    visits = trace.visits if trace is not None else []
+    verdicts = {verdict.block: verdict for verdict in attempt.verdicts}
+    statuses = block_statuses(trace, attempt.shown_blocks, verdicts)
+    counts = trace.block_counts if trace is not None else {}
+    blocks = block_views(attempt, cfg, program, statuses)
+    placed = {block.id for block in blocks}
+    tests = [result_view(result) for result in attempt.test_results]
+    passed = sum(test.passed for test in tests)
+    status = _attempt_status(attempt, tests)
+    return AttemptView(
+        number=number,
+        anchor=f"attempt-{number}",
+        status=status,
+        summary=_attempt_summary(attempt, status, passed, len(tests)),
+        program=code_lines(program, cfg, statuses, counts) if trace is not None else [],
+        statuses=statuses,
+        targets=link_targets(f"attempt-{number}", blocks, code_lines(program, cfg)),
+        trace=trace_view(trace) if trace is not None else None,
+        path=collapse_visits(visits),
+        blocks=blocks,
+        unplaced_verdicts=[v for v in attempt.verdicts if v.block not in placed],
+        verdict_parse=attempt.verdict_parse,
+        diff=diff_programs(program, attempt.program) if attempt.program is not None else None,
+        failure=attempt.failure,
+        tests=tests,
+        passed=passed,
+        usage=attempt.usage,
+        duration_s=attempt.duration_s,
+        replies=[_reply_view(reply) for reply in attempt.replies],
+        messages=list(attempt.messages),
+    )
+
+
+def block_statuses(trace: Trace | None, shown: Sequence[int], verdicts: dict[int, Verdict]) -> dict[int, str]:
+    """How each block is drawn: judged "wrong" or "correct", "shown" to the model, or just "ran"."""
+    statuses = {block: "ran" for block, count in (trace.block_counts if trace else {}).items() if count}
+    if trace is not None:
+        statuses.update({visit.block: "ran" for visit in trace.visits})
+    statuses.update({block: "shown" for block in shown})
+    statuses.update({block: "correct" if v.correct else "wrong" for block, v in verdicts.items()})
+    return statuses
+
+
+def link_targets(anchor: str, blocks: Sequence[BlockView], program: Sequence[CodeLine]) -> dict[int, str]:
+    """Element ids to jump to for each block: the block's card, or the first line of the block's code."""
+    targets = {
+        line.block: f"{anchor}-L{line.number}" for line in program if line.first and line.block is not None
+    }
+    targets.update({block.id: f"{anchor}-b{block.id}" for block in blocks})
+    return targets
+
+
+def shown_block_ids(attempt: Attempt) -> list[int]:
+    """The blocks that get a card, in the order they first ran: those shown to the model or judged by it;
+    every block that ran when the strategy neither showed nor judged any (the whole trace was the evidence)."""
+    visited = blocks_in(collapse_visits(attempt.trace.visits)) if attempt.trace else []
+    wanted = set(attempt.shown_blocks) | {verdict.block for verdict in attempt.verdicts}
+    if not wanted:
+        return visited
+    ordered = [block for block in visited if block in wanted]
+    return ordered + sorted(wanted - set(ordered))
+
+
+def block_views(attempt: Attempt, cfg: CFG | None, program: str, statuses: dict[int, str]) -> list[BlockView]:
+    """A card per shown block: its code, every recorded visit's states before and after, and the verdict."""
+    if attempt.trace is None:
+        return []
+    trace = attempt.trace
+    known = {block.id for block in cfg.blocks} if cfg is not None else set()
+    visited = {visit.block for visit in trace.visits}
+    verdicts = {verdict.block: verdict for verdict in attempt.verdicts}
+    states = visit_views(trace.visits)
+    lines = code_lines(program, cfg, statuses, trace.block_counts)
+    views = []
+    for block_id in shown_block_ids(attempt):
+        if block_id not in known and block_id not in visited:
+            continue
+        block = cfg.block(block_id) if block_id in known and cfg is not None else None
+        views.append(
+            BlockView(
+                id=block_id,
+                kind=block.kind if block else "",
+                lines_label=lines_label(block.lines) if block else "lines unknown",
+                code=[line for line in lines if line.block == block_id],
+                visits_total=trace.block_counts.get(block_id, len(states.get(block_id, []))),
+                visits=states.get(block_id, []),
+                verdict=verdicts.get(block_id),
+                status=statuses.get(block_id, "idle"),
+                shown=block_id in attempt.shown_blocks,
+            )
+        )
+    return views
+
+
+def visit_views(visits: Sequence[Visit]) -> dict[int, list[VisitView]]:
+    """Every recorded visit with the state before it (the previous recorded state of the same call)."""
+    kept = {visit.seq for visit in visits}
+    last: dict[int, Visit] = {}
+    views: dict[int, list[VisitView]] = {}
+    for visit in sorted(visits, key=lambda v: v.seq):
+        previous = last.get(visit.frame)
+        before = previous.state if previous is not None else {}
+        gap = previous is not None and any(seq not in kept for seq in range(previous.seq + 1, visit.seq))
+        views.setdefault(visit.block, []).append(
+            VisitView(
+                seq=visit.seq,
+                occurrence=visit.occurrence,
+                frame=visit.frame,
+                depth=visit.depth,
+                rows=state_rows(before, visit.state, visit.changed, known=previous is not None),
+                before_known=previous is not None,
+                gap_before=gap,
+            )
+        )
+        last[visit.frame] = visit
+    return views
+
+
+def state_rows(
+    before: dict[str, str], after: dict[str, str], changed: Sequence[str], *, known: bool = True
+) -> list[StateRow]:
+    """Variables before and after, in the order they appeared; a variable changed if the tracer says so or
+    (when the state before is known) its text differs."""
+    names = list(dict.fromkeys([*before, *after]))
+    flagged = set(changed)
+    return [
+        StateRow(
+            name=name,
+            before=before.get(name),
+            after=after.get(name),
+            changed=name in flagged or (known and before.get(name) != after.get(name)),
+        )
+        for name in names
+    ]
+
+
+def result_view(result: TestResult) -> ResultView:
+    """A test's outcome in one line: why it failed (timeout, exception, wrong value) or "passed"."""
+    if result.passed:
+        detail = "passed"
+    elif result.timeout:
+        detail = result.error or "timed out"
+    elif result.exception is not None and not result.exception.in_test:
+        exc = result.exception
+        where = f" (line {exc.line})" if exc.line else ""
+        detail = f"{exc.type}: {exc.message}{where}" if exc.message else f"{exc.type}{where}"
+    else:
+        detail = result.error or "failed"
+    return ResultView(test=result.test, passed=result.passed, detail=detail, actual=result.actual)
+
+
+def trace_view(trace: Trace) -> TraceView:
+    return TraceView(
+        test=trace.test,
+        passed=trace.passed,
+        error=trace.error,
+        return_value=trace.return_value,
+        total_visits=max(trace.total_visits, len(trace.visits)),
+        kept_visits=len(trace.visits),
+        truncated=trace.truncated,
+        cut=list(trace.cut),
+        calls=trace.calls,
+        max_depth=trace.max_depth,
+        duration_s=trace.duration_s,
+        backend=trace.backend,
+    )
+
+
+def _reply_view(reply: Reply) -> ReplyView:
+    return ReplyView(
+        text=reply.text,
+        prompt_tokens=reply.usage.prompt_tokens,
+        completion_tokens=reply.usage.completion_tokens,
+        latency_s=reply.latency_s,
+        cached=reply.cached,
+        finish_reason=reply.finish_reason,
+    )
+
+
+def _attempt_status(attempt: Attempt, tests: list[ResultView]) -> str:
+    if attempt.program is None:
+        return "nofix"
+    return "pass" if tests and all(test.passed for test in tests) else "fail"
+
+
+def _attempt_summary(attempt: Attempt, status: str, passed: int, total: int) -> str:
+    if status == "nofix":
+        return attempt.failure or "no new program"
+    return f"{passed}/{total} visible tests pass"
+
+
+def step_rows(attempts: Sequence[AttemptView], session: Session) -> list[StepRow]:
+    """The cost table: each model call, each attempt's total, and the session's total."""
+    rows = []
+    for attempt in attempts:
+        for index, reply in enumerate(attempt.replies, start=1):
+            note = "cached" if reply.cached else (reply.finish_reason or "")
+            rows.append(
+                StepRow(
+                    label=f"attempt {attempt.number} · call {index}",
+                    anchor=attempt.anchor,
+                    prompt_tokens=reply.prompt_tokens,
+                    completion_tokens=reply.completion_tokens,
+                    seconds=reply.latency_s,
+                    note=note,
+                )
+            )
+        rows.append(
+            StepRow(
+                label=f"attempt {attempt.number}",
+                anchor=attempt.anchor,
+                prompt_tokens=attempt.usage.prompt_tokens,
+                completion_tokens=attempt.usage.completion_tokens,
+                seconds=attempt.duration_s,
+                note=attempt.summary,
+                total=True,
+            )
+        )
+    rows.append(
+        StepRow(
+            label="session",
+            anchor="top",
+            prompt_tokens=session.usage.prompt_tokens,
+            completion_tokens=session.usage.completion_tokens,
+            seconds=session.duration_s,
+            note=f"{session.calls} model calls · {OUTCOME_LABELS.get(session.outcome, session.outcome)}",
+            total=True,
+        )
+    )
+    return rows
