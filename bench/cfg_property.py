@@ -1,0 +1,192 @@
+"""CFG property test: every block-to-block move a program really makes is an edge of its CFG.
+
+Runs programs (the LDB seed programs on their visible tests, plus tests/analysis/cfg_hard_cases.py) in child
+processes under a line tracer (bench/linetrace_child.py), then maps the lines of every traced function's frames
+to the blocks of ``build_cfg`` and counts the moves that are not edges.
+
+    .venv/bin/python bench/cfg_property.py                 # every seed + hard case, on each present Python
+    .venv/bin/python bench/cfg_property.py --hard-only --python .venv/bin/python
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import json
+import subprocess
+import sys
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from tracefix.analysis.cfg import build_cfg
+from tracefix.analysis.cfgcheck import BadTransition, bad_transitions
+from tracefix.analysis.source import find_function
+
+ROOT = Path(__file__).resolve().parents[1]
+CHILD = ROOT / "bench" / "linetrace_child.py"
+HARD_CASES = ROOT / "tests" / "analysis" / "cfg_hard_cases.py"
+DEFAULT_DATA = Path("/work/shared/data/ldb")
+PYTHONS = [ROOT / ".venv/bin/python", ROOT / ".venv-py3.12/bin/python", ROOT / ".venv-py3.13/bin/python"]
+CHUNK = 150
+
+
+@dataclass
+class Summary:
+    """What one run over a set of programs on one Python found."""
+
+    python: str
+    programs: int = 0
+    programs_traced: int = 0
+    functions: int = 0
+    moves: int = 0
+    skipped: list[str] = field(default_factory=list)
+    crashed: list[str] = field(default_factory=list)
+    timeouts: int = 0
+    bad: list[tuple[str, BadTransition]] = field(default_factory=list)
+    seconds: float = 0.0
+
+
+def load_seed_jobs(data_dir: Path) -> list[dict[str, Any]]:
+    """One job per seed program: its solution and its visible tests."""
+    jobs = []
+    for path in sorted(data_dir.glob("*/seed/*/seed.jsonl")):
+        for line in path.read_text().splitlines():
+            row = json.loads(line)
+            tests = row["given_tests"]
+            if isinstance(tests, str):
+                tests = ast.literal_eval(tests)
+            jobs.append({"id": row["task_id"], "program": row["solution"], "tests": list(tests)})
+    return jobs
+
+
+def load_hard_jobs() -> list[dict[str, Any]]:
+    """The hand-written hard cases (data only: the file defines CASES = [(name, program, tests), ...])."""
+    namespace: dict[str, Any] = {}
+    exec(compile(HARD_CASES.read_text(), str(HARD_CASES), "exec"), namespace)
+    return [
+        {"id": f"hard/{name}", "program": prog, "tests": tests} for name, prog, tests in namespace["CASES"]
+    ]
+
+
+def run_children(python: Path, jobs: list[dict[str, Any]], timeout: float) -> dict[str, dict[str, Any]]:
+    """Trace every job in child processes; a job whose child dies or hangs gets no result."""
+    results: dict[str, dict[str, Any]] = {}
+    pending = list(jobs)
+    while pending:
+        chunk, pending = pending[:CHUNK], pending[CHUNK:]
+        done = _run_chunk(python, chunk, timeout)
+        results.update(done)
+        missing = [job for job in chunk if job["id"] not in done]
+        if missing:  # the first missing job killed its child: drop it, retry the rest
+            pending = missing[1:] + pending
+    return results
+
+
+def _run_chunk(python: Path, chunk: list[dict[str, Any]], timeout: float) -> dict[str, dict[str, Any]]:
+    payload = "".join(json.dumps(job) + "\n" for job in chunk)
+    budget = 30 + timeout * sum(len(job["tests"]) + 1 for job in chunk)
+    try:
+        proc = subprocess.run(
+            [str(python), str(CHILD), str(timeout)],
+            input=payload,
+            capture_output=True,
+            text=True,
+            timeout=budget,
+            cwd="/tmp",
+        )
+        out = proc.stdout
+    except subprocess.TimeoutExpired as exc:
+        out = exc.stdout.decode() if isinstance(exc.stdout, bytes) else (exc.stdout or "")
+    done = {}
+    for line in out.splitlines():
+        try:
+            result = json.loads(line)
+        except json.JSONDecodeError:
+            continue
+        done[result["id"]] = result
+    return done
+
+
+def check(python: Path, jobs: list[dict[str, Any]], timeout: float = 2.0) -> Summary:
+    """Trace ``jobs`` on ``python`` and check every traced function's moves against its CFG."""
+    started = time.monotonic()
+    summary = Summary(python=str(python), programs=len(jobs))
+    results = run_children(python, jobs, timeout)
+    for job in jobs:
+        result = results.get(job["id"])
+        if result is None:
+            summary.crashed.append(job["id"])
+            continue
+        summary.timeouts += result["timeouts"]
+        summary.programs_traced += bool(result["codes"])
+        for code in result["codes"]:
+            _check_code(job, code, summary)
+    summary.seconds = time.monotonic() - started
+    return summary
+
+
+def _check_code(job: dict[str, Any], code: dict[str, Any], summary: Summary) -> None:
+    name = code["qualname"].replace(".<locals>", "")
+    try:
+        start, _ = find_function(job["program"], name)
+        if start != code["firstlineno"]:
+            raise LookupError(f"{name} defined again at line {code['firstlineno']}")
+        cfg = build_cfg(job["program"], name)
+    except (LookupError, SyntaxError) as exc:
+        summary.skipped.append(f"{job['id']}: {exc}")
+        return
+    summary.functions += 1
+    moves = [tuple(pair) for pair in code["pairs"]]
+    summary.moves += len(moves)
+    for bad in bad_transitions(cfg, code["entries"], moves):  # type: ignore[arg-type]
+        summary.bad.append((job["id"], bad))
+
+
+def report(summaries: Iterable[Summary]) -> str:
+    """A markdown table of the counts, then every bad transition."""
+    lines = [
+        "| python | programs | traced | functions | distinct moves | bad | skipped | crashed | timeouts | s |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    details = []
+    for s in summaries:
+        version = s.python
+        lines.append(
+            f"| {version} | {s.programs} | {s.programs_traced} | {s.functions} | {s.moves} | {len(s.bad)} "
+            f"| {len(s.skipped)} | {len(s.crashed)} | {s.timeouts} | {s.seconds:.0f} |"
+        )
+        details += [f"- {s.python}: {job}: {bad}" for job, bad in s.bad]
+        details += [f"- {s.python}: skipped {item}" for item in s.skipped]
+        details += [f"- {s.python}: crashed {item}" for item in s.crashed]
+    return "\n".join([*lines, "", *details])
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--python", action="append", type=Path, help="interpreter(s) to trace with")
+    parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help="the LDB data folder")
+    parser.add_argument("--hard-only", action="store_true", help="only the hand-written hard cases")
+    parser.add_argument("--limit", type=int, default=0, help="only the first N seed programs")
+    parser.add_argument("--timeout", type=float, default=2.0, help="seconds per test")
+    args = parser.parse_args(argv)
+    jobs = load_hard_jobs()
+    if not args.hard_only:
+        seeds = load_seed_jobs(args.data)
+        jobs += seeds[: args.limit] if args.limit else seeds
+    pythons = [p.absolute() for p in args.python] if args.python else [p for p in PYTHONS if p.exists()]
+    summaries = []
+    for python in pythons:
+        version = subprocess.run([str(python), "-V"], capture_output=True, text=True).stdout.strip()
+        summary = check(python, jobs, args.timeout)
+        summary.python = version
+        summaries.append(summary)
+        print(report([summary]).splitlines()[2], file=sys.stderr, flush=True)
+    print(report(summaries))
+    return 1 if any(s.bad for s in summaries) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

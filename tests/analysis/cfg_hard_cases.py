@@ -1,0 +1,409 @@
+"""Hard cases for the CFG property test: programs with tricky control flow, and tests that drive them.
+
+Data only: ``CASES`` is a list of (name, program source, visible tests). The property test runs them in a
+child process under a line tracer and checks every observed block move against ``build_cfg``.
+"""
+
+CASES = [
+    (
+        "try_finally_in_loops",
+        """
+def f(n):
+    total = 0
+    for i in range(n):
+        try:
+            if i == 1:
+                continue
+            if i == 3:
+                break
+            if i == 5:
+                return total
+            total += i
+        finally:
+            total += 100
+    else:
+        total = -1
+    return total
+""",
+        ["f(0)", "f(2)", "f(4)", "f(9)"],
+    ),
+    (
+        "return_in_finally_loop",
+        """
+def f(xs):
+    while xs:
+        x = xs.pop()
+        try:
+            try:
+                if x < 0:
+                    raise ValueError(x)
+                if x == 0:
+                    return "zero"
+            finally:
+                xs.append(1) if x == 7 else None
+        except ValueError:
+            continue
+        finally:
+            x = None
+    return "empty"
+""",
+        ["f([])", "f([1, 2])", "f([0, -1])", "f([-1, -2])", "f([7])"],
+    ),
+    (
+        "while_else_break",
+        """
+def f(n, stop):
+    i = 0
+    while i < n:
+        if i == stop:
+            break
+        i += 1
+    else:
+        i = -1
+    while True:
+        i += 1
+        if i > 5:
+            break
+    while 1:
+        i += 1
+        if i > 8: break
+    return i
+""",
+        ["f(3, 1)", "f(3, 5)", "f(0, 0)"],
+    ),
+    (
+        "match_statement",
+        """
+def f(p):
+    match p:
+        case 0 | 1:
+            r = "small"
+        case [x, y] if x > y:
+            r = "desc"
+        case [x, y]:
+            r = "pair"
+        case {"k": v}:
+            r = v
+        case str() as s if (
+            len(s) > 2
+        ):
+            r = s
+        case _:
+            r = None
+    match r:
+        case None:
+            return 0
+        case other:
+            return other
+""",
+        ["f(0)", "f([2, 1])", "f([1, 2])", "f({'k': 3})", "f('abcd')", "f('a')", "f(9.5)"],
+    ),
+    (
+        "with_statements",
+        """
+class CM:
+    def __init__(self, swallow=False):
+        self.swallow = swallow
+    def __enter__(self):
+        return self
+    def __exit__(self, *exc):
+        return self.swallow
+
+def f(x):
+    with CM() as a, CM(
+        swallow=True
+    ) as b:
+        if x == 1:
+            raise KeyError(x)
+        y = 2
+    for i in range(3):
+        with CM():
+            if i == x:
+                continue
+            if i == 2:
+                break
+    try:
+        with CM():
+            with CM():
+                if x == 3:
+                    return "three"
+                1 / (x - 4)
+    except ZeroDivisionError:
+        return "zero"
+    return y
+""",
+        ["f(0)", "f(1)", "f(2)", "f(3)", "f(4)"],
+    ),
+    (
+        "nested_functions_and_closures",
+        """
+def outer(n):
+    total = 0
+    def inner(k,
+              step=1):
+        nonlocal total
+        for j in range(k):
+            total += step
+        return total
+    squares = [i * i for i in range(n)
+               if i % 2]
+    gen = (inner(i) for i in range(n))
+    lam = lambda q: q + 1
+    class Local:
+        value = n
+    result = sum(gen) + lam(Local.value) + sum(squares)
+    return result
+""",
+        ["outer(0)", "outer(4)"],
+    ),
+    (
+        "generators",
+        """
+def gen(n):
+    for i in range(n):
+        if i % 2:
+            yield i
+        else:
+            x = yield -i
+            if x:
+                return
+    try:
+        yield 100
+    finally:
+        n = 0
+
+def take(n):
+    g = gen(n)
+    out = [next(g)]
+    for v in g:
+        out.append(v)
+    g2 = gen(4)
+    next(g2)
+    try:
+        g2.send(True)
+    except StopIteration:
+        pass
+    g3 = gen(0)
+    next(g3)
+    g3.close()
+    return out
+""",
+        ["take(5)", "take(1)"],
+    ),
+    (
+        "recursion",
+        """
+def fib(n):
+    if n < 2:
+        return n
+    return fib(n - 1) + fib(n - 2)
+
+def walk(tree, depth=0):
+    if not tree:
+        return depth
+    best = depth
+    for child in tree:
+        try:
+            best = max(best, walk(child, depth + 1))
+        except RecursionError:
+            best = -1
+    return best
+""",
+        ["fib(10)", "walk([[], [[[]]]])"],
+    ),
+    (
+        "exceptions_caught",
+        """
+def parse(items):
+    out = []
+    for item in items:
+        try:
+            out.append(int(item))
+        except (TypeError, ValueError) as e:
+            out.append(str(e)[:3])
+        except KeyError:
+            out.append("key")
+        else:
+            out.append("ok")
+        finally:
+            out.append("|")
+    try:
+        assert out, "empty"
+    except AssertionError:
+        out = None
+    return out
+
+def raiser(x):
+    try:
+        try:
+            if x:
+                raise KeyError(x)
+        except KeyError:
+            raise ValueError(x)
+    except ValueError:
+        return "converted"
+    try:
+        {}[x]
+    except:
+        return "bare"
+""",
+        ["parse(['1', 'x', None])", "parse([])", "raiser(1)", "raiser(0)"],
+    ),
+    (
+        "except_star",
+        """
+def f(kind):
+    seen = []
+    try:
+        if kind == 1:
+            raise ExceptionGroup("g", [ValueError(1), KeyError(2)])
+        if kind == 2:
+            raise ExceptionGroup("g", [KeyError(2)])
+        if kind == 3:
+            raise ExceptionGroup("g", [TypeError(3)])
+    except* ValueError:
+        seen.append("v")
+    except* KeyError:
+        seen.append("k")
+    return seen
+
+def g(kind):
+    try:
+        return f(kind)
+    except* TypeError:
+        return "type"
+""",
+        ["f(0)", "f(1)", "f(2)", "g(3)"],
+    ),
+    (
+        "async_code",
+        """
+import asyncio
+
+class ACM:
+    async def __aenter__(self):
+        return self
+    async def __aexit__(self, *exc):
+        return False
+
+async def agen(n):
+    for i in range(n):
+        await asyncio.sleep(0)
+        yield i
+
+async def main(n):
+    total = 0
+    async with ACM():
+        async for v in agen(n):
+            if v == 3:
+                break
+            total += v
+        await asyncio.sleep(0)
+    return total
+
+def run(n):
+    return asyncio.run(main(n))
+""",
+        ["run(2)", "run(5)"],
+    ),
+    (
+        "methods_and_decorators",
+        '''
+import functools
+
+def deco(fn):
+    @functools.wraps(fn)
+    def wrapper(*a, **k):
+        return fn(*a, **k)
+    return wrapper
+
+class Box:
+    def __init__(self, items):
+        self.items = list(items)
+
+    @deco
+    def biggest(self):
+        """Return the largest item."""
+        best = None
+        for x in self.items:
+            if best is None or x > best: best = x
+        return best
+
+    @property
+    def size(self): return len(self.items)
+
+def use(xs):
+    b = Box(xs)
+    return b.biggest(), b.size
+''',
+        ["use([3, 1, 2])", "use([])"],
+    ),
+    (
+        "one_liners_and_semicolons",
+        '''
+def f(x):
+    if x: return 1
+    while x < 3: x += 1
+    for i in range(2): x += i
+    a = 1; b = 2
+    try: y = 1 / x
+    except ZeroDivisionError: y = 0
+    return a + b + y
+
+def g(x):
+    """Only a docstring."""
+
+def h(x): return x * 2
+''',
+        ["f(0)", "f(5)", "g(1)", "h(1)"],
+    ),
+    (
+        "dead_code_and_globals",
+        """
+COUNT = 0
+
+def f(x):
+    global COUNT
+    COUNT += 1
+    if x:
+        return x
+        COUNT -= 1
+    del x
+    pass
+    raise SystemExit
+""",
+        ["f(1)", "f(0)"],
+    ),
+    (
+        "multiline_statements",
+        """
+def f(
+    a,
+    b,
+):
+    total = (a +
+             b)
+    if (a > 0 and
+            b > 0):
+        total = sum(
+            [x for x in range(a)
+             if x % 2]
+        )
+    elif (
+        a < 0
+    ):
+        total = -1
+    for x in [
+        a,
+        b,
+    ]:
+        total += {
+            "k": x,
+        }["k"]
+    return (
+        total
+    )
+""",
+        ["f(3, 4)", "f(-1, 2)", "f(0, 0)"],
+    ),
+]
