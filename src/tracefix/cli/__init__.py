@@ -16,6 +16,7 @@ from tracefix import __version__
 # Keep command modules light at import time (import heavy libraries inside the command function):
 # ``tracefix --help`` imports every one of them to show its summary.
 COMMANDS: dict[str, str] = {
+    "cfg": "tracefix.cli.cfg:cfg",
     "debug": "tracefix.cli.debug:debug",
 }
 
