@@ -132,6 +132,10 @@ class OpenAICompatModel:
                 error = self._translate(exc)
                 if not _transient(exc) or attempt == self.retries:
                     raise error from exc
+            except ValueError as exc:  # the SDK lets a body that is not JSON through as a JSONDecodeError
+                raise MalformedReply(
+                    f"{self.base_url} answered with something that is not JSON: {exc}"
+                ) from exc
             time.sleep(min(self.backoff_s * 2**attempt, 8.0))
         raise AssertionError("unreachable")
 

