@@ -1,0 +1,212 @@
+"""The numbers of a benchmark run: per-strategy summary, ``summary.json``, ``results.csv``, a terminal table.
+
+Definitions (all on hidden tests, which only the scorer ran):
+
+* pass@1: problems whose final program passes, over every problem scored in the run. A problem the
+  strategies did not run on (its seed passes, or it was not in ``--sample``/``--limit``) keeps its seed's
+  result, and so does a seed that passes every visible test (no visible-test loop can start on it).
+* repair rate (hidden): seeds failing the hidden tests whose final program passes them, over the selected
+  seeds failing the hidden tests.
+* repair rate (visible): the same over the selected seeds failing a visible test (the debuggable ones).
+* calls, tokens, iterations and wall time per problem: over the runs the strategy actually debugged.
+
+The layout of ``summary.json`` is documented in :mod:`tracefix.bench.store`.
+"""
+
+from __future__ import annotations
+
+import csv
+import statistics
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from rich.table import Table
+
+from tracefix.bench.store import ResultRow, RunConfig, RunStore, SeedRow, dump_json
+
+CSV_FIELDS = [
+    "task_id", "strategy", "status", "outcome", "seed_hidden", "seed_visible", "debuggable", "final_hidden",
+    "repaired", "calls", "prompt_tokens", "completion_tokens", "iterations", "duration_s", "error",
+]  # fmt: skip
+
+
+def summarize(
+    config: RunConfig, seeds: Sequence[SeedRow], results: Sequence[ResultRow], selected_ids: Sequence[str]
+) -> dict[str, Any]:
+    """The run's summary (the content of ``summary.json``)."""
+    chosen = set(selected_ids)
+    selected = [s for s in seeds if s.task_id in chosen]
+    claimed = [s.claimed_solved for s in seeds]
+    summary: dict[str, Any] = {
+        "config": config.model_dump(mode="json"),
+        "problems": len(seeds),
+        "selected": len(selected),
+        "debuggable": sum(s.debuggable for s in selected),
+        "seed": {
+            "passed": sum(s.hidden.passed for s in seeds),
+            "pass_at_1": _ratio(sum(s.hidden.passed for s in seeds), len(seeds)),
+            "failed_hidden": sum(not s.hidden.passed for s in selected),
+            "failed_visible": sum(s.debuggable for s in selected),
+            "claimed_passed": sum(bool(c) for c in claimed) if all(c is not None for c in claimed) else None,
+        },
+        "strategies": {},
+    }
+    for name in config.strategies:
+        rows = [r for r in results if r.strategy == name]
+        summary["strategies"][name] = strategy_summary(seeds, chosen, rows)
+    summary["only_fixed_by"] = _only_fixed_by(summary["strategies"])
+    return summary
+
+
+def strategy_summary(
+    seeds: Sequence[SeedRow], selected: set[str], rows: Sequence[ResultRow]
+) -> dict[str, Any]:
+    """One strategy's figures; ``rows`` are its results (the selected problems it finished so far).
+
+    A selected problem without a result yet (a stopped run) keeps its seed's result and counts as pending.
+    """
+    by_id = {r.task_id: r for r in rows}
+    final = {
+        s.task_id: by_id[s.task_id].hidden.passed if s.task_id in by_id else s.hidden.passed for s in seeds
+    }
+    failing_hidden = [s for s in seeds if s.task_id in selected and not s.hidden.passed]
+    debuggable = [s for s in seeds if s.task_id in selected and s.debuggable]
+    repaired = [s.task_id for s in failing_hidden if final[s.task_id]]
+    debugged = [r for r in rows if r.status != "not_debuggable"]
+    return {
+        "passed": sum(final.values()),
+        "pass_at_1": _ratio(sum(final.values()), len(seeds)),
+        "repaired": len(repaired),
+        "repair_rate_hidden": _ratio(len(repaired), len(failing_hidden)),
+        "repaired_debuggable": sum(final[s.task_id] and not s.hidden.passed for s in debuggable),
+        "repair_rate_visible": _ratio(
+            sum(final[s.task_id] and not s.hidden.passed for s in debuggable), len(debuggable)
+        ),
+        "regressed": sum(s.hidden.passed and not final[s.task_id] for s in seeds),
+        "fixed_visible": sum(r.outcome == "fixed" for r in debugged),
+        "errors": sum(r.status == "error" or r.outcome == "error" for r in debugged),
+        "runs": len(debugged),
+        "pending": len(selected - by_id.keys()),
+        "calls": _stats([r.calls for r in debugged]),
+        "prompt_tokens": _stats([r.prompt_tokens for r in debugged]),
+        "completion_tokens": _stats([r.completion_tokens for r in debugged]),
+        "iterations": _stats([r.iterations for r in debugged]),
+        "wall_s": {
+            **_stats([r.duration_s for r in debugged]),
+            "total": round(sum(r.duration_s for r in debugged), 1),
+        },
+        "repaired_ids": repaired,
+    }
+
+
+def _only_fixed_by(strategies: dict[str, dict[str, Any]]) -> dict[str, dict[str, list[str]]]:
+    fixed = {name: set(s["repaired_ids"]) for name, s in strategies.items()}
+    return {a: {b: sorted(fixed[a] - fixed[b], key=_id_key) for b in fixed if b != a} for a in fixed}
+
+
+def _id_key(task_id: str) -> tuple[str, int, str]:
+    from tracefix.bench.datasets import task_sort_key
+
+    return task_sort_key(task_id)
+
+
+def _stats(values: list[float] | list[int]) -> dict[str, float]:
+    if not values:
+        return {"mean": 0.0, "median": 0.0}
+    return {"mean": round(statistics.fmean(values), 2), "median": round(float(statistics.median(values)), 2)}
+
+
+def _ratio(part: int, whole: int) -> float:
+    return round(100.0 * part / whole, 1) if whole else 0.0
+
+
+# --------------------------------------------------------------------------- outputs
+
+
+def write_outputs(store: RunStore) -> dict[str, Any]:
+    """Summarise the stored run and write ``summary.json`` and ``results.csv`` into its directory."""
+    config = store.config()
+    if config is None:
+        raise ValueError(f"{store.run_dir} holds no run")
+    seeds, results = store.seeds(), store.results()
+    summary = summarize(config, seeds, results, store.selected())
+    dump_json(store.run_dir / "summary.json", summary)
+    write_csv(store.run_dir / "results.csv", seeds, results)
+    return summary
+
+
+def write_csv(path: Path, seeds: Sequence[SeedRow], results: Sequence[ResultRow]) -> None:
+    """One row per (problem, strategy) with the seed's and the final program's results."""
+    by_id = {s.task_id: s for s in seeds}
+    tmp = path.with_suffix(".csv.tmp")
+    with tmp.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=CSV_FIELDS)
+        writer.writeheader()
+        for row in results:
+            writer.writerow(_csv_row(by_id[row.task_id], row))
+    tmp.replace(path)
+
+
+def _csv_row(seed: SeedRow, row: ResultRow) -> dict[str, Any]:
+    return {
+        "task_id": row.task_id,
+        "strategy": row.strategy,
+        "status": row.status,
+        "outcome": row.outcome,
+        "seed_hidden": int(seed.hidden.passed),
+        "seed_visible": f"{seed.visible_passed}/{seed.visible_total}",
+        "debuggable": int(seed.debuggable),
+        "final_hidden": int(row.hidden.passed),
+        "repaired": int(row.hidden.passed and not seed.hidden.passed),
+        "calls": row.calls,
+        "prompt_tokens": row.prompt_tokens,
+        "completion_tokens": row.completion_tokens,
+        "iterations": row.iterations,
+        "duration_s": round(row.duration_s, 2),
+        "error": row.error or "",
+    }
+
+
+def summary_table(summary: dict[str, Any]) -> Table:
+    """The per-strategy table printed at the end of a run."""
+    config, seed = summary["config"], summary["seed"]
+    table = Table(
+        title=f"{config['dataset']}: {summary['problems']} problems, {summary['selected']} debugged "
+        f"({summary['debuggable']} fail a visible test), model {config['model']}",
+        caption=f"seed pass@1 {seed['pass_at_1']:.1f} % ({seed['passed']}/{summary['problems']}); "
+        "per-problem figures over the debugged runs",
+    )
+    for column in ("strategy", "pass@1 %", "repaired", "repair % hidden", "repair % visible", "regressed",
+                   "calls", "prompt tok", "compl. tok", "iters", "median s", "errors"):  # fmt: skip
+        table.add_column(column, justify="left" if column == "strategy" else "right")
+    for name, s in summary["strategies"].items():
+        table.add_row(
+            name,
+            f"{s['pass_at_1']:.1f}",
+            str(s["repaired"]),
+            f"{s['repair_rate_hidden']:.1f}",
+            f"{s['repair_rate_visible']:.1f}",
+            str(s["regressed"]),
+            _mean_median(s["calls"]),
+            _mean_median(s["prompt_tokens"]),
+            _mean_median(s["completion_tokens"]),
+            f"{s['iterations']['mean']:.1f}",
+            f"{s['wall_s']['median']:.1f}",
+            str(s["errors"]),
+        )
+    return table
+
+
+def _mean_median(stats: dict[str, float]) -> str:
+    return f"{stats['mean']:.0f} / {stats['median']:.0f}"
+
+
+def only_fixed_lines(summary: dict[str, Any]) -> list[str]:
+    """Lines naming the problems one strategy repaired and another did not."""
+    lines = []
+    for a, others in summary["only_fixed_by"].items():
+        for b, ids in others.items():
+            if ids:
+                lines.append(f"repaired by {a}, not by {b} ({len(ids)}): {', '.join(ids)}")
+    return lines
