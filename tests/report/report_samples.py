@@ -6,6 +6,10 @@ adds 1 instead of ``n``; the second, traced on that program, fixes the addition.
 
 from __future__ import annotations
 
+from pathlib import Path
+
+from tracefix.bench.scoring import HiddenScore
+from tracefix.bench.store import ResultRow, RunConfig, RunStore, SeedRow
 from tracefix.records import (
     CFG,
     Attempt,
@@ -206,3 +210,79 @@ def make_session() -> Session:
 def hand_cfg(program: str, entry: str) -> CFG | None:
     """A ``cfg_for`` that knows the hand-built CFG (all three program versions share the block layout)."""
     return sum_cfg() if entry == "sum_of_evens" else None
+
+
+def hidden(passed: bool) -> HiddenScore:
+    return HiddenScore(
+        passed=passed, tests=1, failed=0 if passed else 1, error=None if passed else "AssertionError"
+    )
+
+
+def seed_row(task_id: str, position: int, *, hidden_pass: bool, visible: tuple[int, int]) -> SeedRow:
+    return SeedRow(
+        task_id=task_id,
+        position=position,
+        program=PROGRAM,
+        source="seeds.jsonl",
+        hidden=hidden(hidden_pass),
+        visible_passed=visible[0],
+        visible_total=visible[1],
+    )
+
+
+def make_run(run_dir: Path) -> Path:
+    """A small finished run of two strategies on four problems, written through the real run store.
+
+    HumanEval/0 passes everything (not selected); /1 passes its visible tests but fails hidden ones; /2 and
+    /3 fail a visible test. ldb repairs /2 in 2 iterations and /3 in 1; feedback repairs /2 in 1 and
+    passes /3's visible tests only.
+    """
+    config = RunConfig(
+        dataset="humaneval",
+        seeds="seeds.jsonl",
+        strategies=["ldb", "feedback"],
+        model="qwen2.5-coder-1.5b",
+        max_iters=3,
+        tracefix_version="0.1.0",
+    )
+    store = RunStore(run_dir)
+    store.start(config, resume=False)
+    seeds = [
+        seed_row("HumanEval/0", 0, hidden_pass=True, visible=(3, 3)),
+        seed_row("HumanEval/1", 1, hidden_pass=False, visible=(2, 2)),
+        seed_row("HumanEval/2", 2, hidden_pass=False, visible=(1, 2)),
+        seed_row("HumanEval/3", 3, hidden_pass=False, visible=(0, 2)),
+    ]
+    for seed in seeds:
+        store.save_seed(seed)
+    store.select(["HumanEval/1", "HumanEval/2", "HumanEval/3"])
+    outcomes = {
+        ("HumanEval/2", "ldb"): (True, 2, "fixed"),
+        ("HumanEval/3", "ldb"): (True, 1, "fixed"),
+        ("HumanEval/2", "feedback"): (True, 1, "fixed"),
+        ("HumanEval/3", "feedback"): (False, 3, "fixed"),
+    }
+    for strategy in config.strategies:
+        store.save_result(
+            ResultRow(task_id="HumanEval/1", strategy=strategy, status="not_debuggable", hidden=hidden(False))
+        )
+    for (task_id, strategy), (passes, iterations, outcome) in outcomes.items():
+        session = make_session()
+        session = session.model_copy(
+            update={"strategy": strategy, "task": session.task.model_copy(update={"task_id": task_id})}
+        )
+        row = ResultRow(
+            task_id=task_id,
+            strategy=strategy,
+            status="done",
+            outcome=outcome,
+            hidden=hidden(passes),
+            calls=iterations,
+            prompt_tokens=800 * iterations + (400 if strategy == "ldb" else 0),
+            completion_tokens=150 * iterations,
+            iterations=iterations,
+            duration_s=12.5 * iterations,
+        )
+        store.save_result(row, session)
+    store.close()
+    return run_dir

@@ -170,3 +170,17 @@ def test_the_trace_summary_counts_recorded_and_total_visits(session: Session) ->
     attempt = session.attempts[0].model_copy(update={"trace": shortened})
     view = session_view(session.model_copy(update={"attempts": [attempt]}), hand_cfg).attempts[0]
     assert view.trace is not None and (view.trace.kept_visits, view.trace.total_visits) == (5, 13)
+
+
+def test_by_default_blocks_come_from_the_real_cfg_of_each_traced_program(session: Session) -> None:
+    first = session_view(session).attempts[0]
+    outlined = {line.number: line.block for line in first.program if line.block is not None}
+    assert set(outlined.values()) == {0, 1, 2, 3, 4}
+    assert outlined[8] == 2 and outlined[10] == 4
+
+
+def test_a_program_that_does_not_parse_is_shown_without_blocks(session: Session) -> None:
+    broken = session.model_copy(update={"initial_program": "def sum_of_evens(:\n"})
+    first = session_view(broken).attempts[0]
+    assert [line.text for line in first.program] == ["def sum_of_evens(:"]
+    assert first.program[0].block is None
