@@ -31,6 +31,16 @@ if [ ${#need_apt[@]} -gt 0 ]; then
     echo "setup: please install ${need_apt[*]} (the sandbox falls back to rlimits only without it)" >&2
   fi
 fi
+# Headless chromium for the browser tests of the HTML report (tests marked `browser` skip without it).
+if ! command -v chromium >/dev/null; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    log "installing chromium (browser tests of the HTML report)"
+    DEBIAN_FRONTEND=noninteractive apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+  else
+    echo "setup: install chromium to run the browser tests of the HTML report (they skip without it)" >&2
+  fi
+fi
 
 # --- virtual environment --------------------------------------------------------------------------
 if [ ! -x .venv/bin/python ]; then
