@@ -117,6 +117,14 @@ class Visit(Record):
     """Recursion depth of that call (0 = outermost call of the traced function)."""
     occurrence: int = 0
     """This is the n-th visit (0-based) of the block over the whole run."""
+    exit: str | None = None
+    """How the call left right after this visit: "return", "yield" or "raise"; None when a block followed."""
+    value: str | None = None
+    """Safe repr of the value returned or yielded, when ``exit`` is "return" or "yield"."""
+    exception: str | None = None
+    """``Type: message`` of an exception raised in (or propagated through) this visit, caught or not."""
+    state_cut: bool = False
+    """True when the visit was kept in the path but its state was not recorded (snapshot budget spent)."""
 
 
 class Trace(Record):
