@@ -1,0 +1,343 @@
+"""The bounded recorder of block visits that both tracer backends feed.
+
+A backend reports five things: a frame of the traced function starts or resumes, a line of it is about to run,
+it raises, and it leaves (return, yield or unwind). The recorder turns lines into *visits* (consecutive lines of
+one block in one call) and keeps, within :class:`TraceLimits`:
+
+- the first ``first_visits`` visits of every block, with the local state after each;
+- a ring of the last ``last_visits`` visits; these carry a state while the global ``snapshot_budget`` lasts;
+- an exact count of every block's visits, whatever was kept.
+
+Snapshot cost is what makes tracing slow, so the line hook does almost nothing: a list lookup, a comparison, a
+counter and a ring append. Values are rendered only for kept visits, and atoms are kept by reference until then.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import sys
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from types import FrameType
+from typing import Any
+
+from tracefix.execution.values import ValueLimits, is_atom, safe_repr
+
+BLOCK_SHIFT = 20
+"""A line key is ``block_index << BLOCK_SHIFT | statement_line``; lines stay below 2**20."""
+FRAME_SHIFT = 40
+"""Ring entries add ``(call_number << 20 | depth) << FRAME_SHIFT`` to the line key."""
+_LOW = (1 << BLOCK_SHIFT) - 1
+
+DISABLE: object = getattr(getattr(sys, "monitoring", None), "DISABLE", None)
+"""What the line hook returns for lines outside every block (sys.monitoring then stops reporting them)."""
+
+LineHook = Callable[[object, int], object]
+
+
+@dataclass(frozen=True)
+class TraceLimits:
+    """How much of a run a trace keeps. Counts are always exact; these bound states and time."""
+
+    first_visits: int = 10
+    """Visits kept (with state) from the start of each block."""
+    last_visits: int = 20
+    """Size of the ring of the most recent visits."""
+    snapshot_budget: int = 2000
+    """States taken beyond the first visits of each block; after it, later visits are only counted."""
+    max_stdout: int = 8192
+    """Characters of captured output kept."""
+    values: ValueLimits = field(default_factory=ValueLimits)
+    """How each value is rendered."""
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready copy."""
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> TraceLimits:
+        """The inverse of :meth:`to_dict`; unknown keys are ignored."""
+        names = {f.name for f in dataclasses.fields(cls)} - {"values"}
+        values = ValueLimits(**data.get("values", {}))
+        return cls(values=values, **{key: val for key, val in data.items() if key in names})
+
+
+class Shown:
+    """A value already rendered to text (non-atoms are rendered when their visit is snapshotted)."""
+
+    __slots__ = ("text",)
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is Shown and other.text == self.text
+
+    def __hash__(self) -> int:
+        return hash(self.text)
+
+
+State = dict[str, object]
+
+
+@dataclass(slots=True)
+class VisitRecord:
+    """A visit chosen to be kept; its state is filled in when the visit ends."""
+
+    seq: int
+    block: int
+    """Index of the block in the CFG's ``blocks`` list."""
+    frame: int
+    depth: int
+    occurrence: int
+    state: State | None = None
+    changed: list[str] = field(default_factory=list)
+    exit: str | None = None
+    value: str | None = None
+    exception: str | None = None
+
+
+@dataclass(slots=True)
+class FrameState:
+    """One call of the traced function."""
+
+    number: int
+    depth: int
+    frame: FrameType
+    cur: int = -1
+    lim: int = -1
+    open: VisitRecord | None = None
+    last_state: State | None = None
+
+    @property
+    def bits(self) -> int:
+        return (self.number << BLOCK_SHIFT | min(self.depth, _LOW)) << FRAME_SHIFT
+
+
+@dataclass(slots=True)
+class ExitRecord:
+    """The state of an outermost call when it ended, for the ring visit that has none."""
+
+    frame: int
+    state: State
+    exit: str
+    value: str | None
+    exception: str | None
+
+
+class Recorder:
+    """Collects visits from a backend. ``line`` is the hot path; everything else is rare."""
+
+    def __init__(self, keys: list[int], n_blocks: int, limits: TraceLimits) -> None:
+        self.keys = keys
+        self.limits = limits
+        self.counts = [0] * n_blocks
+        self.ring: deque[int] = deque(maxlen=max(limits.last_visits, 1))
+        self.kept: list[VisitRecord] = []
+        self.tail: deque[VisitRecord] = deque(maxlen=max(limits.last_visits, 1))
+        self.exits: deque[ExitRecord] = deque(maxlen=max(limits.last_visits, 1))
+        self.budget = limits.snapshot_budget
+        self.stack: list[FrameState] = []
+        self.suspended: dict[FrameType, FrameState] = {}
+        self.calls = 0
+        self.max_depth = 0
+        self.return_value: str | None = None
+        self.line, self._set_hot, self._get_hot = self._make_line_hook()
+
+    # ----------------------------------------------------------------- hot path
+
+    def _make_line_hook(
+        self,
+    ) -> tuple[LineHook, Callable[[int, int, bool, int], None], Callable[[], tuple[int, int]]]:
+        """The line hook as a closure: closure cells are the cheapest state CPython offers a callback.
+
+        ``cur``/``lim`` bound the keys that continue the current visit (same block, same or later statement);
+        ``pending`` says the open visit waits for its state; ``bits`` tags ring entries with the call.
+        """
+        keys, counts, push, first = self.keys, self.counts, self.ring.append, self.limits.first_visits
+        boundary = self._boundary
+        cur, lim, pending, bits = -1, -1, True, 0
+
+        def line(code: object, lineno: int) -> object:
+            nonlocal cur, lim
+            key = keys[lineno]
+            if cur <= key < lim:
+                cur = key
+                return None
+            if pending or key < 0:
+                return boundary(key)
+            block = key >> BLOCK_SHIFT
+            seen = counts[block]
+            if seen < first:
+                return boundary(key)
+            counts[block] = seen + 1
+            cur, lim = key, (block + 1) << BLOCK_SHIFT
+            push(key | bits)
+            return None
+
+        def set_hot(new_cur: int, new_lim: int, new_pending: bool, new_bits: int) -> None:
+            nonlocal cur, lim, pending, bits
+            cur, lim, pending, bits = new_cur, new_lim, new_pending, new_bits
+
+        def get_hot() -> tuple[int, int]:
+            return cur, lim
+
+        return line, set_hot, get_hot
+
+    def _boundary(self, key: int) -> object:
+        """A new visit starts (or a line outside every block ran): the slow path of :meth:`line`."""
+        if not self.stack:
+            return None
+        frame = self.stack[-1]
+        if key < 0:
+            return DISABLE
+        self._close(frame)
+        block = key >> BLOCK_SHIFT
+        seen = self.counts[block]
+        seq = sum(self.counts)
+        self.counts[block] = seen + 1
+        self.ring.append(key | frame.bits)
+        record = None
+        if seen < self.limits.first_visits:
+            record = self._record(seq, block, frame, seen)
+            self.kept.append(record)
+        elif self.budget > 0:
+            self.budget -= 1
+            record = self._record(seq, block, frame, seen)
+            self.tail.append(record)
+        frame.open = record
+        frame.cur, frame.lim = key, (block + 1) << BLOCK_SHIFT
+        self._sync(frame)
+        return None
+
+    # ----------------------------------------------------------------- frames
+
+    def start(self, frame: FrameType) -> None:
+        """A new call of the traced function begins."""
+        state = FrameState(number=self.calls, depth=len(self.stack), frame=frame)
+        self.calls += 1
+        self.max_depth = max(self.max_depth, state.depth)
+        self._push(state)
+
+    def resume(self, frame: FrameType) -> None:
+        """A suspended generator call of the traced function runs again."""
+        state = self.suspended.pop(frame, None)
+        if state is None:
+            self.start(frame)
+            return
+        state.depth = len(self.stack)
+        self._push(state)
+
+    def raised(self, error: BaseException) -> None:
+        """An exception was raised in (or propagated into) the running call."""
+        if self.stack and self.stack[-1].open is not None:
+            self.stack[-1].open.exception = exception_text(error)
+
+    def leave(self, kind: str, value: object) -> None:
+        """The running call returns (``"return"``), yields (``"yield"``) or unwinds (``"raise"``)."""
+        if not self.stack:
+            return
+        frame = self.stack.pop()
+        record = frame.open
+        wanted = record is not None or frame.depth == 0
+        text = self._exit_text(kind, value) if wanted else None
+        if record is not None:
+            self._close(frame)
+            record.exit = kind
+            record.value, record.exception = (
+                text if kind != "raise" else None,
+                text if kind == "raise" else None,
+            )
+        elif frame.depth == 0:
+            state = self._snapshot(frame.frame)
+            value_text, error_text = (None, text) if kind == "raise" else (text, None)
+            self.exits.append(ExitRecord(frame.number, state, kind, value_text, error_text))
+        if kind == "return" and frame.depth == 0:
+            self.return_value = text
+        if kind == "yield":
+            frame.cur = frame.lim = -1
+            self.suspended[frame.frame] = frame
+        if self.stack:
+            self._sync(self.stack[-1])
+        else:
+            self._set_hot(-1, -1, True, 0)
+
+    def finish(self) -> None:
+        """Take the state of visits left open (calls still running or suspended when the test ended)."""
+        for frame in [*self.stack, *self.suspended.values()]:
+            self._close(frame)
+        self.stack.clear()
+        self.suspended.clear()
+
+    # ----------------------------------------------------------------- helpers
+
+    def _push(self, state: FrameState) -> None:
+        if self.stack:
+            top = self.stack[-1]
+            top.cur, top.lim = self._get_hot()
+        self.stack.append(state)
+        self._sync(state)
+
+    def _sync(self, frame: FrameState) -> None:
+        self._set_hot(frame.cur, frame.lim, frame.open is not None or self.budget > 0, frame.bits)
+
+    def _record(self, seq: int, block: int, frame: FrameState, seen: int) -> VisitRecord:
+        return VisitRecord(seq=seq, block=block, frame=frame.number, depth=frame.depth, occurrence=seen)
+
+    def _close(self, frame: FrameState) -> None:
+        """Give the open visit of ``frame`` its state: the locals now, after its block ran."""
+        record = frame.open
+        if record is None:
+            return
+        frame.open = None
+        state = self._snapshot(frame.frame)
+        record.state = state
+        record.changed = changed_names(frame.last_state, state)
+        frame.last_state = state
+
+    def _snapshot(self, frame: FrameType) -> State:
+        """The frame's locals: atoms by reference, everything else rendered now (it may change later)."""
+        limits = self.limits.values
+        try:
+            items = list(frame.f_locals.items())
+        except Exception:
+            return {}
+        return {
+            name: value if is_atom(value, limits) else Shown(safe_repr(value, limits))
+            for name, value in items
+        }
+
+    def _exit_text(self, kind: str, value: object) -> str:
+        if kind == "raise" and isinstance(value, BaseException):
+            return exception_text(value)
+        return safe_repr(value, self.limits.values)
+
+
+def changed_names(before: State | None, after: State) -> list[str]:
+    """Names bound differently in ``after`` than in ``before`` (all of them for the first state of a call)."""
+    if before is None:
+        return list(after)
+    return [name for name, value in after.items() if name not in before or not _same(before[name], value)]
+
+
+def _same(old: object, new: object) -> bool:
+    return old is new or (type(old) is type(new) and old == new)
+
+
+def render_state(state: State, limits: ValueLimits) -> dict[str, str]:
+    """Text for every value of a snapshot."""
+    return {
+        name: value.text if type(value) is Shown else safe_repr(value, limits)
+        for name, value in state.items()
+    }
+
+
+def exception_text(error: BaseException) -> str:
+    """``Type: message`` on one bounded line."""
+    try:
+        message = str(error).strip().splitlines()[0] if str(error).strip() else ""
+    except Exception:
+        message = "<unprintable message>"
+    text = f"{type(error).__name__}: {message}" if message else type(error).__name__
+    return text if len(text) <= 300 else text[:297] + "..."

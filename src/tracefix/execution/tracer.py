@@ -1,0 +1,299 @@
+"""Run one test with the function under test traced block by block.
+
+:func:`trace_test` runs IN THE CURRENT PROCESS: only ever call it inside a sandbox worker or a child process
+(``tracefix.execution.child``), never in the tracefix process itself. The program is executed unmodified,
+compiled under its own file name registered in ``linecache``, so tracebacks show its real lines.
+
+The backend is chosen in one place, :func:`make_tracer`: ``sys.monitoring`` on Python 3.12+, ``sys.settrace``
+on 3.11. ``TRACEFIX_TRACER=settrace`` forces the settrace backend on any version (to compare the two).
+"""
+
+from __future__ import annotations
+
+import io
+import linecache
+import os
+import sys
+import time
+import types
+from collections.abc import Iterator
+from contextlib import contextmanager
+from types import CodeType, TracebackType
+from typing import Any, Protocol
+
+from tracefix.analysis.cfg import FunctionNotFound, build_cfg
+from tracefix.execution.runner import CappedWriter, describe, summary
+from tracefix.execution.snapshots import (
+    BLOCK_SHIFT,
+    FRAME_SHIFT,
+    Recorder,
+    TraceLimits,
+    VisitRecord,
+    render_state,
+)
+from tracefix.execution.tracer_target import find_code, line_keys
+from tracefix.records import CFG, ExceptionInfo, Trace, Visit
+
+__all__ = ["TraceLimits", "Tracer", "default_backend", "make_tracer", "trace_test", "trace_with_cfg"]
+
+PROGRAM_FILE = "<program>"
+PRELUDE_FILE = "<prelude>"
+TEST_FILE = "<test>"
+MODULE_NAME = "solution"
+"""Not ``__main__``: a program's own ``if __name__ == "__main__":`` driver must not run under a test."""
+
+_LOW = (1 << BLOCK_SHIFT) - 1
+
+
+class Tracer(Protocol):
+    """A way of feeding a :class:`~tracefix.execution.snapshots.Recorder` with the events of one code object."""
+
+    name: str
+
+    def start(self, code: CodeType, recorder: Recorder) -> None: ...
+
+    def stop(self) -> None: ...
+
+
+def default_backend() -> str:
+    """``"monitoring"`` where ``sys.monitoring`` exists (3.12+), else ``"settrace"``."""
+    return "monitoring" if sys.version_info >= (3, 12) else "settrace"
+
+
+def make_tracer(backend: str | None = None) -> Tracer:
+    """The one place a backend is chosen: ``backend``, else ``$TRACEFIX_TRACER``, else by Python version."""
+    name = backend or os.environ.get("TRACEFIX_TRACER") or default_backend()
+    if name == "monitoring" and sys.version_info >= (3, 12):
+        from tracefix.execution.tracer_monitoring import MonitoringTracer
+
+        return MonitoringTracer()
+    if name in ("settrace", "monitoring"):
+        from tracefix.execution.tracer_settrace import SettraceTracer
+
+        return SettraceTracer()
+    raise ValueError(f"unknown tracer backend {name!r} (use 'monitoring' or 'settrace')")
+
+
+def trace_test(
+    program: str, entry: str, test: str, *, prelude: str = "", limits: TraceLimits | None = None
+) -> Trace:
+    """Run ``test`` against ``program`` (after ``prelude``) and record the block visits of ``entry``.
+
+    ``entry`` is a function name or ``Class.method`` defined in ``program``. A program that does not parse or
+    does not define ``entry`` gives a trace with ``passed=False`` and the reason in ``error``.
+    """
+    try:
+        cfg = build_cfg(program, entry)
+    except (SyntaxError, FunctionNotFound) as exc:
+        info = describe(exc)
+        return Trace(function=entry, test=test, passed=False, error=summary(info), exception=info)
+    return trace_with_cfg(program, entry, test, cfg, prelude=prelude, limits=limits)
+
+
+def trace_with_cfg(
+    program: str,
+    entry: str,
+    test: str,
+    cfg: CFG,
+    *,
+    prelude: str = "",
+    limits: TraceLimits | None = None,
+    backend: str | None = None,
+) -> Trace:
+    """:func:`trace_test` with the CFG given (and optionally the backend)."""
+    limits = limits or TraceLimits()
+    tracer = make_tracer(backend)
+    namespace = _fresh_module()
+    stdout = CappedWriter(limits.max_stdout)
+    run = _Run()
+    started = time.perf_counter()
+    with _captured(stdout):
+        try:
+            _run_traced(program, entry, test, cfg, prelude, limits, tracer, namespace, run)
+        except BaseException as exc:
+            run.error = exc
+    trace = _assemble(entry, test, cfg, limits, run)
+    trace.stdout = stdout.getvalue()
+    trace.duration_s = time.perf_counter() - started
+    trace.backend = tracer.name
+    if stdout.dropped:
+        trace.cut.append(f"output cut after {limits.max_stdout} characters")
+        trace.truncated = True
+    return trace
+
+
+class _Run:
+    """What one traced run produced."""
+
+    def __init__(self) -> None:
+        self.recorder: Recorder | None = None
+        self.code: CodeType | None = None
+        self.error: BaseException | None = None
+
+
+def _run_traced(
+    program: str,
+    entry: str,
+    test: str,
+    cfg: CFG,
+    prelude: str,
+    limits: TraceLimits,
+    tracer: Tracer,
+    namespace: dict[str, Any],
+    run: _Run,
+) -> None:
+    if prelude:
+        exec(_compile(prelude, PRELUDE_FILE), namespace)
+    module_code = _compile(program, PROGRAM_FILE)
+    exec(module_code, namespace)
+    run.code = find_code(namespace, module_code, entry, cfg.first_line)
+    if run.code is None:
+        raise LookupError(f"the program defines no function {entry!r} that tracefix can trace")
+    run.recorder = Recorder(line_keys(program, cfg, run.code), len(cfg.blocks), limits)
+    test_code = _compile(test, TEST_FILE)
+    tracer.start(run.code, run.recorder)
+    try:
+        exec(test_code, namespace)
+    finally:
+        tracer.stop()
+        run.recorder.finish()
+
+
+def _compile(source: str, filename: str) -> CodeType:
+    linecache.cache[filename] = (len(source), None, source.splitlines(keepends=True), filename)
+    return compile(source, filename, "exec")
+
+
+def _fresh_module() -> dict[str, Any]:
+    """A new module registered in ``sys.modules`` (dataclasses and pickle look their module up there)."""
+    module = types.ModuleType(MODULE_NAME)
+    module.__file__ = PROGRAM_FILE
+    sys.modules[MODULE_NAME] = module
+    return module.__dict__
+
+
+@contextmanager
+def _captured(stdout: CappedWriter) -> Iterator[None]:
+    saved = sys.stdout, sys.stdin
+    sys.stdout = stdout
+    sys.stdin = io.StringIO("")  # input() fails at once instead of waiting
+    try:
+        yield
+    finally:
+        sys.stdout, sys.stdin = saved
+
+
+# --------------------------------------------------------------------------- the Trace record
+
+
+def _assemble(entry: str, test: str, cfg: CFG, limits: TraceLimits, run: _Run) -> Trace:
+    info = None if run.error is None else _exception_info(run.error, run, cfg)
+    trace = Trace(
+        function=entry,
+        test=test,
+        passed=run.error is None,
+        error=None if info is None else summary(info),
+        exception=info,
+    )
+    recorder = run.recorder
+    if recorder is None:
+        return trace
+    ids = [block.id for block in cfg.blocks]
+    visits = _visits(recorder, ids, limits)
+    trace.visits = visits
+    trace.total_visits = sum(recorder.counts)
+    trace.block_counts = {ids[index]: count for index, count in enumerate(recorder.counts) if count}
+    trace.calls = recorder.calls
+    trace.max_depth = recorder.max_depth
+    trace.return_value = recorder.return_value
+    trace.cut = _cut_notes(recorder, visits, limits)
+    trace.truncated = bool(trace.cut)
+    return trace
+
+
+def _exception_info(error: BaseException, run: _Run, cfg: CFG) -> ExceptionInfo:
+    """The runner's description of the error, plus the block of the traced function it passed through."""
+    info = describe(error)
+    line = _deepest_line_in(error.__traceback__, run.code)
+    if line is not None:
+        block_of = cfg.line_to_block()
+        info.block = block_of.get(line)
+    return info
+
+
+def _deepest_line_in(tb: TracebackType | None, code: CodeType | None) -> int | None:
+    line = None
+    while tb is not None:
+        if tb.tb_frame.f_code is code:
+            line = tb.tb_lineno
+        tb = tb.tb_next
+    return line
+
+
+def _visits(recorder: Recorder, ids: list[int], limits: TraceLimits) -> list[Visit]:
+    """Kept visits in run order: the first visits of each block and the ring of the last ones."""
+    total = sum(recorder.counts)
+    ring = list(recorder.ring)
+    first_in_ring = total - len(ring)
+    records = {record.seq: record for record in recorder.kept}
+    for record in recorder.tail:
+        if record.seq >= first_in_ring:
+            records.setdefault(record.seq, record)
+    left = list(recorder.counts)
+    for offset in reversed(range(len(ring))):
+        entry = ring[offset]
+        block = (entry & ((1 << FRAME_SHIFT) - 1)) >> BLOCK_SHIFT
+        call = entry >> FRAME_SHIFT
+        left[block] -= 1
+        seq = first_in_ring + offset
+        if seq not in records:
+            records[seq] = VisitRecord(seq, block, call >> BLOCK_SHIFT, call & _LOW, left[block])
+    _attach_exits(recorder, records)
+    return [_visit(records[seq], ids, limits) for seq in sorted(records)]
+
+
+def _attach_exits(recorder: Recorder, records: dict[int, VisitRecord]) -> None:
+    """Give the last ring visit of an outermost call the state that call ended with."""
+    for ended in recorder.exits:
+        mine = [r for r in records.values() if r.frame == ended.frame and r.state is None]
+        if mine:
+            last = max(mine, key=lambda r: r.seq)
+            last.state, last.exit, last.value, last.exception = (
+                ended.state,
+                ended.exit,
+                ended.value,
+                ended.exception,
+            )
+
+
+def _visit(record: VisitRecord, ids: list[int], limits: TraceLimits) -> Visit:
+    return Visit(
+        seq=record.seq,
+        block=ids[record.block],
+        state={} if record.state is None else render_state(record.state, limits.values),
+        changed=record.changed,
+        frame=record.frame,
+        depth=record.depth,
+        occurrence=record.occurrence,
+        exit=record.exit,
+        value=record.value,
+        exception=record.exception,
+        state_cut=record.state is None,
+    )
+
+
+def _cut_notes(recorder: Recorder, visits: list[Visit], limits: TraceLimits) -> list[str]:
+    total = sum(recorder.counts)
+    notes = []
+    if total > len(visits):
+        notes.append(
+            f"kept {len(visits)} of {total} visits: the first {limits.first_visits} of each block "
+            f"and the last {limits.last_visits}; block_counts has every visit"
+        )
+    stateless = sum(1 for visit in visits if visit.state_cut)
+    if stateless:
+        notes.append(
+            f"{stateless} kept visits have no state: the snapshot budget "
+            f"({limits.snapshot_budget}) ran out and later visits were only counted"
+        )
+    return notes
