@@ -1,0 +1,259 @@
+"""Run one test against a program in the current process.
+
+Only ever called inside a sandboxed child process (see ``worker.py``): the program is untrusted and runs with
+the full powers of this process. The program gets a fresh module namespace; its source is registered in
+``linecache`` so tracebacks show its lines; the prelude and the test are compiled under their own file names
+so every error names the line of the user's program or of the test where it arose.
+"""
+
+from __future__ import annotations
+
+import ast
+import importlib
+import io
+import linecache
+import reprlib
+import sys
+import time
+import types
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from tracefix.records import ExceptionInfo, TestResult
+
+PROGRAM_FILE = "<program>"
+PRELUDE_FILE = "<prelude>"
+TEST_FILE = "<test>"
+MODULE_NAME = "solution"
+"""Not ``__main__``: a program's own ``if __name__ == "__main__":`` driver must not run under a test."""
+
+_WHERE = {PROGRAM_FILE: "program", PRELUDE_FILE: "prelude", TEST_FILE: "test"}
+_LEFT, _KEEP = "__tracefix_left__", "__tracefix_keep__"
+_OUTPUT_CAP = 8 * 1024
+_MESSAGE_CAP = 300
+
+
+def run_test(program: str, test: str, *, prelude: str = "", output_cap: int = _OUTPUT_CAP) -> TestResult:
+    """Run ``prelude`` and ``program`` in a fresh module, then the test code (one or several lines).
+
+    For a test that is a single ``assert <expr> <op> <expected>``, ``<expr>`` is evaluated once on its own and
+    ``actual`` holds a safe, bounded repr of its value.
+    """
+    namespace = _fresh_module()
+    actual: list[str] = []
+
+    def body() -> None:
+        _load(namespace, prelude, program)
+        _test(namespace, test, actual)
+
+    return _run(test, output_cap, body, actual)
+
+
+def run_check(
+    program: str, check_code: str, entry_point: str, *, prelude: str = "", output_cap: int = _OUTPUT_CAP
+) -> TestResult:
+    """Run a HumanEval-style hidden test: ``check_code`` defines ``check(candidate)``, called with the entry point.
+
+    MBPP-style check code that already calls ``check(...)`` itself runs that call too (it is then run twice).
+    """
+    if not all(part.isidentifier() for part in entry_point.split(".")):
+        raise ValueError(f"entry point {entry_point!r} is not a (dotted) Python name")
+    namespace = _fresh_module()
+    code = f"{check_code.rstrip()}\ncheck({entry_point})\n"
+
+    def body() -> None:
+        _load(namespace, prelude, program)
+        _exec(code, TEST_FILE, namespace)
+
+    return _run(f"check({entry_point})", output_cap, body, [])
+
+
+def _fresh_module() -> dict[str, Any]:
+    """A new module object registered in ``sys.modules`` (dataclasses and pickle look their module up there)."""
+    module = types.ModuleType(MODULE_NAME)
+    module.__file__ = PROGRAM_FILE
+    sys.modules[MODULE_NAME] = module
+    return module.__dict__
+
+
+def _load(namespace: dict[str, Any], prelude: str, program: str) -> None:
+    if prelude:
+        _exec(prelude, PRELUDE_FILE, namespace)
+    _exec(program, PROGRAM_FILE, namespace)
+
+
+def _exec(source: str, filename: str, namespace: dict[str, Any]) -> None:
+    _register(source, filename)
+    exec(compile(source, filename, "exec"), namespace)
+
+
+def _register(source: str, filename: str) -> None:
+    lines = source.splitlines(keepends=True)
+    linecache.cache[filename] = (len(source), None, lines, filename)
+
+
+def _test(namespace: dict[str, Any], test: str, actual: list[str]) -> None:
+    """Run the test code; a lone comparing assert is rewritten so its left side is evaluated (and kept) once."""
+    _register(test, TEST_FILE)
+    namespace[_KEEP] = lambda value: actual.append(safe_repr(value))
+    exec(compile(_rewrite(test), TEST_FILE, "exec"), namespace)
+
+
+def _rewrite(test: str) -> ast.Module | str:
+    """``assert A <op> B[, msg]`` becomes ``L = A; keep(L); assert L <op> B[, msg]`` on the same line.
+
+    The evaluation order (A, then B, then the comparison) is the original's. Any other test is left alone.
+    """
+    try:
+        tree = ast.parse(test, TEST_FILE)
+    except SyntaxError:
+        return test  # compiling it again reports the error with its line
+    if len(tree.body) != 1 or not isinstance(tree.body[0], ast.Assert):
+        return tree
+    node = tree.body[0]
+    compare = node.test
+    if not isinstance(compare, ast.Compare) or len(compare.ops) != 1:
+        return tree
+    left = ast.Name(_LEFT, ast.Load())
+    store = ast.Assign(targets=[ast.Name(_LEFT, ast.Store())], value=compare.left)
+    keep = ast.Expr(ast.Call(ast.Name(_KEEP, ast.Load()), [left], []))
+    compare.left = ast.Name(_LEFT, ast.Load())
+    for statement in (store, keep):
+        ast.copy_location(statement, node)
+    tree.body[:0] = [store, keep]
+    return ast.fix_missing_locations(tree)
+
+
+def _run(test: str, output_cap: int, body: Callable[[], None], actual: list[str]) -> TestResult:
+    """Run ``body`` with captured output and turn whatever it raised into a result."""
+    stdout, stderr = CappedWriter(output_cap), CappedWriter(output_cap)
+    error: BaseException | None = None
+    start = time.perf_counter()
+    with _captured(stdout, stderr):
+        try:
+            body()
+        except BaseException as exc:
+            error = exc
+    duration = time.perf_counter() - start
+    info = None if error is None else describe(error)
+    return TestResult(
+        test=test,
+        passed=error is None,
+        error=None if info is None else summary(info),
+        exception=info,
+        actual=actual[0] if actual else None,
+        stdout=stdout.getvalue(),
+        stderr=stderr.getvalue(),
+        duration_s=duration,
+        memory_limit=isinstance(error, MemoryError),
+    )
+
+
+@contextmanager
+def _captured(stdout: CappedWriter, stderr: CappedWriter) -> Iterator[None]:
+    saved = sys.stdin, sys.stdout, sys.stderr
+    # An empty stdin: ``input()`` raises EOFError at once instead of waiting.
+    sys.stdin, sys.stdout, sys.stderr = io.StringIO(""), stdout, stderr
+    try:
+        yield
+    finally:
+        sys.stdin, sys.stdout, sys.stderr = saved
+
+
+def describe(error: BaseException) -> ExceptionInfo:
+    """Type, one-line message and the line (of program, prelude or test) where ``error`` arose."""
+    where, line = _locate(error)
+    return ExceptionInfo(
+        type=type(error).__name__,
+        message=_message(error),
+        line=line,
+        in_test=where == "test",
+    )
+
+
+def summary(info: ExceptionInfo) -> str:
+    """The one-line error of a result, e.g. ``ZeroDivisionError: division by zero (program line 7)``."""
+    text = f"{info.type}: {info.message}" if info.message else info.type
+    if info.line is None:
+        return text
+    return f"{text} ({'test' if info.in_test else 'program'} line {info.line})"
+
+
+def _locate(error: BaseException) -> tuple[str, int | None]:
+    """The deepest frame of the traceback that belongs to the program, the prelude or the test."""
+    if isinstance(error, SyntaxError) and error.filename in _WHERE:
+        return _WHERE[error.filename], error.lineno
+    found: tuple[str, int | None] = ("", None)
+    tb = error.__traceback__
+    while tb is not None:
+        filename = tb.tb_frame.f_code.co_filename
+        if filename in _WHERE:
+            found = (_WHERE[filename], tb.tb_lineno)
+        tb = tb.tb_next
+    return found
+
+
+def _message(error: BaseException) -> str:
+    if isinstance(error, SyntaxError) and error.msg:
+        return error.msg  # str() would repeat the file name and line that the summary gives anyway
+    try:
+        text = str(error)
+    except Exception:
+        return "<unprintable message>"
+    first = text.strip().splitlines()[0] if text.strip() else ""
+    return first if len(first) <= _MESSAGE_CAP else first[:_MESSAGE_CAP] + "…"
+
+
+def safe_repr(value: object) -> str:
+    """A bounded repr that never raises (the team's ``values.safe_repr`` when it is there)."""
+    try:
+        return _TEAM_REPR(value) if _TEAM_REPR is not None else _REPR.repr(value)
+    except Exception as exc:
+        return f"<{type(value).__name__} object (repr failed: {type(exc).__name__})>"
+
+
+def _team_repr() -> Callable[[object], str] | None:
+    """``tracefix.execution.values.safe_repr`` if that module exists (looked up once: a failed import is slow)."""
+    try:
+        module = importlib.import_module("tracefix.execution.values")
+    except ImportError:
+        return None
+    found = getattr(module, "safe_repr", None)
+    return found if callable(found) else None
+
+
+def _make_repr() -> reprlib.Repr:
+    short = reprlib.Repr()
+    short.maxstring = short.maxother = 200
+    short.maxlist = short.maxtuple = short.maxset = short.maxdict = short.maxdeque = 30
+    short.maxlong = 200
+    return short
+
+
+_TEAM_REPR = _team_repr()
+_REPR = _make_repr()
+
+
+class CappedWriter(io.StringIO):
+    """A text stream that keeps the first ``cap`` characters and counts the rest."""
+
+    def __init__(self, cap: int) -> None:
+        super().__init__()
+        self.cap = cap
+        self.kept = 0
+        self.dropped = 0
+
+    def write(self, text: str) -> int:
+        room = self.cap - self.kept
+        if room > 0:
+            super().write(text[:room])
+            self.kept += min(room, len(text))
+        self.dropped += max(0, len(text) - max(room, 0))
+        return len(text)
+
+    def getvalue(self) -> str:
+        value = super().getvalue()
+        if self.dropped:
+            value += f"\n[… cut: {self.dropped} more characters]"
+        return value
