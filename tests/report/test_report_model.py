@@ -184,3 +184,24 @@ def test_a_program_that_does_not_parse_is_shown_without_blocks(session: Session)
     first = session_view(broken).attempts[0]
     assert [line.text for line in first.program] == ["def sum_of_evens(:"]
     assert first.program[0].block is None
+
+
+def test_a_block_judged_on_several_visits_is_wrong_if_any_verdict_says_so(session: Session) -> None:
+    attempt = session.attempts[0]
+    paper = attempt.model_copy(
+        update={
+            "shown_blocks": [1, 2, 1, 2],
+            "verdicts": [
+                Verdict(block=2, correct=True, explanation="n=1 skipped? no"),
+                Verdict(block=2, correct=False, explanation="odd n=3 added"),
+                Verdict(block=1, correct=True),
+            ],
+        }
+    )
+    view = session_view(session.model_copy(update={"attempts": [paper]}), hand_cfg).attempts[0]
+    block = next(b for b in view.blocks if b.id == 2)
+    assert (
+        block.status == "wrong" and block.verdict is not None and block.verdict.explanation == "odd n=3 added"
+    )
+    assert len(block.verdicts) == 2
+    assert view.statuses[1] == "correct"

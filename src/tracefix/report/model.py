@@ -47,6 +47,9 @@ class BlockView:
     visits_total: int
     visits: list[VisitView]
     verdict: Verdict | None
+    """The block's verdict: the first "wrong" one when the model judged several visits of it."""
+    verdicts: list[Verdict]
+    """Every verdict on this block (one per judged visit in LDB's paper format, where loops repeat blocks)."""
     status: str
     shown: bool
 
@@ -195,8 +198,7 @@ def attempt_view(number: int, attempt: Attempt, program: str, cfg: CFG | None) -
     """One attempt: the traced program (``program``, the one this attempt started from) and what came of it."""
     trace = attempt.trace
     visits = trace.visits if trace is not None else []
-    verdicts = {verdict.block: verdict for verdict in attempt.verdicts}
-    statuses = block_statuses(trace, attempt.shown_blocks, verdicts)
+    statuses = block_statuses(trace, attempt.shown_blocks, attempt.verdicts)
     counts = trace.block_counts if trace is not None else {}
     blocks = block_views(attempt, cfg, program, statuses)
     placed = {block.id for block in blocks}
@@ -227,13 +229,16 @@ def attempt_view(number: int, attempt: Attempt, program: str, cfg: CFG | None) -
     )
 
 
-def block_statuses(trace: Trace | None, shown: Sequence[int], verdicts: dict[int, Verdict]) -> dict[int, str]:
-    """How each block is drawn: judged "wrong" or "correct", "shown" to the model, or just "ran"."""
+def block_statuses(trace: Trace | None, shown: Sequence[int], verdicts: Sequence[Verdict]) -> dict[int, str]:
+    """How each block is drawn: judged "wrong" (by any of its verdicts) or "correct", "shown" to the model,
+    or just "ran"."""
     statuses = {block: "ran" for block, count in (trace.block_counts if trace else {}).items() if count}
     if trace is not None:
         statuses.update({visit.block: "ran" for visit in trace.visits})
     statuses.update({block: "shown" for block in shown})
-    statuses.update({block: "correct" if v.correct else "wrong" for block, v in verdicts.items()})
+    statuses.update(
+        {block: "correct" if v.correct else "wrong" for block, v in main_verdicts(verdicts).items()}
+    )
     return statuses
 
 
@@ -244,6 +249,16 @@ def link_targets(anchor: str, blocks: Sequence[BlockView], program: Sequence[Cod
     }
     targets.update({block.id: f"{anchor}-b{block.id}" for block in blocks})
     return targets
+
+
+def main_verdicts(verdicts: Sequence[Verdict]) -> dict[int, Verdict]:
+    """Each judged block's verdict: its first "wrong" one, else its first one."""
+    main: dict[int, Verdict] = {}
+    for verdict in verdicts:
+        current = main.get(verdict.block)
+        if current is None or (current.correct and not verdict.correct):
+            main[verdict.block] = verdict
+    return main
 
 
 def shown_block_ids(attempt: Attempt) -> list[int]:
@@ -264,7 +279,7 @@ def block_views(attempt: Attempt, cfg: CFG | None, program: str, statuses: dict[
     trace = attempt.trace
     known = {block.id for block in cfg.blocks} if cfg is not None else set()
     visited = {visit.block for visit in trace.visits}
-    verdicts = {verdict.block: verdict for verdict in attempt.verdicts}
+    verdicts = main_verdicts(attempt.verdicts)
     states = visit_views(trace.visits)
     lines = code_lines(program, cfg, statuses, trace.block_counts)
     views = []
@@ -281,6 +296,7 @@ def block_views(attempt: Attempt, cfg: CFG | None, program: str, statuses: dict[
                 visits_total=trace.block_counts.get(block_id, len(states.get(block_id, []))),
                 visits=states.get(block_id, []),
                 verdict=verdicts.get(block_id),
+                verdicts=[verdict for verdict in attempt.verdicts if verdict.block == block_id],
                 status=statuses.get(block_id, "idle"),
                 shown=block_id in attempt.shown_blocks,
             )
