@@ -20,6 +20,7 @@ COMMANDS: dict[str, str] = {
     "cfg": "tracefix.cli.cfg:cfg",
     "debug": "tracefix.cli.debug:debug",
     "report": "tracefix.cli.report:report",
+    "trace": "tracefix.cli.trace:trace",
 }
 
 

@@ -6,6 +6,8 @@ compiled under its own file name registered in ``linecache``, so tracebacks show
 
 The backend is chosen in one place, :func:`make_tracer`: ``sys.monitoring`` on Python 3.12+, ``sys.settrace``
 on 3.11. ``TRACEFIX_TRACER=settrace`` forces the settrace backend on any version (to compare the two).
+Both backends are imported here, at import time: sandbox workers import the tracer before they lose access to
+the file system.
 """
 
 from __future__ import annotations
@@ -31,6 +33,8 @@ from tracefix.execution.snapshots import (
     VisitRecord,
     render_state,
 )
+from tracefix.execution.tracer_monitoring import MonitoringTracer
+from tracefix.execution.tracer_settrace import SettraceTracer
 from tracefix.execution.tracer_target import find_code, line_keys
 from tracefix.records import CFG, ExceptionInfo, Trace, Visit
 
@@ -64,12 +68,8 @@ def make_tracer(backend: str | None = None) -> Tracer:
     """The one place a backend is chosen: ``backend``, else ``$TRACEFIX_TRACER``, else by Python version."""
     name = backend or os.environ.get("TRACEFIX_TRACER") or default_backend()
     if name == "monitoring" and sys.version_info >= (3, 12):
-        from tracefix.execution.tracer_monitoring import MonitoringTracer
-
         return MonitoringTracer()
     if name in ("settrace", "monitoring"):
-        from tracefix.execution.tracer_settrace import SettraceTracer
-
         return SettraceTracer()
     raise ValueError(f"unknown tracer backend {name!r} (use 'monitoring' or 'settrace')")
 
