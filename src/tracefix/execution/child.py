@@ -34,7 +34,8 @@ def run_in_child(
     timeout_s: float = 30.0,
 ) -> Trace:
     """Trace ``test`` in a fresh ``python`` process; past ``timeout_s`` its whole process group is killed."""
-    job = {"program": program, "entry": entry, "test": test, "prelude": prelude, "backend": backend}
+    job: dict[str, Any] = {"program": program, "entry": entry, "test": test, "prelude": prelude}
+    job["backend"] = backend
     job["limits"] = (limits or TraceLimits()).to_dict()
     child = subprocess.Popen(
         [python, "-m", "tracefix.execution.child"],
