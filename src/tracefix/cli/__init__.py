@@ -19,6 +19,8 @@ COMMANDS: dict[str, str] = {
     "bench": "tracefix.cli.bench:bench",
     "cfg": "tracefix.cli.cfg:cfg",
     "debug": "tracefix.cli.debug:debug",
+    "doctor": "tracefix.cli.doctor:doctor",
+    "models": "tracefix.cli.models:models",
     "report": "tracefix.cli.report:report",
     "trace": "tracefix.cli.trace:trace",
 }
