@@ -19,6 +19,7 @@ import random
 import threading
 import time
 import traceback
+from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal, Protocol, TypeVar
@@ -101,6 +102,8 @@ class Harness:
     jobs: int = 1
     progress: Progress = field(default_factory=NoProgress)
     stop: threading.Event = field(default_factory=threading.Event)
+    _repaired: Counter[str] = field(default_factory=Counter)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def run(self, selection: Selection) -> StopState:
         """Score seeds, select, debug; resumes from whatever the store already holds."""
@@ -155,6 +158,9 @@ class Harness:
         seeds = {r.task_id: r for r in self.store.seeds()}
         by_id = {p.task_id: p for p in self.problems}
         finished = self.store.finished()
+        for row in self.store.results():  # the running count includes what a resumed run already did
+            if row.status == "done" and row.hidden.passed and not seeds[row.task_id].hidden.passed:
+                self._repaired[row.strategy] += 1
         todo = [
             (by_id[t], seeds[t])
             for t in self.store.selected()
@@ -170,7 +176,11 @@ class Harness:
                 if (problem.task_id, name) not in finished:
                     self._run_one(problem, seed, name, strategy)
 
-        return run_parallel(todo, work, self.jobs, self.stop, self.progress)
+        return run_parallel(todo, work, self.jobs, self.stop, self.progress, note=self._note)
+
+    def _note(self) -> str:
+        with self._lock:
+            return "repaired: " + ", ".join(f"{n} {self._repaired[n]}" for n in self.strategies)
 
     def _run_one(self, problem: BenchProblem, seed: SeedRow, name: str, strategy: Strategy) -> None:
         base = {"task_id": problem.task_id, "strategy": name, "final_program": seed.program}
@@ -194,6 +204,9 @@ class Harness:
             self.store.save_result(row)
             return
         self.store.save_result(_result_row(problem.task_id, name, session, hidden), session)
+        if hidden.passed and not seed.hidden.passed:
+            with self._lock:
+                self._repaired[name] += 1
 
 
 def _result_row(task_id: str, strategy: str, session: Session, hidden: HiddenScore) -> ResultRow:
@@ -232,6 +245,8 @@ def run_parallel(
     jobs: int,
     stop: threading.Event,
     progress: Progress,
+    *,
+    note: Callable[[], str] = str,
 ) -> StopState:
     """Run ``work`` on every item with ``jobs`` daemon threads, in order of the items.
 
@@ -261,7 +276,7 @@ def run_parallel(
     threads = [threading.Thread(target=worker, daemon=True) for _ in range(max(1, min(jobs, total)))]
     for thread in threads:
         thread.start()
-    return _wait(threads, finished, total, stop, progress)
+    return _wait(threads, finished, total, stop, progress, note)
 
 
 def _wait(
@@ -270,6 +285,7 @@ def _wait(
     total: int,
     stop: threading.Event,
     progress: Progress,
+    note: Callable[[], str],
 ) -> StopState:
     done = 0
     while (done < total and any(t.is_alive() for t in threads)) or not finished.empty():
@@ -282,7 +298,7 @@ def _wait(
                 stop.set()
                 raise outcome
             done += 1
-            progress.advance()
+            progress.advance(note())
         except KeyboardInterrupt:
             if stop.is_set():
                 progress.message("stopping now: the items in flight are dropped (they rerun on --resume)")

@@ -99,6 +99,8 @@ class RunConfig(Record):
     sample: int | None = None
     sample_seed: int = 0
     temperature: float = 0.0
+    retry_temperature: float | None = None
+    """The engine's temperature for asking again after an unchanged or unusable reply (seeded, cached)."""
     tracefix_version: str
     created: str = ""
     """UTC date and time the run started (ISO 8601)."""

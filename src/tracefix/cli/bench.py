@@ -99,7 +99,7 @@ def bench(
         dataset=dataset, data_dir=str(data_dir) if data_dir else None, seeds=str(seeds_path or "generate"),
         seeds_sha256=_sha(seeds_path), strategies=names, model=model.name, model_identity=model.identity,
         max_iters=max_iters, level=level, format=fmt, limit=limit, only_failing=only_failing, sample=sample,
-        sample_seed=sample_seed, tracefix_version=__version__,
+        sample_seed=sample_seed, tracefix_version=__version__, retry_temperature=_retry_temperature(),
     )  # fmt: skip
     selection = Selection(limit=limit, only_failing=only_failing, sample=sample, sample_seed=sample_seed)
     try:
@@ -183,6 +183,12 @@ def _sha(path: Path | None) -> str | None:
     from tracefix.bench.seeds import file_sha256
 
     return file_sha256(path) if path is not None else None
+
+
+def _retry_temperature() -> float:
+    from tracefix.strategies.engine import Settings
+
+    return Settings().retry_temperature
 
 
 def _load_model(spec: str | None) -> Model:
