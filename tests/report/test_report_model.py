@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from report_samples import FINAL, FIRST_FIX, PROGRAM, hand_cfg, sum_cfg
 
-from tracefix.records import Attempt, Session, TestResult, Trace, Verdict, Visit
+from tracefix.records import Attempt, Session, Task, TestResult, Trace, Verdict, Visit
 from tracefix.report.code import code_lines, lines_label
 from tracefix.report.diff import diff_programs
 from tracefix.report.model import result_view, session_view, state_rows, visit_views
@@ -205,3 +205,20 @@ def test_a_block_judged_on_several_visits_is_wrong_if_any_verdict_says_so(sessio
     )
     assert len(block.verdicts) == 2
     assert view.statuses[1] == "correct"
+
+
+def test_a_card_keeps_the_first_and_last_visits_of_a_long_loop() -> None:
+    visits = [Visit(seq=i, block=1, state={"i": str(i)}, occurrence=i) for i in range(30)]
+    trace = Trace(function="f", test="assert f()", passed=False, visits=visits, block_counts={1: 30})
+    attempt = Attempt(iteration=0, trace=trace, shown_blocks=[1])
+    session = Session(
+        task=Task(entry_point="f", visible_tests=["assert f()"]),
+        strategy="ldb",
+        initial_program="def f():\n    pass\n",
+        attempts=[attempt],
+        final_program="def f():\n    pass\n",
+        outcome="failed",
+    )
+    (card,) = session_view(session, lambda program, entry: None).attempts[0].blocks
+    assert [v.occurrence for v in card.visits] == [0, 1, 2, 3, 4, 5, 24, 25, 26, 27, 28, 29]
+    assert (card.visits_elided, card.visits_total) == (18, 30)

@@ -46,6 +46,9 @@ class BlockView:
     code: list[CodeLine]
     visits_total: int
     visits: list[VisitView]
+    """The recorded visits shown: all of them, or the first and last few (see MAX_CARD_VISITS)."""
+    visits_elided: int
+    """Recorded visits left out of the card between the first and the last few."""
     verdict: Verdict | None
     """The block's verdict: the first "wrong" one when the model judged several visits of it."""
     verdicts: list[Verdict]
@@ -152,6 +155,9 @@ class SessionView:
     final_diff: Diff
     steps: list[StepRow] = field(default_factory=list)
 
+
+MAX_CARD_VISITS = 12
+"""A block card shows at most this many visits: the first and the last half of them."""
 
 OUTCOME_LABELS = {
     "fixed": "fixed",
@@ -294,7 +300,8 @@ def block_views(attempt: Attempt, cfg: CFG | None, program: str, statuses: dict[
                 lines_label=lines_label(block.lines) if block else "lines unknown",
                 code=[line for line in lines if line.block == block_id],
                 visits_total=trace.block_counts.get(block_id, len(states.get(block_id, []))),
-                visits=states.get(block_id, []),
+                visits=first_and_last(states.get(block_id, [])),
+                visits_elided=max(0, len(states.get(block_id, [])) - MAX_CARD_VISITS),
                 verdict=verdicts.get(block_id),
                 verdicts=[verdict for verdict in attempt.verdicts if verdict.block == block_id],
                 status=statuses.get(block_id, "idle"),
@@ -302,6 +309,14 @@ def block_views(attempt: Attempt, cfg: CFG | None, program: str, statuses: dict[
             )
         )
     return views
+
+
+def first_and_last(visits: list[VisitView], limit: int = MAX_CARD_VISITS) -> list[VisitView]:
+    """All visits, or the first and last ``limit // 2`` when there are more than ``limit``."""
+    if len(visits) <= limit:
+        return visits
+    half = limit // 2
+    return [*visits[:half], *visits[-half:]]
 
 
 def visit_views(visits: Sequence[Visit]) -> dict[int, list[VisitView]]:
