@@ -1,19 +1,23 @@
-"""Stand-ins for the bench tests: a minimal child-process executor, a fake strategy, the mini data directory.
+"""Helpers for the bench tests: the sandbox (or a minimal child-process executor), a fake strategy, mini data.
 
-The executor really runs each program in a fresh ``python`` child process (never in the test process), so
-scores are real; it only lacks the sandbox's limits and tracing, which the harness does not need.
+:func:`sandbox` is the real ``tracefix.execution.sandbox.Executor``, one per test process. ``ChildExecutor``
+runs each program in a fresh ``python`` child process (never in the test process), so its scores are real
+too; it lacks the sandbox's limits and tracing, and serves the CLI tests, which open an executor per run.
 The fake strategy "fixes" the problems it is told to by returning their canonical solution from
 ``data/canonical.json``: for orchestration tests only, never a measurement.
 """
 
 from __future__ import annotations
 
+import atexit
+import functools
 import json
 import subprocess
 import sys
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from tracefix.records import Session, Task, TestResult, Usage
 
@@ -50,6 +54,16 @@ class ChildExecutor:
 
     def __exit__(self, *exc: object) -> None:
         pass
+
+
+@functools.cache
+def sandbox() -> Any:
+    """The real sandboxed executor, shared by the tests of this process and closed at exit."""
+    from tracefix.execution.sandbox import Executor
+
+    executor = Executor()
+    atexit.register(executor.close)
+    return executor
 
 
 @dataclass

@@ -38,8 +38,12 @@ class FakeModel:
 def fakes(monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
     made: dict[str, Any] = {"model": FakeModel(), "strategies": {}}
 
-    def make_strategies(names: list[str], model: object, executor: object, config: object) -> dict[str, OracleStrategy]:
-        made["strategies"] = {n: oracle(n, ["Mini/2"] if n == "feedback" else ["Mini/2", "Mini/10"]) for n in names}
+    def make_strategies(
+        names: list[str], model: object, executor: object, config: object
+    ) -> dict[str, OracleStrategy]:
+        made["strategies"] = {
+            n: oracle(n, ["Mini/2"] if n == "feedback" else ["Mini/2", "Mini/10"]) for n in names
+        }
         return made["strategies"]
 
     monkeypatch.setattr(cli_bench, "_open_executor", ChildExecutor)
@@ -53,7 +57,9 @@ def bench(*args: str) -> Any:
 
 
 def test_bench_runs_and_prints_the_summary_as_json(tmp_path: Path, fakes: dict[str, Any]) -> None:
-    result = bench("--strategies", "ldb,feedback", "--run-dir", str(tmp_path / "run"), "--json", "--jobs", "2")
+    result = bench(
+        "--strategies", "ldb,feedback", "--run-dir", str(tmp_path / "run"), "--json", "--jobs", "2"
+    )
     assert result.exit_code == 0, result.output
     summary = json.loads(result.stdout)
     assert summary["state"] == "complete"
@@ -81,7 +87,17 @@ def test_rerun_needs_resume_and_resume_does_no_work_twice(tmp_path: Path, fakes:
 
 
 def test_only_failing_with_a_sample(tmp_path: Path, fakes: dict[str, Any]) -> None:
-    args = ["--strategies", "ldb", "--run-dir", str(tmp_path / "r"), "--sample", "2", "--sample-seed", "3", "--json"]
+    args = [
+        "--strategies",
+        "ldb",
+        "--run-dir",
+        str(tmp_path / "r"),
+        "--sample",
+        "2",
+        "--sample-seed",
+        "3",
+        "--json",
+    ]
     result = bench(*args)
     assert result.exit_code == 0, result.output
     summary = json.loads(result.stdout)
@@ -90,7 +106,9 @@ def test_only_failing_with_a_sample(tmp_path: Path, fakes: dict[str, Any]) -> No
 
 
 def test_generated_seeds_come_from_the_model(tmp_path: Path, fakes: dict[str, Any]) -> None:
-    result = bench("--seeds", "generate", "--strategies", "feedback", "--run-dir", str(tmp_path / "g"), "--json")
+    result = bench(
+        "--seeds", "generate", "--strategies", "feedback", "--run-dir", str(tmp_path / "g"), "--json"
+    )
     assert result.exit_code == 0, result.output
     summary = json.loads(result.stdout)
     assert summary["config"]["seeds"] == "generate"

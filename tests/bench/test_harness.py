@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 import pytest
-from benchfakes import MINI_LDB, MINI_SEEDS, ChildExecutor, OracleStrategy, oracle
+from benchfakes import MINI_LDB, MINI_SEEDS, OracleStrategy, oracle, sandbox
 
 from tracefix.bench.datasets import load_problems
 from tracefix.bench.harness import Harness, Selection, select
@@ -40,7 +40,7 @@ def harness(
     store.start(config(list(strategies)), resume=resume)
     return Harness(
         problems=PROBLEMS, seed_for=lambda p: SEEDS[p.task_id], strategies=strategies,
-        executor=ChildExecutor(), store=store, jobs=jobs,
+        executor=sandbox(), store=store, jobs=jobs,
     )  # fmt: skip
 
 

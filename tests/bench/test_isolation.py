@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from benchfakes import MINI_LDB, MINI_SEEDS, ChildExecutor
+from benchfakes import MINI_LDB, MINI_SEEDS, sandbox
 
 import tracefix.strategies
 from tracefix.bench.datasets import BenchProblem, load_problems
@@ -117,7 +117,7 @@ def test_no_hidden_test_appears_in_any_prompt_of_a_run(tmp_path: Path) -> None:
         json.loads(line)["task_id"]: json.loads(line)["test"] for line in MINI_SEEDS.read_text().splitlines()
     }
     problems = load_problems("humaneval", MINI_LDB)
-    model = run_instrumented(problems, MINI_SEEDS, tmp_path, ChildExecutor())
+    model = run_instrumented(problems, MINI_SEEDS, tmp_path, sandbox())
     assert model.messages
     assert_no_leak(problems, rows, model)
 
@@ -130,7 +130,7 @@ def test_no_hidden_test_in_prompts_on_real_failing_humaneval_seeds(tmp_path: Pat
     rows = [json.loads(line) for line in seeds_path.read_text().splitlines()]
     failing = {r["task_id"] for r in rows if not r["is_solved"]}
     problems = [p for p in load_problems("humaneval", SHARED) if p.task_id in failing][:4]
-    model = run_instrumented(problems, seeds_path, tmp_path, ChildExecutor())
+    model = run_instrumented(problems, seeds_path, tmp_path, sandbox())
     assert_no_leak(problems, {r["task_id"]: r["test"] for r in rows}, model)
 
 
