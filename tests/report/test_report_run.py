@@ -57,6 +57,19 @@ def test_the_run_page_and_every_session_page_are_written(run_dir: Path, tmp_path
         assert f'href="{page.relative_to(out.parent).as_posix()}"' in html
 
 
+def files(run_dir: Path) -> dict[Path, bytes]:
+    """Every file of a run but SQLite's transient WAL index and log, which any reader may create."""
+    return {
+        p: p.read_bytes() for p in run_dir.rglob("*") if p.is_file() and not p.name.endswith(("-shm", "-wal"))
+    }
+
+
+def test_reading_a_run_never_writes_into_it(run_dir: Path, tmp_path: Path) -> None:
+    before = files(run_dir)
+    write_run_report(run_dir, tmp_path / "out" / "report.html")
+    assert files(run_dir) == before
+
+
 def test_a_directory_without_a_store_is_refused(tmp_path: Path) -> None:
     with pytest.raises(NotARun, match="not a benchmark run directory"):
         load_run(tmp_path)
@@ -65,3 +78,11 @@ def test_a_directory_without_a_store_is_refused(tmp_path: Path) -> None:
 
 def test_axes_end_on_round_numbers() -> None:
     assert [nice_max(v) for v in (0, 3, 7, 18, 2300)] == [1.0, 5.0, 10.0, 20.0, 2500.0]
+
+
+def test_a_run_that_only_scored_its_seeds_shows_the_seed_alone(tmp_path: Path) -> None:
+    run_dir = make_run(tmp_path / "run")
+    config, seeds, _, _ = load_run(run_dir)
+    view = run_view(config.model_copy(update={"strategies": []}), seeds, [], [])
+    assert [chart.title for chart in view.charts] == ["pass@1 per strategy"]
+    assert (view.rows, view.unselected) == ([], 4)

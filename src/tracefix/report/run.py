@@ -1,12 +1,14 @@
 """The benchmark run page: strategies side by side, charts, and a table of problems linking to session pages.
 
-It reads a run directory through :class:`tracefix.bench.store.RunStore` (the layout is documented there) and
-computes the figures with :func:`tracefix.bench.report.summarize`, so the page and ``summary.json`` agree.
+It reads a run directory as :mod:`tracefix.bench.store` documents it, read-only (a report never writes into a
+run, which may still be going), and computes the figures with :func:`tracefix.bench.report.summarize`, so the
+page and ``summary.json`` agree.
 """
 
 from __future__ import annotations
 
 import math
+import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,7 +17,8 @@ from typing import Any
 from markupsafe import Markup
 
 from tracefix.bench.report import summarize
-from tracefix.bench.store import DB_NAME, ResultRow, RunConfig, RunStore, SeedRow
+from tracefix.bench.store import DB_NAME, ResultRow, RunConfig, SeedRow
+from tracefix.records import Session
 from tracefix.report import svg
 
 
@@ -101,19 +104,31 @@ def session_page(strategy: str, task_id: str) -> str:
 
 
 def load_run(run_dir: Path) -> tuple[RunConfig, list[SeedRow], list[ResultRow], list[str]]:
-    """The run's configuration, seeds, results and selected problems, read from its store."""
-    if not (run_dir / DB_NAME).is_file():
+    """The run's configuration, seeds, results and selected problems, read from its store without writing."""
+    db = run_dir / DB_NAME
+    if not db.is_file():
         raise NotARun(
             f"{run_dir} is not a benchmark run directory (no {DB_NAME}); give a run made by tracefix bench"
         )
-    store = RunStore(run_dir)
+    connection = sqlite3.connect(f"{db.resolve().as_uri()}?mode=ro", uri=True)
     try:
-        config = store.config()
+        config = connection.execute("SELECT value FROM meta WHERE key = 'config'").fetchone()
         if config is None:
-            raise NotARun(f"{run_dir / DB_NAME} holds no run configuration yet")
-        return config, store.seeds(), store.results(), store.selected()
+            raise NotARun(f"{db} holds no run configuration yet")
+        seeds = connection.execute("SELECT data, selected, task_id FROM seeds ORDER BY position").fetchall()
+        results = connection.execute(
+            "SELECT r.data FROM results r LEFT JOIN seeds s USING (task_id) ORDER BY s.position, r.strategy"
+        ).fetchall()
+    except sqlite3.DatabaseError as exc:
+        raise NotARun(f"{db} cannot be read as a run store: {exc}") from exc
     finally:
-        store.close()
+        connection.close()
+    return (
+        RunConfig.model_validate_json(config[0]),
+        [SeedRow.model_validate_json(row[0]) for row in seeds],
+        [ResultRow.model_validate_json(row[0]) for row in results],
+        [row[2] for row in seeds if row[1]],
+    )
 
 
 def run_view(
@@ -180,7 +195,10 @@ def cell(seed: SeedRow, row: ResultRow | None) -> Cell:
 def charts(
     summary: dict[str, Any], strategies: Sequence[StrategyView], rows: Sequence[ProblemRow], config: RunConfig
 ) -> list[Chart]:
-    """pass@1 per strategy, cumulative repairs by iteration, and tokens per problem."""
+    """pass@1 per strategy, cumulative repairs by iteration, and tokens per problem (the seed's pass@1 alone
+    when no strategy ran: a run that only scored its seeds)."""
+    if not strategies:
+        return [pass_chart(summary, strategies)]
     return [
         pass_chart(summary, strategies),
         repairs_chart(strategies, rows, config),
@@ -261,17 +279,13 @@ def write_run_report(run_dir: Path, path: Path) -> list[Path]:
     view = run_view(config, seeds, results, selected)
     path.parent.mkdir(parents=True, exist_ok=True)
     pages = [path]
-    store = RunStore(run_dir)
-    try:
-        for row in results:
-            session = store.load_session(row) if row.session_path else None
-            if session is None:
-                continue
-            page = path.parent / session_page(row.strategy, row.task_id)
-            page.parent.mkdir(parents=True, exist_ok=True)
-            page.write_text(render_session(session, back_link=f"../../{path.name}"), encoding="utf-8")
-            pages.append(page)
-    finally:
-        store.close()
+    for row in results:
+        if row.session_path is None:
+            continue
+        session = Session.model_validate_json((run_dir / row.session_path).read_text(encoding="utf-8"))
+        page = path.parent / session_page(row.strategy, row.task_id)
+        page.parent.mkdir(parents=True, exist_ok=True)
+        page.write_text(render_session(session, back_link=f"../../{path.name}"), encoding="utf-8")
+        pages.append(page)
     path.write_text(render("run.html.j2", r=view), encoding="utf-8")
     return pages
