@@ -92,7 +92,13 @@ def _binds() -> list[str]:
             args += ["--ro-bind", path, path]
     for path in _ETC_FILES:
         args += ["--ro-bind-try", path, path]
-    for path in python_paths():
+    paths = python_paths()
+    # bwrap creates the parents of a bind with the host's modes; /root (0700) would hide the interpreter
+    # from the unprivileged job uid, so the parents are made traversable first.
+    for parent in sorted({str(p) for path in paths for p in Path(path).parents if str(p) != "/"}, key=len):
+        if parent not in paths:
+            args += ["--perms", "0755", "--dir", parent]
+    for path in paths:
         args += ["--ro-bind", path, path]
     return args
 

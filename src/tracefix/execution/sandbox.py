@@ -215,6 +215,7 @@ class Executor:
         self, program: str, tests: list[str], *, prelude: str = "", limits: Limits | None = None
     ) -> list[TestResult]:
         """Run each test against ``program`` as its own job, in parallel; results in the order of ``tests``."""
+        self._check_open()
         jobs = [{"kind": "test", "program": program, "test": test, "prelude": prelude} for test in tests]
         replies = self._pool.map(lambda job: self._run(job, limits or self.limits), jobs)
         return [TestResult.model_validate(reply) for reply in replies]
@@ -251,6 +252,18 @@ class Executor:
         job = {"kind": "trace", "program": program, "entry": entry, "test": test, "prelude": prelude}
         return Trace.model_validate(self._run(job, (limits or self.limits).traced()))
 
+    def describe(self) -> dict[str, Any]:
+        """How jobs are isolated: the mode, and per started worker its job uid (0: none) and tracer state."""
+        with self._lock:
+            hellos = [worker.hello for worker in self._all if worker.hello is not None]
+        return {
+            "mode": self.mode,
+            "workers": self.size,
+            "job_uids": sorted(hello["job_uid"] for hello in hellos),
+            "tracer": all(hello["tracer"] for hello in hellos),
+            "tracer_errors": sorted({hello["tracer_error"] for hello in hellos if hello["tracer_error"]}),
+        }
+
     def close(self) -> None:
         """Stop every worker. The executor cannot be used afterwards."""
         with self._lock:
@@ -271,9 +284,12 @@ class Executor:
 
     # ------------------------------------------------------------------ jobs and workers
 
-    def _run(self, job: dict[str, Any], limits: Limits) -> dict[str, Any]:
+    def _check_open(self) -> None:
         if self._closed:
             raise RuntimeError("this Executor is closed")
+
+    def _run(self, job: dict[str, Any], limits: Limits) -> dict[str, Any]:
+        self._check_open()
         job = {**job, "limits": limits.to_dict()}
         worker = self._idle.get()
         try:

@@ -20,7 +20,9 @@ import os
 import select
 import shutil
 import signal
+import stat
 import sys
+import sysconfig
 import tempfile
 import time
 from dataclasses import dataclass
@@ -89,7 +91,7 @@ class Worker:
     """The job loop; ``job_uid`` 0 means the jobs keep the worker's uid."""
 
     def __init__(self, job_uid: int) -> None:
-        self.job_uid = job_uid if os.geteuid() == 0 else 0
+        self.job_uid = job_uid if os.geteuid() == 0 and _readable_by_anyone() else 0
         self.tracer, self.tracer_error = _import_tracer()
         self.jobs_root = tempfile.mkdtemp(prefix="tracefix-jobs-")
         os.chmod(self.jobs_root, 0o711)
@@ -178,6 +180,28 @@ class Worker:
         shutil.rmtree(self.jobs_root, ignore_errors=True)
 
 
+def _readable_by_anyone() -> bool:
+    """Whether another uid could import from the interpreter and tracefix (e.g. not under a 0700 /root).
+
+    Jobs import modules the worker did not preload; under a uid that cannot read them, they would fail.
+    """
+    dirs = {
+        sysconfig.get_paths()["stdlib"],
+        sysconfig.get_paths()["purelib"],
+        os.path.dirname(runner.__file__),
+    }
+    return all(_open_to_others(path) for path in dirs)
+
+
+def _open_to_others(path: str) -> bool:
+    parts = os.path.abspath(path).split("/")
+    for depth in range(1, len(parts) + 1):
+        mode = os.stat("/".join(parts[:depth]) or "/").st_mode
+        if not mode & stat.S_IXOTH:
+            return False
+    return bool(os.stat(path).st_mode & stat.S_IROTH)
+
+
 def _remove_workdir(path: str) -> None:
     try:
         os.rmdir(path)  # the common case: the job left its directory empty
@@ -197,6 +221,7 @@ def _import_tracer() -> tuple[ModuleType | None, str | None]:
 
 def _child(worker: Worker, job_fd: int, result_fd: int, workdir: str) -> None:
     """Isolate this forked process, wait for the job, run it, write the result, and never return."""
+    me = os.getpid()
     try:
         _isolate(worker.job_uid, (job_fd, result_fd), workdir)
         _warm_up()
@@ -208,6 +233,8 @@ def _child(worker: Worker, job_fd: int, result_fd: int, workdir: str) -> None:
     except BaseException as exc:
         payload = {"failure": f"{type(exc).__name__}: {exc}", "memory": isinstance(exc, MemoryError)}
     try:
+        if os.getpid() != me:
+            return  # a process the job forked came back up here: only the job itself reports
         protocol.write_all(result_fd, json.dumps(payload, ensure_ascii=False).encode("utf-8"))
         os.close(result_fd)  # the worker sees the end of the result now, not after this process's teardown
     finally:
