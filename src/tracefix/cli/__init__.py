@@ -22,6 +22,7 @@ COMMANDS: dict[str, str] = {
     "doctor": "tracefix.cli.doctor:doctor",
     "models": "tracefix.cli.models:models",
     "report": "tracefix.cli.report:report",
+    "run": "tracefix.cli.run:run",
     "trace": "tracefix.cli.trace:trace",
 }
 
