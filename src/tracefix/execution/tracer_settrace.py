@@ -15,6 +15,7 @@ from tracefix.execution.snapshots import Recorder
 
 _RETURNS = frozenset(dis.opmap[name] for name in ("RETURN_VALUE", "RETURN_CONST") if name in dis.opmap)
 _YIELD = dis.opmap["YIELD_VALUE"]
+_RESUME = dis.opmap["RESUME"]
 
 
 class SettraceTracer:
@@ -70,8 +71,10 @@ def _leave_kind(frame: FrameType, raised_at: int | None) -> str:
     An exception event at the very instruction where the frame leaves means the exception is leaving with it
     (this is also how a ``throw()`` into a suspended generator looks).
     """
-    lasti = frame.f_lasti
-    opcode = frame.f_code.co_code[lasti] if lasti >= 0 else -1
+    lasti, code = frame.f_lasti, frame.f_code.co_code
+    opcode = code[lasti] if lasti >= 0 else -1
+    if opcode == _RESUME and lasti >= 2 and code[lasti - 2] == _YIELD:
+        opcode = _YIELD  # 3.13 reports a yield at the RESUME that follows it
     if raised_at == lasti or (opcode not in _RETURNS and opcode != _YIELD):
         return "raise"
     return "yield" if opcode == _YIELD else "return"

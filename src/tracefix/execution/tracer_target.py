@@ -28,7 +28,8 @@ def find_code(
     a code object of that name starting at ``first_line``.
     """
     found = _from_namespace(namespace, entry)
-    if found is not None and found.co_filename == module_code.co_filename:
+    name = entry.split(".")[-1]
+    if found is not None and found.co_filename == module_code.co_filename and found.co_name == name:
         return found
     return _from_constants(module_code, entry, first_line)
 
