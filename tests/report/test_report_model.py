@@ -222,3 +222,19 @@ def test_a_card_keeps_the_first_and_last_visits_of_a_long_loop() -> None:
     (card,) = session_view(session, lambda program, entry: None).attempts[0].blocks
     assert [v.occurrence for v in card.visits] == [0, 1, 2, 3, 4, 5, 24, 25, 26, 27, 28, 29]
     assert (card.visits_elided, card.visits_total) == (18, 30)
+
+
+def test_a_long_failure_note_is_summarised_by_its_first_sentence() -> None:
+    note = "Your reply had no usable program (no code in reply). Reply with the complete corrected program."
+    attempt = Attempt(iteration=0, failure=note)
+    session = Session(
+        task=Task(entry_point="f", visible_tests=["assert f()"]),
+        strategy="feedback",
+        initial_program="def f():\n    pass\n",
+        attempts=[attempt],
+        final_program="def f():\n    pass\n",
+        outcome="failed",
+    )
+    view = session_view(session, lambda program, entry: None).attempts[0]
+    assert view.summary == "Your reply had no usable program (no code in reply)"
+    assert view.failure == note

@@ -412,8 +412,14 @@ def _attempt_status(attempt: Attempt, tests: list[ResultView]) -> str:
 
 def _attempt_summary(attempt: Attempt, status: str, passed: int, total: int) -> str:
     if status == "nofix":
-        return attempt.failure or "no new program"
+        return first_sentence(attempt.failure or "no new program")
     return f"{passed}/{total} visible tests pass"
+
+
+def first_sentence(text: str, limit: int = 90) -> str:
+    """The first sentence of a message (failure notes go on to address the model), at most ``limit`` chars."""
+    sentence = text.strip().split(". ", 1)[0].rstrip(".")
+    return sentence if len(sentence) <= limit else sentence[: limit - 1].rstrip() + "…"
 
 
 def step_rows(attempts: Sequence[AttemptView], session: Session) -> list[StepRow]:
