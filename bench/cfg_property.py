@@ -6,6 +6,7 @@ to the blocks of ``build_cfg`` and counts the moves that are not edges.
 
     .venv/bin/python bench/cfg_property.py                 # every seed + hard case, on each present Python
     .venv/bin/python bench/cfg_property.py --hard-only --python .venv/bin/python
+    .venv/bin/python bench/cfg_property.py --python .venv/bin/python --drop-label loop   # the oracle bites
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from typing import Any
 from tracefix.analysis.cfg import build_cfg
 from tracefix.analysis.cfgcheck import BadTransition, bad_transitions
 from tracefix.analysis.source import find_function
+from tracefix.records import CFG
 
 ROOT = Path(__file__).resolve().parents[1]
 CHILD = ROOT / "bench" / "linetrace_child.py"
@@ -42,6 +44,7 @@ class Summary:
     programs_traced: int = 0
     functions: int = 0
     moves: int = 0
+    returns: int = 0
     skipped: list[str] = field(default_factory=list)
     crashed: list[str] = field(default_factory=list)
     timeouts: int = 0
@@ -110,8 +113,11 @@ def _run_chunk(python: Path, chunk: list[dict[str, Any]], timeout: float) -> dic
     return done
 
 
-def check(python: Path, jobs: list[dict[str, Any]], timeout: float = 2.0) -> Summary:
-    """Trace ``jobs`` on ``python`` and check every traced function's moves against its CFG."""
+def check(python: Path, jobs: list[dict[str, Any]], timeout: float = 2.0, drop: str = "") -> Summary:
+    """Trace ``jobs`` on ``python`` and check every traced function's moves against its CFG.
+
+    ``drop`` (a sanity check of the oracle) removes the edges with that label from every CFG first.
+    """
     started = time.monotonic()
     summary = Summary(python=str(python), programs=len(jobs))
     results = run_children(python, jobs, timeout)
@@ -123,12 +129,12 @@ def check(python: Path, jobs: list[dict[str, Any]], timeout: float = 2.0) -> Sum
         summary.timeouts += result["timeouts"]
         summary.programs_traced += bool(result["codes"])
         for code in result["codes"]:
-            _check_code(job, code, summary)
+            _check_code(job, code, summary, drop)
     summary.seconds = time.monotonic() - started
     return summary
 
 
-def _check_code(job: dict[str, Any], code: dict[str, Any], summary: Summary) -> None:
+def _check_code(job: dict[str, Any], code: dict[str, Any], summary: Summary, drop: str) -> None:
     name = code["qualname"].replace(".<locals>", "")
     try:
         start, _ = find_function(job["program"], name)
@@ -138,24 +144,39 @@ def _check_code(job: dict[str, Any], code: dict[str, Any], summary: Summary) -> 
     except (LookupError, SyntaxError) as exc:
         summary.skipped.append(f"{job['id']}: {exc}")
         return
+    if drop:
+        cfg = _without(cfg, drop)
     summary.functions += 1
     moves = [tuple(pair) for pair in code["pairs"]]
     summary.moves += len(moves)
-    for bad in bad_transitions(cfg, code["entries"], moves):  # type: ignore[arg-type]
+    summary.returns += len(code["exits"])
+    for bad in bad_transitions(cfg, code["entries"], moves, code["exits"]):  # type: ignore[arg-type]
         summary.bad.append((job["id"], bad))
+
+
+def _without(cfg: CFG, label: str) -> CFG:
+    edges = [e for e in cfg.edges if e.label != label]
+    blocks = [
+        b.model_copy(
+            update={"successors": sorted({e.target for e in edges if e.source == b.id and e.target >= 0})}
+        )
+        for b in cfg.blocks
+    ]
+    return cfg.model_copy(update={"edges": edges, "blocks": blocks})
 
 
 def report(summaries: Iterable[Summary]) -> str:
     """A markdown table of the counts, then every bad transition."""
     lines = [
-        "| python | programs | traced | functions | distinct moves | bad | skipped | crashed | timeouts | s |",
-        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+        "| python | programs | traced | functions | distinct moves | return lines | bad | skipped | crashed "
+        "| timeouts | s |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     details = []
     for s in summaries:
         version = s.python
         lines.append(
-            f"| {version} | {s.programs} | {s.programs_traced} | {s.functions} | {s.moves} | {len(s.bad)} "
+            f"| {version} | {s.programs} | {s.programs_traced} | {s.functions} | {s.moves} | {s.returns} | {len(s.bad)} "
             f"| {len(s.skipped)} | {len(s.crashed)} | {s.timeouts} | {s.seconds:.0f} |"
         )
         details += [f"- {s.python}: {job}: {bad}" for job, bad in s.bad]
@@ -171,6 +192,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--hard-only", action="store_true", help="only the hand-written hard cases")
     parser.add_argument("--limit", type=int, default=0, help="only the first N seed programs")
     parser.add_argument("--timeout", type=float, default=2.0, help="seconds per test")
+    parser.add_argument("--drop-label", default="", help="sanity check: remove edges with this label first")
     args = parser.parse_args(argv)
     jobs = load_hard_jobs()
     if not args.hard_only:
@@ -180,7 +202,7 @@ def main(argv: list[str] | None = None) -> int:
     summaries = []
     for python in pythons:
         version = subprocess.run([str(python), "-V"], capture_output=True, text=True).stdout.strip()
-        summary = check(python, jobs, args.timeout)
+        summary = check(python, jobs, args.timeout, args.drop_label)
         summary.python = version
         summaries.append(summary)
         print(report([summary]).splitlines()[2], file=sys.stderr, flush=True)

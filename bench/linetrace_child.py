@@ -2,9 +2,10 @@
 
 Reads JSON lines ``{"id", "program", "tests": [str]}`` from stdin, runs each program and then each
 test in a fresh namespace with ``sys.settrace``, and writes one JSON line per program:
-``{"id", "codes": [{"qualname", "firstlineno", "entries": [line], "pairs": [[line, line]]}], "events",
-"timeouts"}``. ``entries`` are the first lines of the frames of a function, ``pairs`` the distinct moves
-between consecutive distinct lines within one frame (a generator's frame spans its resumptions).
+``{"id", "codes": [{"qualname", "firstlineno", "entries": [line], "pairs": [[line, line]], "exits": [line]}],
+"events", "timeouts"}``. ``entries`` are the first lines of the frames of a function, ``pairs`` the distinct
+moves between consecutive distinct lines within one frame (a generator's frame spans its resumptions),
+``exits`` the last lines of frames that ended by a return instruction.
 
 Never import this in the tracefix process: it executes the programs it is given.
 Usage: python linetrace_child.py [per-test timeout in seconds] < jobs.jsonl > results.jsonl
@@ -13,6 +14,7 @@ Usage: python linetrace_child.py [per-test timeout in seconds] < jobs.jsonl > re
 from __future__ import annotations
 
 import contextlib
+import dis
 import json
 import os
 import resource
@@ -24,6 +26,7 @@ from typing import Any
 FILENAME = "<tracefix-program>"
 SUSPENDABLE = 0x20 | 0x80 | 0x200  # CO_GENERATOR | CO_COROUTINE | CO_ASYNC_GENERATOR
 CO_OPTIMIZED = 0x1
+RETURNS = ("RETURN_VALUE", "RETURN_CONST")
 MAX_EVENTS = 3_000_000
 
 
@@ -45,8 +48,9 @@ class LineRecorder:
         if code.co_filename != FILENAME or not code.co_flags & CO_OPTIMIZED or code.co_name.startswith("<"):
             return None
         key = (getattr(code, "co_qualname", code.co_name), code.co_firstlineno)
-        record = self.codes.setdefault(key, {"entries": set(), "pairs": set()})
-        state = self.suspended.setdefault(frame, [None]) if code.co_flags & SUSPENDABLE else [None]
+        record = self.codes.setdefault(key, {"entries": set(), "pairs": set(), "exits": set()})
+        suspendable = bool(code.co_flags & SUSPENDABLE)
+        state: list[Any] = self.suspended.setdefault(frame, [None]) if suspendable else [None]
 
         def local_trace(frame: FrameType, event: str, arg: object) -> Any:
             if event == "line":
@@ -60,6 +64,8 @@ class LineRecorder:
                 elif last != line:
                     record["pairs"].add((last, line))
                 state[0] = line
+            elif event == "return" and state[0] is not None and _returning(frame):
+                record["exits"].add(state[0])
             return local_trace
 
         return local_trace
@@ -71,9 +77,16 @@ class LineRecorder:
                 "firstlineno": first,
                 "entries": sorted(rec["entries"]),
                 "pairs": sorted(rec["pairs"]),
+                "exits": sorted(rec["exits"]),
             }
             for (qualname, first), rec in sorted(self.codes.items())
         ]
+
+
+def _returning(frame: FrameType) -> bool:
+    """True when the frame ends by a return instruction (not by an exception, a yield or an await)."""
+    code = frame.f_code.co_code
+    return 0 <= frame.f_lasti < len(code) and dis.opname[code[frame.f_lasti]] in RETURNS
 
 
 def _on_alarm(signum: int, frame: object) -> None:

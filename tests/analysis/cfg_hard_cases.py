@@ -268,12 +268,16 @@ def f(kind):
     return seen
 
 def g(kind):
+    out = None
     try:
-        return f(kind)
+        out = f(kind)
     except* TypeError:
-        return "type"
+        out = "type"
+    except* (KeyError, OSError) as eg:
+        out = len(eg.exceptions)
+    return out
 """,
-        ["f(0)", "f(1)", "f(2)", "g(3)"],
+        ["f(0)", "f(1)", "f(2)", "g(3)", "g(0)"],
     ),
     (
         "async_code",

@@ -38,6 +38,7 @@ def test_hard_cases_only_make_moves_that_are_edges(python: Path) -> None:
     assert [str(bad) for _, bad in summary.bad] == []
     assert summary.skipped == []
     assert summary.crashed == []
+    assert summary.programs_traced == summary.programs
     assert summary.functions >= 30
 
 
