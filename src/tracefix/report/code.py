@@ -37,7 +37,8 @@ def default_cfg_for(program: str, entry: str) -> CFG | None:
         return None
     try:
         return build_cfg(program, entry)
-    except (SyntaxError, FunctionNotFound):
+    except (SyntaxError, FunctionNotFound, LookupError, ValueError):
+        # a report shows what it can: a program the CFG builder refuses is drawn without blocks
         return None
 
 
