@@ -32,6 +32,7 @@ class Edge(Record):
 
     source: int
     target: int
+    """A block id, or -1 (``tracefix.analysis.cfg.EXIT``) for leaving the function."""
     label: EdgeLabel = "next"
 
 

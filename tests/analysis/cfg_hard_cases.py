@@ -410,4 +410,275 @@ def f(
 """,
         ["f(3, 4)", "f(-1, 2)", "f(0, 0)"],
     ),
+    (
+        "return_and_break_inside_finally",
+        """
+def f(n):
+    for i in range(n):
+        try:
+            if i == 2:
+                raise ValueError(i)
+        finally:
+            if i == 1:
+                continue
+            if i >= 2:
+                break  # also swallows the ValueError
+    try:
+        return "body"
+    finally:
+        if n == 4:
+            return "finally"
+""",
+        ["f(0)", "f(2)", "f(3)", "f(4)", "f(5)"],
+    ),
+    (
+        "errors_in_else_and_finally_and_handlers",
+        """
+def f(x):
+    try:
+        try:
+            y = 10 // x
+        except ZeroDivisionError:
+            y = int("bad") if x == 0 else 0
+        else:
+            if y == 5:
+                raise KeyError(y)
+        finally:
+            if x == 1:
+                raise IndexError(x)
+    except ValueError:
+        try:
+            return [][0]
+        except IndexError:
+            return "nested"
+    except (KeyError, IndexError) as e:
+        return type(e).__name__
+    return y
+""",
+        ["f(0)", "f(1)", "f(2)", "f(3)"],
+    ),
+    (
+        "loop_with_retry_and_match",
+        """
+def f(commands):
+    out = []
+    attempts = 0
+    while attempts < 10:
+        attempts += 1
+        if not commands:
+            break
+        cmd = commands.pop(0)
+        match cmd.split():
+            case ["skip"]:
+                continue
+            case ["stop"]:
+                break
+            case ["fail", reason]:
+                try:
+                    raise RuntimeError(reason)
+                except RuntimeError as e:
+                    out.append(str(e))
+                    continue
+            case ["add", *rest] if rest:
+                out.extend(rest)
+            case _:
+                out.append("?")
+    else:
+        out.append("too many")
+    return out
+""",
+        ["f(['add a b', 'skip', 'fail x', 'zzz', 'stop', 'add c'])", "f(['skip'] * 12)", "f([])"],
+    ),
+    (
+        "raising_iterators_and_headers",
+        """
+def gen(n):
+    yield 1
+    if n:
+        raise ValueError(n)
+    yield 2
+
+def f(n):
+    total = 0
+    try:
+        for v in gen(n):
+            total += v
+    except ValueError:
+        total = -1
+    try:
+        while total < 3 and 1 / (total - 2):
+            total += 1
+    except ZeroDivisionError:
+        total = 99
+    try:
+        if n > 1 and [][n]:
+            pass
+    except IndexError:
+        total += 1000
+    return total
+""",
+        ["f(0)", "f(1)", "f(2)"],
+    ),
+    (
+        "generator_protocol",
+        """
+def worker():
+    total = 0
+    try:
+        while True:
+            try:
+                item = yield total
+            except KeyError:
+                total = -1
+                continue
+            if item is None:
+                break
+            total += item
+    finally:
+        total = 0
+    return "closed"
+
+def drive():
+    w = worker()
+    next(w)
+    w.send(2)
+    w.throw(KeyError)
+    w.send(3)
+    try:
+        w.send(None)
+    except StopIteration as stop:
+        result = stop.value
+    w2 = worker()
+    next(w2)
+    w2.close()
+    return result
+""",
+        ["drive()"],
+    ),
+    (
+        "async_generator_finally",
+        """
+import asyncio
+
+async def ticks(n):
+    try:
+        for i in range(n):
+            yield i
+            await asyncio.sleep(0)
+    finally:
+        n = 0
+
+async def consume(n):
+    seen = []
+    async for t in ticks(n):
+        if t == 2:
+            break
+        seen.append(t)
+    else:
+        seen.append("all")
+    return seen
+
+def run(n):
+    return asyncio.run(consume(n))
+""",
+        ["run(2)", "run(5)"],
+    ),
+    (
+        "with_in_loops_and_swallowed_errors",
+        """
+import contextlib
+
+def f(items):
+    out = []
+    for item in items:
+        with contextlib.suppress(ZeroDivisionError):
+            if item == 0:
+                out.append(1 / item)
+            if item < 0:
+                continue
+            out.append(item)
+        with (
+            open("/dev/null") as a,
+            contextlib.nullcontext(item) as b,
+        ):
+            if b == 9:
+                break
+    return out
+""",
+        ["f([1, 0, -1, 9, 2])", "f([])"],
+    ),
+    (
+        "deep_recursion_caught",
+        """
+import sys
+
+def down(n):
+    return down(n + 1) if n < 10 ** 6 else n
+
+def f():
+    limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(200)
+    try:
+        down(0)
+    except RecursionError:
+        caught = True
+    finally:
+        sys.setrecursionlimit(limit)
+    return caught
+""",
+        ["f()"],
+    ),
+    (
+        "one_line_compounds",
+        """
+def f(x):
+    while x > 0: x -= 2
+    else: x = -x
+    for i in range(2): pass
+    else: x += 1
+    with open("/dev/null"): y = 1
+    try: z = 1 // x
+    except ZeroDivisionError: z = 0
+    else: z += 1
+    finally: z += 10
+    if x: pass
+    elif y: x = 2
+    else: x = 3
+    match x:
+        case 1: return "one"
+        case _: return z
+""",
+        ["f(0)", "f(1)", "f(4)"],
+    ),
+    (
+        "inheritance_and_dunder",
+        """
+class Base:
+    def total(self, xs):
+        acc = 0
+        for x in xs:
+            acc += self.weight(x)
+        return acc
+
+    def weight(self, x):
+        return x
+
+class Square(Base):
+    def weight(self, x):
+        if x < 0:
+            raise ValueError(x)
+        return super().weight(x) ** 2
+
+    def __eq__(self, other):
+        return isinstance(other, Square)
+
+def f(xs):
+    s = Square()
+    try:
+        return s.total(xs), s == Square(), s == 1
+    except ValueError as e:
+        return str(e)
+""",
+        ["f([1, 2])", "f([1, -2])"],
+    ),
 ]

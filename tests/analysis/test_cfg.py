@@ -120,8 +120,8 @@ def f(x):
 """,
         "2-4:try 5:except 6 7:except 8 10 12-13:finally",
         (
-            "2->10 2->5(exception) 5->12(exception) 5->6(true) 5->7(exception) 6->12 6->12(exception) "
-            "7->12(exception) 7->8(true) 8->12(exception) 8->12(raise) 10->12 10->12(exception) "
+            "2->10 2->5(exception) 5->12(exception) 5->6(true) 5->7(exception) 6->12 "
+            "7->12(exception) 7->8(true) 8->12(raise) 10->12 "
             "12->exit(exception) 12->exit(return) "
         ),
         id="try_all",
@@ -143,8 +143,8 @@ def f(xs):
 """,
         "2:for 3-4:if 5 6:if 7 8 10:finally 11",
         (
-            "2->11(false) 2->3(true) 3->10(exception) 3->5(true) 3->6(false) 5->10(continue) 5->10(exception) "
-            "6->10(exception) 6->7(true) 6->8(false) 7->10(break) 7->10(exception) 8->10(exception) "
+            "2->11(false) 2->3(true) 3->10(exception) 3->5(true) 3->6(false) 5->10(continue) "
+            "6->10(exception) 6->7(true) 6->8(false) 7->10(break) "
             "8->10(return) 10->11(break) 10->2(continue) 10->exit(exception) 10->exit(return) 11->exit(return) "
         ),
         id="finally_loop",
@@ -194,8 +194,8 @@ def f(path):
 """,
         "2:with 3 4:if 5 6",
         (
-            "2->3 2->6 2->exit(exception) 2->exit(return) 3->2(exception) 3->4 4->2(exception) "
-            "4->2(false) 4->5(true) 5->2(exception) 5->2(return) 6->exit(return) "
+            "2->3 2->6 2->exit(exception) 2->exit(return) 3->2(exception) 3->4 "
+            "4->2(false) 4->5(true) 5->2(return) 6->exit(return) "
         ),
         id="with",
     ),
@@ -209,10 +209,7 @@ async def f(session):
     return s
 """,
         "2:with 3:for 4 5",
-        (
-            "2->3 2->5 2->exit(exception) 3->2(exception) 3->2(false) 3->4(true) 4->2(exception) "
-            "4->3(loop) 5->exit(return) "
-        ),
+        ("2->3 2->5 2->exit(exception) 3->2(false) 3->4(true) 4->2(exception) 4->3(loop) 5->exit(return) "),
         id="async",
     ),
     # Each case pattern (and guard) is a header; `case _:` cannot fail, so no fall-through edge.

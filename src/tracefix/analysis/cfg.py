@@ -110,12 +110,25 @@ def _to_record(function: str, nodes: dict[int, Node], first: int, last: int) -> 
     edges: list[Edge] = []
     for old in order:
         node = nodes[old]
-        out = [(new_id[t], label) for t, label in node.out if t in new_id]
+        out = _plain_first([(new_id[t], label) for t, label in node.out if t in new_id])
         edges += [Edge(source=new_id[old], target=t, label=_label(label)) for t, label in out]
         successors = sorted({t for t, _ in out if t != EXIT})
         blocks.append(Block(id=new_id[old], lines=sorted(node.lines), successors=successors, kind=node.kind))
     entry = new_id.get(0, 0)
     return CFG(function=function, entry=entry, blocks=blocks, edges=edges, first_line=first, last_line=last)
+
+
+def _plain_first(out: list[tuple[int, str]]) -> list[tuple[int, str]]:
+    """One kind of edge per target, so that (source, target) names its label: a plain edge hides an
+    exceptional one to the same block, and an explicit ``raise`` hides an implicit ``exception`` (edges to
+    EXIT keep every label: returning and raising are different ways out)."""
+
+    def rank(label: str) -> int:
+        return 0 if label not in EXCEPTIONAL else 1 if label == "raise" else 2
+
+    best = {t: min(rank(label) for u, label in out if u == t) if t != EXIT else 2 for t, _ in out}
+    kept = [(t, label) for t, label in out if rank(label) <= best[t]]
+    return sorted(kept, key=lambda edge: rank(edge[1]))
 
 
 def _label(label: str) -> EdgeLabel:
