@@ -18,7 +18,8 @@ class ChannelClosed(Exception):
 
 def encode(message: dict[str, Any]) -> bytes:
     """One framed message."""
-    body = json.dumps(message, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    # ASCII escapes keep any str encodable, lone surrogates from a program's output included.
+    body = json.dumps(message, separators=(",", ":")).encode("ascii")
     return _HEADER.pack(len(body)) + body
 
 

@@ -21,7 +21,7 @@ import tempfile
 import threading
 import time
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, Literal, TypeVar
 
@@ -217,7 +217,10 @@ class Executor:
         """Run each test against ``program`` as its own job, in parallel; results in the order of ``tests``."""
         self._check_open()
         jobs = [{"kind": "test", "program": program, "test": test, "prelude": prelude} for test in tests]
-        replies = self._pool.map(lambda job: self._run(job, limits or self.limits), jobs)
+        if len(jobs) == 1:  # no hop through the thread pool for a single test
+            replies: Iterable[dict[str, Any]] = [self._run(jobs[0], limits or self.limits)]
+        else:
+            replies = self._pool.map(lambda job: self._run(job, limits or self.limits), jobs)
         return [TestResult.model_validate(reply) for reply in replies]
 
     def run_test(

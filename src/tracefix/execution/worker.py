@@ -235,7 +235,7 @@ def _child(worker: Worker, job_fd: int, result_fd: int, workdir: str) -> None:
     try:
         if os.getpid() != me:
             return  # a process the job forked came back up here: only the job itself reports
-        protocol.write_all(result_fd, json.dumps(payload, ensure_ascii=False).encode("utf-8"))
+        protocol.write_all(result_fd, json.dumps(payload).encode("ascii"))  # ASCII: lone surrogates too
         os.close(result_fd)  # the worker sees the end of the result now, not after this process's teardown
     finally:
         os._exit(0)
