@@ -243,3 +243,19 @@ def test_the_sandbox_sees_no_private_files_of_the_host() -> None:
             PROGRAM, "import os\nassert not os.path.exists('/work/shared'), os.listdir('/')"
         )
     assert result.passed
+
+
+def test_a_setsid_grandchild_does_not_outlive_its_job_without_bwrap(tmp_path: Path) -> None:
+    """In the fallback the job shares the host's pid space, so the grandchild's pid can be checked directly."""
+    pid_file = tmp_path / "pid"
+    tmp_path.chmod(0o777)  # a job under a uid of its own must be able to write here
+    escape = (
+        "import os, time\nif os.fork() == 0:\n    os.setsid()\n    if os.fork() == 0:\n"
+        f"        open({str(pid_file)!r}, 'w').write(str(os.getpid()))\n        time.sleep(600)\n"
+        "    os._exit(0)\ntime.sleep(0.3)\n"
+    )
+    with Executor(LIMITS, workers=1, sandbox="rlimits") as executor:
+        assert executor.run_test(PROGRAM, escape).passed
+        pid = int(pid_file.read_text())
+        with pytest.raises(ProcessLookupError):
+            os.kill(pid, 0)
