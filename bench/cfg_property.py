@@ -74,13 +74,15 @@ def load_hard_jobs() -> list[dict[str, Any]]:
     ]
 
 
-def run_children(python: Path, jobs: list[dict[str, Any]], timeout: float) -> dict[str, dict[str, Any]]:
+def run_children(
+    python: Path, jobs: list[dict[str, Any]], timeout: float, backend: str = "settrace"
+) -> dict[str, dict[str, Any]]:
     """Trace every job in child processes; a job whose child dies or hangs gets no result."""
     results: dict[str, dict[str, Any]] = {}
     pending = list(jobs)
     while pending:
         chunk, pending = pending[:CHUNK], pending[CHUNK:]
-        done = _run_chunk(python, chunk, timeout)
+        done = _run_chunk(python, chunk, timeout, backend)
         results.update(done)
         missing = [job for job in chunk if job["id"] not in done]
         if missing:  # the first missing job killed its child: drop it, retry the rest
@@ -88,12 +90,14 @@ def run_children(python: Path, jobs: list[dict[str, Any]], timeout: float) -> di
     return results
 
 
-def _run_chunk(python: Path, chunk: list[dict[str, Any]], timeout: float) -> dict[str, dict[str, Any]]:
+def _run_chunk(
+    python: Path, chunk: list[dict[str, Any]], timeout: float, backend: str
+) -> dict[str, dict[str, Any]]:
     payload = "".join(json.dumps(job) + "\n" for job in chunk)
     budget = 30 + timeout * sum(len(job["tests"]) + 1 for job in chunk)
     try:
         proc = subprocess.run(
-            [str(python), str(CHILD), str(timeout)],
+            [str(python), str(CHILD), str(timeout), backend],
             input=payload,
             capture_output=True,
             text=True,
@@ -113,14 +117,17 @@ def _run_chunk(python: Path, chunk: list[dict[str, Any]], timeout: float) -> dic
     return done
 
 
-def check(python: Path, jobs: list[dict[str, Any]], timeout: float = 2.0, drop: str = "") -> Summary:
+def check(
+    python: Path, jobs: list[dict[str, Any]], timeout: float = 2.0, drop: str = "", backend: str = "settrace"
+) -> Summary:
     """Trace ``jobs`` on ``python`` and check every traced function's moves against its CFG.
 
+    ``backend`` is how the child sees lines: "settrace" or "monitoring" (``sys.monitoring``, 3.12+).
     ``drop`` (a sanity check of the oracle) removes the edges with that label from every CFG first.
     """
     started = time.monotonic()
     summary = Summary(python=str(python), programs=len(jobs))
-    results = run_children(python, jobs, timeout)
+    results = run_children(python, jobs, timeout, backend)
     for job in jobs:
         result = results.get(job["id"])
         if result is None:
@@ -185,6 +192,13 @@ def report(summaries: Iterable[Summary]) -> str:
     return "\n".join([*lines, "", *details])
 
 
+def _backends(choice: str, version: str) -> list[str]:
+    has_monitoring = tuple(int(part) for part in version.split()[-1].split(".")[:2]) >= (3, 12)
+    if choice == "both":
+        return ["settrace", "monitoring"] if has_monitoring else ["settrace"]
+    return [choice] if choice == "settrace" or has_monitoring else []
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--python", action="append", type=Path, help="interpreter(s) to trace with")
@@ -192,6 +206,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--hard-only", action="store_true", help="only the hand-written hard cases")
     parser.add_argument("--limit", type=int, default=0, help="only the first N seed programs")
     parser.add_argument("--timeout", type=float, default=2.0, help="seconds per test")
+    parser.add_argument(
+        "--backend",
+        choices=["settrace", "monitoring", "both"],
+        default="both",
+        help="line events from sys.settrace, sys.monitoring (3.12+), or both where available",
+    )
     parser.add_argument("--drop-label", default="", help="sanity check: remove edges with this label first")
     args = parser.parse_args(argv)
     jobs = load_hard_jobs()
@@ -202,10 +222,11 @@ def main(argv: list[str] | None = None) -> int:
     summaries = []
     for python in pythons:
         version = subprocess.run([str(python), "-V"], capture_output=True, text=True).stdout.strip()
-        summary = check(python, jobs, args.timeout, args.drop_label)
-        summary.python = version
-        summaries.append(summary)
-        print(report([summary]).splitlines()[2], file=sys.stderr, flush=True)
+        for backend in _backends(args.backend, version):
+            summary = check(python, jobs, args.timeout, args.drop_label, backend)
+            summary.python = f"{version} {backend}"
+            summaries.append(summary)
+            print(report([summary]).splitlines()[2], file=sys.stderr, flush=True)
     print(report(summaries))
     return 1 if any(s.bad for s in summaries) else 0
 

@@ -32,14 +32,22 @@ DRIVER = _driver()
 PYTHONS = [p for p in DRIVER.PYTHONS if p.exists()]
 
 
-@pytest.mark.parametrize("python", PYTHONS, ids=lambda p: p.parent.parent.name)
-def test_hard_cases_only_make_moves_that_are_edges(python: Path) -> None:
-    summary = DRIVER.check(python, DRIVER.load_hard_jobs())
+RUNS = [
+    pytest.param(python, backend, id=f"{python.parent.parent.name}-{backend}")
+    for python in PYTHONS
+    for backend in ("settrace", "monitoring")
+    if backend == "settrace" or python.parent.parent.name != ".venv"
+]
+
+
+@pytest.mark.parametrize(("python", "backend"), RUNS)
+def test_hard_cases_only_make_moves_that_are_edges(python: Path, backend: str) -> None:
+    summary = DRIVER.check(python, DRIVER.load_hard_jobs(), backend=backend)
     assert [str(bad) for _, bad in summary.bad] == []
     assert summary.skipped == []
     assert summary.crashed == []
     assert summary.programs_traced == summary.programs
-    assert summary.functions >= 30
+    assert summary.functions >= 50
 
 
 @pytest.mark.skipif(not DRIVER.DEFAULT_DATA.exists(), reason="LDB data folder not present")
