@@ -123,3 +123,12 @@ def test_line_level_cfg_has_one_block_per_line_with_the_same_edges() -> None:
     assert all(b.lines == [b.id] for b in lines.blocks)
     assert lines.entry == 7
     assert sorted(lines.block(8).successors) == [9, 11]
+
+
+def test_spectrum_note_only_for_blocks_no_passing_test_ran() -> None:
+    from tracefix.strategies.evidence import gather
+
+    cfg = build_cfg(PROGRAM, "sum_evens")
+    evidence = {e.block: e for e in gather(PROGRAM, cfg, failing_trace(), [{0, 1, 2, 4}])}
+    assert evidence[3].notes == ["the passing tests never ran this block"]
+    assert evidence[4].notes == ["returned 10"]

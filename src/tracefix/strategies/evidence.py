@@ -120,6 +120,8 @@ def gather(
 
 
 def _annotate(item: BlockEvidence, trace: Trace, have_passing: bool) -> None:
+    if have_passing and item.suspicion >= 1.0:  # Ochiai 1.0: no passing test ran it
+        item.notes.append("the passing tests never ran this block")
     exception = trace.exception
     if exception is not None and exception.block == item.block and not exception.in_test:
         item.notes.append(f"raised {exception.type}: {exception.message}")
@@ -128,8 +130,6 @@ def _annotate(item: BlockEvidence, trace: Trace, have_passing: bool) -> None:
     if trace.return_value is not None and last is not None and last.block == item.block:
         item.notes.append(f"returned {trace.return_value}")
         item.suspicion += 1.0
-    if have_passing and item.suspicion >= 1.0 and not any("raised" in n for n in item.notes):
-        item.notes.append("the passing tests never ran this block")
 
 
 def select(evidence: list[BlockEvidence], max_blocks: int) -> tuple[list[BlockEvidence], list[int]]:
