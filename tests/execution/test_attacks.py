@@ -129,7 +129,8 @@ def test_a_loopback_port_of_the_host_cannot_be_reached() -> None:
             PROGRAM, f"import socket\nsocket.create_connection(('127.0.0.1', {port}), 1)"
         )
         assert not result.passed
-        assert result.exception is not None and result.exception.type in {"ConnectionRefusedError", "OSError"}
+        refused = {"ConnectionRefusedError", "OSError", "PermissionError"}  # no route, or seccomp said no
+        assert result.exception is not None and result.exception.type in refused
         with pytest.raises(TimeoutError):
             server.accept()
 
@@ -259,3 +260,27 @@ def test_a_setsid_grandchild_does_not_outlive_its_job_without_bwrap(tmp_path: Pa
         pid = int(pid_file.read_text())
         with pytest.raises(ProcessLookupError):
             os.kill(pid, 0)
+
+
+def test_ip_sockets_are_refused_by_the_seccomp_filter(executor: Executor) -> None:
+    run(executor, "pass")
+    if not executor.describe()["seccomp"]:
+        pytest.skip(f"no seccomp filter here: {executor.describe()['seccomp_errors']}")
+    for family in ("AF_INET", "AF_INET6"):
+        result = run(executor, f"import socket\nsocket.socket(socket.{family})")
+        assert result.error == "PermissionError: [Errno 1] Operation not permitted (test line 2)"
+
+
+def test_new_namespaces_are_refused(executor: Executor) -> None:
+    if not executor.describe()["seccomp"]:
+        pytest.skip("no seccomp filter here")
+    result = run(
+        executor,
+        "import ctypes\nlibc = ctypes.CDLL(None, use_errno=True)\nassert libc.unshare(0x10000000) == -1",
+    )
+    assert result.passed
+
+
+def test_multiprocessing_still_works(executor: Executor) -> None:
+    pool = "import multiprocessing\nwith multiprocessing.Pool(2) as pool:\n    assert pool.map(abs, [-1, 2]) == [1, 2]"
+    assert run(executor, pool).passed

@@ -78,11 +78,15 @@ def resolve_mode(mode: Mode) -> Literal["bwrap", "rlimits"]:
 class WorkerProcess:
     """One fork-server process (inside bwrap or not) and the pipes to talk to it."""
 
-    def __init__(self, mode: Literal["bwrap", "rlimits"], tmp_bytes: int) -> None:
+    def __init__(
+        self, mode: Literal["bwrap", "rlimits"], tmp_bytes: int, *, use_seccomp: bool = True
+    ) -> None:
         self.mode = mode
         self.job_uid = _next_uid()
         inner = [sys.executable, "-I", "-B", "-m", "tracefix.execution.worker", "--uid", str(self.job_uid)]
-        argv = bwrap.command(inner, tmp_bytes=tmp_bytes) if mode == "bwrap" else inner
+        if not use_seccomp:
+            inner.append("--no-seccomp")
+        argv = bwrap.command([*inner, "--sandboxed"], tmp_bytes=tmp_bytes) if mode == "bwrap" else inner
         self.errors = tempfile.TemporaryFile()  # noqa: SIM115 - lives as long as the worker; closed in close()
         self.proc = subprocess.Popen(
             argv,
@@ -185,7 +189,8 @@ class Executor:
 
     ``limits`` are the defaults of every job (each call may pass its own); ``workers`` defaults to the number
     of cores; ``sandbox`` is "auto" (bwrap when it works here, else rlimits with a warning), "bwrap" (error if
-    it cannot run) or "rlimits"; ``tmp_bytes`` is the size of each worker's private /tmp (bwrap only).
+    it cannot run) or "rlimits"; ``tmp_bytes`` is the size of each worker's private /tmp (bwrap only);
+    ``seccomp`` loads the seccomp filter of ``seccomp.py`` into every job where pyseccomp can build it.
     """
 
     def __init__(
@@ -195,11 +200,13 @@ class Executor:
         *,
         sandbox: Mode = "auto",
         tmp_bytes: int = 64 * MIB,
+        seccomp: bool = True,
     ) -> None:
         self.limits = limits or Limits()
         self.size = max(1, workers or os.cpu_count() or 1)
         self.mode = resolve_mode(sandbox)
         self.tmp_bytes = tmp_bytes
+        self.seccomp = seccomp
         self._spawner = _Spawner()
         self._idle: queue.Queue[WorkerProcess] = queue.Queue()
         self._all: set[WorkerProcess] = set()
@@ -265,6 +272,8 @@ class Executor:
             "job_uids": sorted(hello["job_uid"] for hello in hellos),
             "tracer": all(hello["tracer"] for hello in hellos),
             "tracer_errors": sorted({hello["tracer_error"] for hello in hellos if hello["tracer_error"]}),
+            "seccomp": all(hello["seccomp"] for hello in hellos),
+            "seccomp_errors": sorted({hello["seccomp_error"] for hello in hellos if hello["seccomp_error"]}),
         }
 
     def close(self) -> None:
@@ -308,7 +317,9 @@ class Executor:
         return result
 
     def _start_worker(self) -> WorkerProcess:
-        worker = self._spawner.call(lambda: WorkerProcess(self.mode, self.tmp_bytes))
+        worker = self._spawner.call(
+            lambda: WorkerProcess(self.mode, self.tmp_bytes, use_seccomp=self.seccomp)
+        )
         with self._lock:
             self._all.add(worker)
         return worker

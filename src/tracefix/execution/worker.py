@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
 
-from tracefix.execution import procs, protocol, runner
+from tracefix.execution import procs, protocol, runner, seccomp
 from tracefix.execution.limits import Limits
 
 # Imported once here so forked jobs do not pay for them (and, under a dropped uid outside bubblewrap, can
@@ -90,8 +90,9 @@ class Spare:
 class Worker:
     """The job loop; ``job_uid`` 0 means the jobs keep the worker's uid."""
 
-    def __init__(self, job_uid: int) -> None:
+    def __init__(self, job_uid: int, *, use_seccomp: bool = True) -> None:
         self.job_uid = job_uid if os.geteuid() == 0 and _readable_by_anyone() else 0
+        self.seccomp_filter, self.seccomp_error = _compile_seccomp() if use_seccomp else (None, "disabled")
         self.tracer, self.tracer_error = _import_tracer()
         self.jobs_root = tempfile.mkdtemp(prefix="tracefix-jobs-")
         os.chmod(self.jobs_root, 0o711)
@@ -107,6 +108,8 @@ class Worker:
             "job_uid": self.job_uid,
             "tracer": self.tracer is not None,
             "tracer_error": self.tracer_error,
+            "seccomp": self.seccomp_filter is not None,
+            "seccomp_error": self.seccomp_error,
         }
 
     def handle(self, job: dict[str, Any]) -> dict[str, Any]:
@@ -209,6 +212,15 @@ def _remove_workdir(path: str) -> None:
         shutil.rmtree(path, ignore_errors=True)
 
 
+def _compile_seccomp() -> tuple[bytes | None, str | None]:
+    if not seccomp.available():
+        return None, "pyseccomp or libseccomp is not installed"
+    try:
+        return seccomp.compiled(), None
+    except Exception as exc:
+        return None, f"{type(exc).__name__}: {exc}"
+
+
 def _import_tracer() -> tuple[ModuleType | None, str | None]:
     try:
         return importlib.import_module("tracefix.execution.tracer"), None
@@ -223,7 +235,7 @@ def _child(worker: Worker, job_fd: int, result_fd: int, workdir: str) -> None:
     """Isolate this forked process, wait for the job, run it, write the result, and never return."""
     me = os.getpid()
     try:
-        _isolate(worker.job_uid, (job_fd, result_fd), workdir)
+        _isolate(worker.job_uid, (job_fd, result_fd), workdir, worker.seccomp_filter)
         _warm_up()
         job = json.loads(_read_all(job_fd))
         os.close(job_fd)
@@ -241,7 +253,7 @@ def _child(worker: Worker, job_fd: int, result_fd: int, workdir: str) -> None:
         os._exit(0)
 
 
-def _isolate(job_uid: int, keep: tuple[int, int], workdir: str) -> None:
+def _isolate(job_uid: int, keep: tuple[int, int], workdir: str, seccomp_filter: bytes | None) -> None:
     os.setsid()
     procs.prctl(procs.PR_SET_PDEATHSIG, signal.SIGKILL)  # the job dies with its worker
     null = os.open(os.devnull, os.O_RDWR)
@@ -258,6 +270,8 @@ def _isolate(job_uid: int, keep: tuple[int, int], workdir: str) -> None:
     if job_uid:
         procs.drop_privileges(job_uid)
     procs.prctl(procs.PR_SET_NO_NEW_PRIVS, 1)
+    if seccomp_filter is not None:
+        seccomp.install(seccomp_filter)
 
 
 def _warm_up() -> None:
@@ -412,14 +426,20 @@ def serve(worker: Worker, inbox: int, outbox: int) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    """``python -m tracefix.execution.worker [--uid N]``: serve jobs on stdin/stdout."""
+    """``python -m tracefix.execution.worker [--uid N] [--no-seccomp] [--sandboxed]``: serve jobs on stdin/stdout.
+
+    ``--sandboxed`` says the worker runs inside bubblewrap, so /dev/shm is its own to open up.
+    """
     args = sys.argv[1:] if argv is None else argv
     uid = int(args[args.index("--uid") + 1]) if "--uid" in args else 0
+    use_seccomp = "--no-seccomp" not in args
     procs.prctl(procs.PR_SET_CHILD_SUBREAPER, 1)
     procs.prctl(procs.PR_SET_PDEATHSIG, signal.SIGKILL)  # outside bubblewrap: die with the executor
     for name in _PRELOAD:
         importlib.import_module(name)
-    worker = Worker(uid)
+    worker = Worker(uid, use_seccomp=use_seccomp)
+    if "--sandboxed" in args and worker.job_uid:
+        os.chmod("/dev/shm", 0o1777)  # the sandbox's own tmpfs: job uids need it for POSIX semaphores
     # The protocol keeps private copies of stdin/stdout; fds 0 and 1 then point elsewhere so nothing a
     # library prints can corrupt a message.
     inbox, outbox = os.dup(0), os.dup(1)
