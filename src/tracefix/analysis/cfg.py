@@ -26,6 +26,8 @@ except clauses: ``true`` = matched), ``loop`` (back to a loop header), ``break``
 
 from __future__ import annotations
 
+from collections import Counter
+
 from tracefix.analysis.cfg_builder import EXCEPTIONAL, EXIT, Builder, Node
 from tracefix.analysis.source import FunctionNotFound, parse_function, split_lines
 from tracefix.records import CFG, Block, Edge, EdgeLabel
@@ -74,21 +76,22 @@ def _merge_chains(nodes: dict[int, Node]) -> None:
     changed = True
     while changed:
         changed = False
+        # counts only fall while merging (a merged edge may duplicate one), so stale counts stay safe
+        in_degree = Counter(t for n in nodes.values() for t, _ in n.out)
         for node_id in sorted(nodes):
             node = nodes.get(node_id)
-            if node is None or node.kind in _HEADERS:
-                continue
-            target = _sole_next(node)
-            if target is None or target == node_id or target not in nodes:
-                continue
-            succ = nodes[target]
-            if succ.kind != "body" or succ.scope != node.scope or _in_degree(nodes, target) != 1:
-                continue
-            node.lines |= succ.lines
-            node.out = [e for e in node.out if e != (target, "next")]
-            node.out += [e for e in succ.out if e not in node.out]
-            del nodes[target]
-            changed = True
+            while node is not None and node.kind not in _HEADERS:
+                target = _sole_next(node)
+                if target is None or target == node_id or in_degree[target] != 1:
+                    break
+                succ = nodes.get(target)
+                if succ is None or succ.kind != "body" or succ.scope is not node.scope:
+                    break
+                node.lines |= succ.lines
+                node.out = [e for e in node.out if e != (target, "next")]
+                node.out += [e for e in succ.out if e not in node.out]
+                del nodes[target]
+                changed = True
 
 
 def _sole_next(node: Node) -> int | None:
@@ -96,10 +99,6 @@ def _sole_next(node: Node) -> int | None:
     if len(control) == 1 and control[0][1] == "next":
         return control[0][0]
     return None
-
-
-def _in_degree(nodes: dict[int, Node], target: int) -> int:
-    return sum(1 for n in nodes.values() for t, _ in n.out if t == target)
 
 
 def _to_record(function: str, nodes: dict[int, Node], first: int, last: int) -> CFG:

@@ -33,8 +33,8 @@ class Node:
 
     kind: str
     lines: set[int]
-    scope: int
-    """Identity of the innermost construct that catches exceptions here (blocks merge only within one)."""
+    scope: object
+    """The innermost construct that catches exceptions here, or None (blocks merge only within one)."""
     out: list[tuple[int, str]] = field(default_factory=list)
 
 
@@ -96,7 +96,7 @@ class Builder:
         self._claimed |= own
         node_id = len(self.nodes)
         scope = self._catching()
-        self.nodes.append(Node(kind, own, id(scope) if scope else 0))
+        self.nodes.append(Node(kind, own, scope))
         self._connect(incoming, node_id)
         if isinstance(scope, _Handlers):
             scope.raisers.append((node_id, "exception"))
