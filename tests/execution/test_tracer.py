@@ -322,6 +322,31 @@ def test_ring_visits_keep_their_state_while_the_budget_lasts() -> None:
     assert trace.visits[-2].state["i"] == "99"
 
 
+FIB = src(
+    """
+    def fib(n):
+        if n < 2:
+            return n
+        return fib(n - 1) + fib(n - 2)
+    """
+)
+
+
+def test_ring_visits_without_state_still_know_their_call_and_depth() -> None:
+    full = trace_test(FIB, "fib", "fib(8)", limits=TraceLimits(first_visits=10_000, snapshot_budget=10_000))
+    tiny = trace_test(
+        FIB, "fib", "fib(8)", limits=TraceLimits(first_visits=1, last_visits=8, snapshot_budget=0)
+    )
+    assert tiny.total_visits == full.total_visits and tiny.block_counts == full.block_counts
+    tail = tiny.visits[-8:]
+    assert all(v.state_cut for v in tail)
+    expected = [(v.seq, v.block, v.frame, v.depth, v.occurrence) for v in full.visits[-8:]]
+    assert [(v.seq, v.block, v.frame, v.depth, v.occurrence) for v in tail] == expected
+    # The outermost call's one visit of line 4 started early; as a first visit it kept its final state.
+    outer = [v for v in tiny.visits if v.depth == 0]
+    assert outer[-1].exit == "return" and outer[-1].value == "21" and outer[-1].state == {"n": "8"}
+
+
 def test_captured_output_is_bounded() -> None:
     program = "def noisy(n):\n    for i in range(n):\n        print('x' * 100)\n"
     trace = trace_test(program, "noisy", "noisy(100)", limits=TraceLimits(max_stdout=1000))

@@ -26,14 +26,16 @@ from tracefix.execution.values import ValueLimits, is_atom, safe_repr
 
 BLOCK_SHIFT = 20
 """A line key is ``block_index << BLOCK_SHIFT | statement_line``; lines stay below 2**20."""
-FRAME_SHIFT = 40
-"""Ring entries add ``(call_number << 20 | depth) << FRAME_SHIFT`` to the line key."""
-_LOW = (1 << BLOCK_SHIFT) - 1
+_NEVER = -(1 << 62)
+"""The count of the extra slot that lines outside every block index: always below ``first_visits``."""
+_ALWAYS = 1 << 62
+"""What the hot path compares counts with while a visit waits for its state: every visit goes slow."""
 
 DISABLE: object = getattr(getattr(sys, "monitoring", None), "DISABLE", None)
 """What the line hook returns for lines outside every block (sys.monitoring then stops reporting them)."""
 
 LineHook = Callable[[object, int], object]
+SettraceHook = Callable[[FrameType, str, object], object]
 
 
 @dataclass(frozen=True)
@@ -110,10 +112,6 @@ class FrameState:
     open: VisitRecord | None = None
     last_state: State | None = None
 
-    @property
-    def bits(self) -> int:
-        return (self.number << BLOCK_SHIFT | min(self.depth, _LOW)) << FRAME_SHIFT
-
 
 @dataclass(slots=True)
 class ExitRecord:
@@ -132,8 +130,11 @@ class Recorder:
     def __init__(self, keys: list[int], n_blocks: int, limits: TraceLimits) -> None:
         self.keys = keys
         self.limits = limits
-        self.counts = [0] * n_blocks
+        # One extra slot at index -1: the key -1 (a line outside every block) lands there.
+        self.counts = [0] * n_blocks + [_NEVER]
         self.ring: deque[int] = deque(maxlen=max(limits.last_visits, 1))
+        self.switches: deque[tuple[int, int, int]] = deque(maxlen=2 * max(limits.last_visits, 1) + 2)
+        """(visits so far, call number, depth) each time another call starts running: who owns ring visits."""
         self.kept: list[VisitRecord] = []
         self.tail: deque[VisitRecord] = deque(maxlen=max(limits.last_visits, 1))
         self.exits: deque[ExitRecord] = deque(maxlen=max(limits.last_visits, 1))
@@ -143,21 +144,26 @@ class Recorder:
         self.calls = 0
         self.max_depth = 0
         self.return_value: str | None = None
+        self.trace_local: SettraceHook
         self.line, self._set_hot, self._get_hot = self._make_line_hook()
 
     # ----------------------------------------------------------------- hot path
 
     def _make_line_hook(
         self,
-    ) -> tuple[LineHook, Callable[[int, int, bool, int], None], Callable[[], tuple[int, int]]]:
+    ) -> tuple[LineHook, Callable[[int, int, bool], None], Callable[[], tuple[int, int]]]:
         """The line hook as a closure: closure cells are the cheapest state CPython offers a callback.
 
-        ``cur``/``lim`` bound the keys that continue the current visit (same block, same or later statement);
-        ``pending`` says the open visit waits for its state; ``bits`` tags ring entries with the call.
+        ``cur``/``lim`` bound the keys that continue the current visit (same block, same or later statement).
+        A visit goes to the slow path when its block has been seen fewer than ``first`` times; ``first`` is
+        raised to :data:`_ALWAYS` while the open visit waits for its state, and the count slot of unknown lines
+        is :data:`_NEVER`, so one comparison covers all three cases.
+        The settrace flavour of the same hook (:attr:`trace_local`) shares these cells.
         """
-        keys, counts, push, first = self.keys, self.counts, self.ring.append, self.limits.first_visits
-        boundary = self._boundary
-        cur, lim, pending, bits = -1, -1, True, 0
+        keys, counts, push = self.keys, self.counts, self.ring.append
+        ends = [(block + 1) << BLOCK_SHIFT for block in range(len(counts))]
+        boundary, first_visits = self._boundary, self.limits.first_visits
+        cur, lim, first = -1, -1, _ALWAYS
 
         def line(code: object, lineno: int) -> object:
             nonlocal cur, lim
@@ -165,25 +171,47 @@ class Recorder:
             if cur <= key < lim:
                 cur = key
                 return None
-            if pending or key < 0:
-                return boundary(key)
             block = key >> BLOCK_SHIFT
             seen = counts[block]
             if seen < first:
                 return boundary(key)
             counts[block] = seen + 1
-            cur, lim = key, (block + 1) << BLOCK_SHIFT
-            push(key | bits)
+            cur, lim = key, ends[block]
+            push(key)
             return None
 
-        def set_hot(new_cur: int, new_lim: int, new_pending: bool, new_bits: int) -> None:
-            nonlocal cur, lim, pending, bits
-            cur, lim, pending, bits = new_cur, new_lim, new_pending, new_bits
+        def trace_local(frame: FrameType, event: str, arg: object) -> object:
+            # ``line`` inlined: on Python 3.11 a second call per line event costs a tenth of the overhead.
+            nonlocal cur, lim
+            if event != "line":
+                self.on_other_event(frame, event, arg)
+                return trace_local
+            key = keys[frame.f_lineno]
+            if cur <= key < lim:
+                cur = key
+                return trace_local
+            block = key >> BLOCK_SHIFT
+            seen = counts[block]
+            if seen < first:
+                boundary(key)
+                return trace_local
+            counts[block] = seen + 1
+            cur, lim = key, ends[block]
+            push(key)
+            return trace_local
+
+        def set_hot(new_cur: int, new_lim: int, pending: bool) -> None:
+            nonlocal cur, lim, first
+            cur, lim, first = new_cur, new_lim, _ALWAYS if pending else first_visits
 
         def get_hot() -> tuple[int, int]:
             return cur, lim
 
+        self.trace_local = trace_local
         return line, set_hot, get_hot
+
+    def on_other_event(self, frame: FrameType, event: str, arg: object) -> None:
+        """Non-line settrace events of the traced function; the settrace backend replaces this."""
 
     def _boundary(self, key: int) -> object:
         """A new visit starts (or a line outside every block ran): the slow path of :meth:`line`."""
@@ -195,9 +223,9 @@ class Recorder:
         self._close(frame)
         block = key >> BLOCK_SHIFT
         seen = self.counts[block]
-        seq = sum(self.counts)
+        seq = self.total()
         self.counts[block] = seen + 1
-        self.ring.append(key | frame.bits)
+        self.ring.append(key)
         record = None
         if seen < self.limits.first_visits:
             record = self._record(seq, block, frame, seen)
@@ -260,8 +288,9 @@ class Recorder:
             self.suspended[frame.frame] = frame
         if self.stack:
             self._sync(self.stack[-1])
+            self._switched(self.stack[-1])
         else:
-            self._set_hot(-1, -1, True, 0)
+            self._set_hot(-1, -1, True)
 
     def finish(self) -> None:
         """Take the state of visits left open (calls still running or suspended when the test ended)."""
@@ -278,9 +307,41 @@ class Recorder:
             top.cur, top.lim = self._get_hot()
         self.stack.append(state)
         self._sync(state)
+        self._switched(state)
 
     def _sync(self, frame: FrameState) -> None:
-        self._set_hot(frame.cur, frame.lim, frame.open is not None or self.budget > 0, frame.bits)
+        self._set_hot(frame.cur, frame.lim, frame.open is not None or self.budget > 0)
+
+    def _switched(self, frame: FrameState) -> None:
+        """Log that ``frame`` runs from now on (one entry per visit count: switches without visits merge)."""
+        total = self.total()
+        if self.switches and self.switches[-1][0] == total:
+            self.switches.pop()
+        self.switches.append((total, frame.number, frame.depth))
+
+    def total(self) -> int:
+        """Visits so far."""
+        return sum(self.counts) - _NEVER
+
+    def visit_counts(self) -> list[int]:
+        """Visits of each block (by index in the CFG's block list)."""
+        return self.counts[:-1]
+
+    def ring_visits(self) -> list[VisitRecord]:
+        """The last visits as records without state: sequence number, block, call, depth and occurrence."""
+        total, ring = self.total(), list(self.ring)
+        first_seq = total - len(ring)
+        left = self.visit_counts()
+        switches = list(self.switches)
+        found: list[VisitRecord] = []
+        for offset in reversed(range(len(ring))):
+            block, seq = ring[offset] >> BLOCK_SHIFT, first_seq + offset
+            while len(switches) > 1 and switches[-1][0] > seq:
+                switches.pop()
+            call, depth = switches[-1][1:] if switches else (0, 0)
+            left[block] -= 1
+            found.append(VisitRecord(seq, block, call, depth, left[block]))
+        return found[::-1]
 
     def _record(self, seq: int, block: int, frame: FrameState, seen: int) -> VisitRecord:
         return VisitRecord(seq=seq, block=block, frame=frame.number, depth=frame.depth, occurrence=seen)

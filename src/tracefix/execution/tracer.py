@@ -26,8 +26,6 @@ from typing import Any, Protocol
 from tracefix.analysis.cfg import FunctionNotFound, build_cfg
 from tracefix.execution.runner import CappedWriter, describe, summary
 from tracefix.execution.snapshots import (
-    BLOCK_SHIFT,
-    FRAME_SHIFT,
     Recorder,
     TraceLimits,
     VisitRecord,
@@ -45,8 +43,6 @@ PRELUDE_FILE = "<prelude>"
 TEST_FILE = "<test>"
 MODULE_NAME = "solution"
 """Not ``__main__``: a program's own ``if __name__ == "__main__":`` driver must not run under a test."""
-
-_LOW = (1 << BLOCK_SHIFT) - 1
 
 
 class Tracer(Protocol):
@@ -201,8 +197,8 @@ def _assemble(entry: str, test: str, cfg: CFG, limits: TraceLimits, run: _Run) -
     ids = [block.id for block in cfg.blocks]
     visits = _visits(recorder, ids, limits)
     trace.visits = visits
-    trace.total_visits = sum(recorder.counts)
-    trace.block_counts = {ids[index]: count for index, count in enumerate(recorder.counts) if count}
+    trace.total_visits = recorder.total()
+    trace.block_counts = {ids[index]: count for index, count in enumerate(recorder.visit_counts()) if count}
     trace.calls = recorder.calls
     trace.max_depth = recorder.max_depth
     trace.return_value = recorder.return_value
@@ -232,22 +228,13 @@ def _deepest_line_in(tb: TracebackType | None, code: CodeType | None) -> int | N
 
 def _visits(recorder: Recorder, ids: list[int], limits: TraceLimits) -> list[Visit]:
     """Kept visits in run order: the first visits of each block and the ring of the last ones."""
-    total = sum(recorder.counts)
-    ring = list(recorder.ring)
-    first_in_ring = total - len(ring)
+    first_in_ring = recorder.total() - len(recorder.ring)
     records = {record.seq: record for record in recorder.kept}
     for record in recorder.tail:
         if record.seq >= first_in_ring:
             records.setdefault(record.seq, record)
-    left = list(recorder.counts)
-    for offset in reversed(range(len(ring))):
-        entry = ring[offset]
-        block = (entry & ((1 << FRAME_SHIFT) - 1)) >> BLOCK_SHIFT
-        call = entry >> FRAME_SHIFT
-        left[block] -= 1
-        seq = first_in_ring + offset
-        if seq not in records:
-            records[seq] = VisitRecord(seq, block, call >> BLOCK_SHIFT, call & _LOW, left[block])
+    for record in recorder.ring_visits():
+        records.setdefault(record.seq, record)
     _attach_exits(recorder, records)
     return [_visit(records[seq], ids, limits) for seq in sorted(records)]
 
@@ -283,7 +270,7 @@ def _visit(record: VisitRecord, ids: list[int], limits: TraceLimits) -> Visit:
 
 
 def _cut_notes(recorder: Recorder, visits: list[Visit], limits: TraceLimits) -> list[str]:
-    total = sum(recorder.counts)
+    total = recorder.total()
     notes = []
     if total > len(visits):
         notes.append(

@@ -37,21 +37,20 @@ class SettraceTracer:
 
 
 def _global_tracer(target: CodeType, recorder: Recorder) -> Any:
-    line = recorder.line
     raised_at: dict[FrameType, tuple[int, BaseException]] = {}
     """Frames whose latest event was an exception: the instruction it happened at, and the exception."""
 
-    def local(frame: FrameType, event: str, arg: Any) -> Any:
-        if event == "line":
-            line(None, frame.f_lineno)
-        elif event == "return":
+    def on_other_event(frame: FrameType, event: str, arg: Any) -> None:
+        if event == "return":
             at, error = raised_at.pop(frame, (None, None))
             kind = _leave_kind(frame, at)
             recorder.leave(kind, error if kind == "raise" else arg)
         elif event == "exception":
             raised_at[frame] = (frame.f_lasti, arg[1])
             recorder.raised(arg[1])
-        return local
+
+    recorder.on_other_event = on_other_event  # type: ignore[method-assign]
+    local = recorder.trace_local
 
     def on_call(frame: FrameType, event: str, arg: Any) -> Any:
         if frame.f_code is not target:
