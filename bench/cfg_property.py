@@ -53,7 +53,11 @@ class Summary:
 
 
 def load_seed_jobs(data_dir: Path) -> list[dict[str, Any]]:
-    """One job per seed program: its solution and its visible tests."""
+    """One job per seed program: its solution and its visible tests.
+
+    A HumanEval solution that lacks a helper function its prompt defines (e.g. ``encode_cyclic``) gets the
+    helper (and the prompt's imports) put after it, as LDB's harness does.
+    """
     jobs = []
     for path in sorted(data_dir.glob("*/seed/*/seed.jsonl")):
         for line in path.read_text().splitlines():
@@ -61,8 +65,28 @@ def load_seed_jobs(data_dir: Path) -> list[dict[str, Any]]:
             tests = row["given_tests"]
             if isinstance(tests, str):
                 tests = ast.literal_eval(tests)
-            jobs.append({"id": row["task_id"], "program": row["solution"], "tests": list(tests)})
+            program = row["solution"] + _missing_helpers(
+                row.get("prompt", ""), row["solution"], row["entry_point"]
+            )
+            jobs.append({"id": row["task_id"], "program": program, "tests": list(tests)})
     return jobs
+
+
+def _missing_helpers(prompt: str, solution: str, entry_point: str) -> str:
+    try:
+        prompt_tree, solution_tree = ast.parse(prompt), ast.parse(solution)
+    except SyntaxError:
+        return ""
+    defined = {n.name for n in solution_tree.body if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)}
+    helpers = [
+        n
+        for n in prompt_tree.body
+        if isinstance(n, ast.FunctionDef) and n.name != entry_point and n.name not in defined
+    ]
+    if not helpers:
+        return ""
+    imports = [n for n in prompt_tree.body if isinstance(n, ast.Import | ast.ImportFrom)]
+    return "\n\n" + "\n\n".join(ast.get_source_segment(prompt, n) or "" for n in [*imports, *helpers]) + "\n"
 
 
 def load_hard_jobs() -> list[dict[str, Any]]:
