@@ -1,0 +1,274 @@
+"""Run pytest node ids of a repository in THIS process: ``python -m tracefix.repo.child``.
+
+Only ever started by :func:`tracefix.repo.run.run_pytest`, inside a fresh bubblewrap sandbox (or a plain child
+process with rlimits where bwrap cannot run): the repository's tests are untrusted code.
+
+The job arrives as JSON on stdin (see :class:`tracefix.repo.run.PytestJob`); the answer goes out as JSON on the
+original stdout, while whatever pytest and the tests print goes to stderr. A small pytest plugin records, for
+each test, its outcome, the frames of its failure traceback and (with ``discover``) the project functions the
+test function called directly; with ``trace`` it installs the tracer on one function's code object while the
+given test runs and returns the :class:`~tracefix.records.Trace`, in the file's own line numbers.
+"""
+
+from __future__ import annotations
+
+import gc
+import importlib
+import json
+import os
+import sys
+import types
+from collections.abc import Generator
+from pathlib import Path
+from types import CodeType, FrameType, TracebackType
+from typing import Any
+
+import pytest
+
+from tracefix.repo.paths import inside, is_test_file
+
+
+class Collector:
+    """The pytest plugin of the child: records outcomes, failure frames, callees and the trace."""
+
+    def __init__(self, job: dict[str, Any]) -> None:
+        self.root: str = job["root"]
+        self.discover: bool = bool(job.get("discover"))
+        self.trace_spec: dict[str, Any] | None = job.get("trace")
+        self.tests: dict[str, dict[str, Any]] = {}
+        self.collect_errors: list[str] = []
+        self.trace: dict[str, Any] | None = None
+
+    def _project(self, filename: str) -> bool:
+        return inside(filename, self.root) and not is_test_file(filename)
+
+    # -- hooks ------------------------------------------------------------------------------------
+
+    def pytest_collectreport(self, report: Any) -> None:
+        if report.failed:
+            self.collect_errors.append(f"{report.nodeid or '(session)'}: {str(report.longrepr)[-2000:]}")
+
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_runtest_call(self, item: Any) -> Generator[None, Any, None]:
+        test_code = _code_of(getattr(item, "obj", None))
+        callees: list[dict[str, Any]] = []
+        if self.discover and test_code is not None:
+            sys.setprofile(self._profiler(test_code, callees))
+        tracing = (
+            self.trace_spec is not None and self.trace is None and item.nodeid == self.trace_spec["nodeid"]
+        )
+        started = _start_trace(self.trace_spec, self.root) if tracing and self.trace_spec else None
+        try:
+            outcome = yield
+        finally:
+            sys.setprofile(None)
+            if started is not None:
+                started.stop()
+        excinfo = outcome.excinfo
+        error = excinfo[1] if excinfo else None
+        if started is not None:
+            self.trace = started.finish(error, self.root)
+        self.tests.setdefault(item.nodeid, {})["callees"] = callees
+
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_runtest_makereport(self, item: Any, call: Any) -> Generator[None, Any, None]:
+        outcome = yield
+        report = outcome.get_result()
+        entry = self.tests.setdefault(item.nodeid, {})
+        if report.when == "call" or (report.when == "setup" and not report.passed) or report.failed:
+            entry["outcome"] = "error" if report.failed and report.when != "call" else report.outcome
+            entry["when"] = report.when
+            entry["duration"] = entry.get("duration", 0.0) + report.duration
+            if call.excinfo is not None and report.failed:
+                entry.update(_failure(call.excinfo.value, call.excinfo.tb, self.root))
+                entry["longrepr"] = str(report.longrepr)[-4000:]
+        entry.setdefault("stdout", "")
+        entry["stdout"] = (entry["stdout"] + report.capstdout)[-8000:]
+
+    def _profiler(self, test_code: CodeType, callees: list[dict[str, Any]]) -> Any:
+        def profile(frame: FrameType, event: str, arg: Any) -> None:
+            if event != "call":
+                return
+            back = frame.f_back
+            code = frame.f_code
+            if back is None or back.f_code is not test_code or not self._project(code.co_filename):
+                return
+            callees.append(
+                {
+                    "file": code.co_filename,
+                    "qualname": code.co_qualname,
+                    "first_line": code.co_firstlineno,
+                    "from_line": back.f_lineno,
+                }
+            )
+
+        return profile
+
+
+def _code_of(function: Any) -> CodeType | None:
+    function = getattr(function, "__func__", function)
+    for _ in range(50):
+        wrapped = getattr(function, "__wrapped__", None)
+        if wrapped is None:
+            break
+        function = wrapped
+    code = getattr(function, "__code__", None)
+    return code if isinstance(code, CodeType) else None
+
+
+def _failure(error: BaseException, tb: TracebackType | None, root: str) -> dict[str, Any]:
+    frames = []
+    while tb is not None:
+        code = tb.tb_frame.f_code
+        filename = os.path.realpath(code.co_filename) if os.path.isabs(code.co_filename) else code.co_filename
+        if inside(filename, root):
+            frames.append(
+                {
+                    "file": filename,
+                    "line": tb.tb_lineno,
+                    "function": code.co_name,
+                    "qualname": code.co_qualname,
+                }
+            )
+        tb = tb.tb_next
+    return {"exc_type": type(error).__name__, "message": _message(error), "frames": frames}
+
+
+def _message(error: BaseException) -> str:
+    try:
+        text = str(error)
+    except Exception:  # a broken __str__ of the user's exception must not lose the result
+        text = f"<{type(error).__name__}: unprintable>"
+    return text[:2000]
+
+
+# --------------------------------------------------------------------------- tracing one function
+
+
+class _Started:
+    """A tracer installed on the target's code object for the duration of one test call."""
+
+    def __init__(self, spec: dict[str, Any], source: str, cfg: Any, code: CodeType, tracer: Any) -> None:
+        from tracefix.execution.snapshots import Recorder, TraceLimits
+        from tracefix.execution.tracer import _Run
+        from tracefix.execution.tracer_target import line_keys
+
+        self.spec = spec
+        self.cfg = cfg
+        self.limits = TraceLimits.from_dict(spec.get("limits") or {})
+        self.run = _Run()
+        self.run.code = code
+        self.run.recorder = Recorder(line_keys(source, cfg, code), len(cfg.blocks), self.limits)
+        self.tracer = tracer
+        tracer.start(code, self.run.recorder)
+
+    def stop(self) -> None:
+        self.tracer.stop()
+        assert self.run.recorder is not None
+        self.run.recorder.finish()
+
+    def finish(self, error: BaseException | None, root: str) -> dict[str, Any]:
+        from tracefix.execution.tracer import _assemble
+
+        self.run.error = error
+        trace = _assemble(self.spec["qualname"], self.spec.get("test", ""), self.cfg, self.limits, self.run)
+        trace.backend = self.tracer.name
+        if error is not None and trace.exception is not None:
+            frames = _failure(error, error.__traceback__, root)["frames"]
+            last = frames[-1] if frames else None
+            trace.exception.in_test = last is not None and is_test_file(last["file"])
+            trace.exception.line = None if last is None else last["line"]
+        return trace.model_dump(mode="json")
+
+
+def _start_trace(spec: dict[str, Any], root: str) -> _Started | None:
+    from tracefix.analysis.cfg import build_cfg
+    from tracefix.execution.tracer import make_tracer
+
+    source = Path(spec["file"]).read_text(encoding="utf-8")
+    cfg = build_cfg(source, spec["qualname"])
+    code = find_target_code(spec["file"], spec["qualname"], cfg.first_line, root)
+    if code is None:
+        return None
+    return _Started(spec, source, cfg, code, make_tracer(spec.get("backend")))
+
+
+def find_target_code(file: str, qualname: str, first_line: int, root: str) -> CodeType | None:
+    """The code object of ``qualname`` compiled from ``file``: by module namespace, else among live functions.
+
+    A module not imported yet (the test imports it lazily) is imported here, by its path under ``root``.
+    """
+    code = _live_code(file, qualname, first_line)
+    if code is None:
+        module = _module_name(file, root)
+        if module is not None:
+            try:
+                importlib.import_module(module)
+            except Exception:  # the test itself will report why the module does not import
+                return None
+            code = _live_code(file, qualname, first_line)
+    return code
+
+
+def _live_code(file: str, qualname: str, first_line: int) -> CodeType | None:
+    wanted = qualname.replace("<locals>.", "")
+    found: list[CodeType] = []
+    for obj in gc.get_objects():
+        if isinstance(obj, types.FunctionType):
+            code = obj.__code__
+            if code.co_qualname.replace("<locals>.", "") == wanted and _same_file(code.co_filename, file):
+                found.append(code)
+    if not found:
+        return None
+    return min(found, key=lambda code: abs(code.co_firstlineno - first_line))
+
+
+def _same_file(filename: str, file: str) -> bool:
+    return filename == file or (os.path.isabs(filename) and os.path.realpath(filename) == file)
+
+
+def _module_name(file: str, root: str) -> str | None:
+    for base in (root, os.path.join(root, "src")):
+        if inside(file, base):
+            parts = list(Path(os.path.relpath(file, base)).with_suffix("").parts)
+            if parts[-1] == "__init__":
+                parts.pop()
+            if parts and all(part.isidentifier() for part in parts):
+                return ".".join(parts)
+    return None
+
+
+# --------------------------------------------------------------------------- main
+
+
+def run(job: dict[str, Any]) -> dict[str, Any]:
+    """Run the job's node ids with pytest in this process and return the JSON-ready answer."""
+    root = job["root"]
+    os.chdir(root)
+    sys.path.insert(0, root)
+    collector = Collector(job)
+    args = [*job["nodeids"], "-p", "no:cacheprovider", f"--rootdir={root}", "-q", *job.get("args", [])]
+    code = pytest.main(args, plugins=[collector])
+    trace = collector.trace
+    if trace is None and collector.trace_spec is not None:
+        trace = {"missing": True}
+    return {
+        "exit_code": int(code),
+        "tests": collector.tests,
+        "collect_errors": collector.collect_errors,
+        "trace": trace,
+    }
+
+
+def main() -> None:
+    """Read the job on stdin, run it, print the answer on the original stdout."""
+    job: dict[str, Any] = json.load(sys.stdin)
+    result = os.fdopen(os.dup(1), "w")
+    os.dup2(2, 1)  # pytest and the tests print to fd 1: keep the JSON answer clean
+    answer = run(job)
+    result.write(json.dumps(answer))
+    result.flush()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,317 @@
+"""Debug a failing pytest test: find the function under test, trace it, fix it as a patch of only its functions.
+
+>>> found = examine("/path/to/repo", "tests/test_cart.py::test_total")  # doctest: +SKIP
+>>> trace = trace_found(found)  # doctest: +SKIP
+>>> fix = debug_found(found, load_model(None), apply=True)  # doctest: +SKIP
+
+The debugging loop is tracefix's own (``run_loop`` with any strategy) over a :class:`RepoRunner`: the program the
+model sees and rewrites is the whole module holding the function (so traces are in the file's own line
+numbers); candidates run in a temporary copy of the repository, never in the user's tree. The proposed patch
+takes from the final program only the functions it changed, and writes them into the original file with
+``replace_function``: the rest of the file (comments, decorators, other code) is kept byte for byte.
+"""
+
+from __future__ import annotations
+
+import ast
+import difflib
+import os
+import shutil
+import tempfile
+import textwrap
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from tracefix.analysis.source import FunctionNotFound, function_source, replace_function
+from tracefix.records import CFG, Attempt, ExceptionInfo, Session, Task, TestResult, Trace
+from tracefix.repo.locate import (
+    RepoError,
+    Target,
+    TestCase,
+    from_failure,
+    from_spec,
+    read,
+    related_tests,
+    split_nodeid,
+    test_source,
+)
+from tracefix.repo.paths import is_test_file
+from tracefix.repo.run import NodeResult, PytestRun, TraceSpec, run_pytest
+
+if TYPE_CHECKING:
+    from tracefix.models.base import Model
+
+_IGNORED = shutil.ignore_patterns(
+    ".git", ".hg", ".venv", "venv", ".tox", ".nox", "node_modules", "__pycache__", ".mypy_cache",
+    ".pytest_cache", ".ruff_cache", "*.pyc",
+)  # fmt: skip
+
+
+@dataclass
+class Found:
+    """A failing test and the function under test."""
+
+    root: str
+    nodeid: str
+    test: str
+    """The test function's source."""
+    result: NodeResult
+    target: Target
+    source: str
+    """The text of the target's file."""
+    run: PytestRun
+
+    @property
+    def cfg(self) -> CFG:
+        from tracefix.analysis.cfg import build_cfg
+
+        return build_cfg(self.source, self.target.qualname)
+
+
+def examine(root: str, nodeid: str, *, target: str | None = None, timeout_s: float = 120.0) -> Found:
+    """Run ``nodeid`` once (sandboxed) and find the function under test; RepoError says what to change."""
+    root = os.path.realpath(root)
+    path, _ = split_nodeid(nodeid)
+    if not (Path(root) / path).is_file():
+        raise RepoError(f"no test file {path} under {root} (node ids are relative to the repository root)")
+    source_of_test = test_source(root, nodeid)
+    run = run_pytest(root, [nodeid], discover=True, timeout_s=timeout_s)
+    result = run.result(nodeid)
+    if result is None:
+        why = run.error or "; ".join(run.collect_errors)[:2000] or "pytest collected no such test"
+        raise RepoError(f"{nodeid} did not run: {why}")
+    chosen = from_spec(root, target) if target else from_failure(root, result)
+    if chosen is None:
+        raise RepoError(
+            f"no function of the project appears in the failure of {nodeid}; name it with --target module:function"
+        )
+    return Found(root, nodeid, source_of_test, result, chosen, read(root, chosen.file), run)
+
+
+def trace_found(found: Found, *, root: str | None = None, timeout_s: float = 120.0) -> Trace:
+    """Run the test again with the target traced; the trace is in the target file's own line numbers."""
+    base = os.path.realpath(root or found.root)
+    spec = TraceSpec(found.nodeid, os.path.join(base, found.target.file), found.target.qualname, found.test)
+    run = run_pytest(base, [found.nodeid], trace=spec, timeout_s=timeout_s)
+    if run.trace is not None:
+        return run.trace
+    error = run.error or "the test did not run"
+    return Trace(function=found.target.qualname, test=found.test, passed=False, error=error)
+
+
+# --------------------------------------------------------------------------- candidate programs
+
+
+def function_names(source: str) -> list[str]:
+    """Top-level functions and methods of top-level classes, as ``name`` / ``Class.method``."""
+    names = []
+    for node in ast.parse(source).body:
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            names.append(node.name)
+        elif isinstance(node, ast.ClassDef):
+            names.extend(
+                f"{node.name}.{item.name}"
+                for item in node.body
+                if isinstance(item, ast.FunctionDef | ast.AsyncFunctionDef)
+            )
+    return list(dict.fromkeys(names))
+
+
+def _shape(function: str) -> str:
+    return ast.dump(ast.parse(textwrap.dedent(function)))
+
+
+def merge_functions(original: str, candidate: str) -> tuple[str, list[str]]:
+    """``original`` with every function whose code ``candidate`` changed replaced by the candidate's version.
+
+    Functions whose code is the same (comments and formatting aside) keep their original text; new functions
+    and module-level changes of the candidate are not taken. Returns the new text and the changed names.
+    """
+    try:
+        names = function_names(original)
+        ast.parse(candidate)
+    except SyntaxError:
+        return original, []
+    merged, changed = original, []
+    for name in names:
+        try:
+            new = function_source(candidate, name)
+            old = function_source(merged, name)
+        except (FunctionNotFound, SyntaxError):
+            continue
+        if _shape(new) != _shape(old):
+            merged = replace_function(merged, name, new)
+            changed.append(name)
+    return merged, changed
+
+
+def unified_diff(before: str, after: str, path: str) -> str:
+    """A ``git diff``-style unified diff of one file."""
+    return "".join(
+        difflib.unified_diff(
+            before.splitlines(keepends=True), after.splitlines(keepends=True), f"a/{path}", f"b/{path}"
+        )
+    )
+
+
+# --------------------------------------------------------------------------- the Runner for the loop
+
+
+class RepoRunner:
+    """The engine's ``Runner`` over a temporary copy of the repository.
+
+    ``run_tests`` and ``trace`` write the candidate program as the target file of the copy and run pytest
+    node ids there, sandboxed. The tests the engine passes are test sources; ``tests`` maps them to node ids.
+    """
+
+    def __init__(
+        self, copy_root: str, target: Target, tests: list[TestCase], *, timeout_s: float = 120.0
+    ) -> None:
+        self.root = os.path.realpath(copy_root)
+        self.target = target
+        self.nodeids = {case.source: case.nodeid for case in tests}
+        self.timeout_s = timeout_s
+        self.runs = 0
+
+    def _write(self, program: str) -> None:
+        Path(self.root, self.target.file).write_text(program, encoding="utf-8")
+
+    def run_tests(self, program: str, tests: list[str], *, prelude: str = "") -> list[TestResult]:
+        """Run the node ids of ``tests`` against ``program`` in the copy."""
+        self._write(program)
+        nodeids = [self.nodeids[test] for test in tests]
+        self.runs += 1
+        run = run_pytest(self.root, nodeids, timeout_s=self.timeout_s)
+        return [
+            test_result(test, run.result(nodeid), run) for test, nodeid in zip(tests, nodeids, strict=True)
+        ]
+
+    def trace(self, program: str, entry: str, test: str, *, prelude: str = "") -> Trace:
+        """Run the node id of ``test`` against ``program`` with ``entry`` traced."""
+        self._write(program)
+        nodeid = self.nodeids[test]
+        spec = TraceSpec(nodeid, os.path.join(self.root, self.target.file), entry, test)
+        self.runs += 1
+        run = run_pytest(self.root, [nodeid], trace=spec, timeout_s=self.timeout_s)
+        if run.trace is not None:
+            return run.trace
+        return Trace(function=entry, test=test, passed=False, error=run.error or "the test did not run")
+
+
+def test_result(test: str, node: NodeResult | None, run: PytestRun) -> TestResult:
+    """A pytest outcome as the engine's TestResult (the error keeps pytest's assertion explanation)."""
+    if node is None:
+        why = run.error or "; ".join(run.collect_errors)[-600:] or "pytest did not run this test"
+        return TestResult(test=test, passed=False, error=why, timeout="timed out" in why)
+    if node.passed:
+        return TestResult(test=test, passed=True, stdout=node.stdout, duration_s=node.duration_s)
+    message = " ".join(node.message.split())[:600]
+    last = node.frames[-1] if node.frames else None
+    info = ExceptionInfo(
+        type=node.exc_type or node.outcome,
+        message=message,
+        line=None if last is None else last.line,
+        in_test=last is not None and is_test_file(last.file),
+    )
+    where = "" if last is None else f" ({os.path.basename(last.file)} line {last.line})"
+    error = f"{info.type}: {message}{where}" if message else f"{info.type}{where}"
+    if node.outcome == "error":
+        error = f"error in test setup: {error}"
+    return TestResult(
+        test=test, passed=False, error=error, exception=info, stdout=node.stdout, duration_s=node.duration_s
+    )
+
+
+# --------------------------------------------------------------------------- the whole debugging run
+
+
+@dataclass
+class Fix:
+    """The outcome of debugging a failing test."""
+
+    session: Session
+    original: str
+    """The target file before."""
+    patched: str
+    """The target file with the changed functions replaced (equal to ``original`` when nothing changed)."""
+    changed: list[str]
+    diff: str
+    checked: bool = False
+    """Whether the patched file was run against the failing test and its whole test file."""
+    check_failures: list[str] = field(default_factory=list)
+    """Node ids (with the error) that fail with the patch; empty when the check passed."""
+    applied: bool = False
+
+    @property
+    def passes(self) -> bool:
+        return self.checked and not self.check_failures
+
+
+def task_for(found: Found, related: list[TestCase]) -> Task:
+    """The task: the function's docstring plus the failing test's source; the tests are test sources."""
+    from tracefix.api import docstring_of
+
+    doc = docstring_of(found.source, found.target.qualname) or ""
+    description = f"{doc}\n\nThe function must make this pytest test pass:\n{found.test}".strip()
+    return Task(
+        task_id=found.nodeid,
+        description=description,
+        entry_point=found.target.qualname,
+        visible_tests=[found.test, *(case.source for case in related)],
+    )
+
+
+def debug_found(
+    found: Found,
+    model: Model,
+    *,
+    strategy: str = "ldb",
+    level: str = "block",
+    max_iters: int = 3,
+    apply: bool = False,
+    timeout_s: float = 120.0,
+    on_attempt: Callable[[Attempt], None] | None = None,
+) -> Fix:
+    """Debug the target of ``found`` with ``strategy``; check the patch on the test file; write it if ``apply``
+    and the check passed."""
+    from tracefix.strategies.engine import Settings, run_loop
+    from tracefix.strategies.registry import make_strategy
+
+    related = related_tests(found.root, found.nodeid, found.target.qualname)
+    task = task_for(found, related)
+    cases = [TestCase(found.nodeid, found.test), *related]
+    with tempfile.TemporaryDirectory(prefix="tracefix-repo-") as scratch:
+        copy = os.path.join(scratch, "repo")
+        shutil.copytree(found.root, copy, ignore=_IGNORED, symlinks=True)
+        runner = RepoRunner(copy, found.target, cases, timeout_s=timeout_s)
+        settings = Settings(max_iters=max_iters)
+        chosen = make_strategy(strategy, level=level)
+        session = run_loop(
+            chosen, task, found.source, model, runner, settings, level=level, on_attempt=on_attempt
+        )
+        patched, changed = merge_functions(found.source, session.final_program)
+        fix = Fix(
+            session, found.source, patched, changed, unified_diff(found.source, patched, found.target.file)
+        )
+        if changed:
+            _check(fix, found, copy, timeout_s)
+    if apply and fix.passes:
+        Path(found.root, found.target.file).write_text(patched, encoding="utf-8")
+        fix.applied = True
+    return fix
+
+
+def _check(fix: Fix, found: Found, copy: str, timeout_s: float) -> None:
+    """Run the failing test and every test of its file against the patched file (in the copy)."""
+    Path(copy, found.target.file).write_text(fix.patched, encoding="utf-8")
+    test_file, _ = split_nodeid(found.nodeid)
+    run = run_pytest(copy, [found.nodeid, test_file], timeout_s=timeout_s)
+    fix.checked = True
+    if run.error or not run.tests:
+        fix.check_failures.append(run.error or "; ".join(run.collect_errors)[:600] or "no test ran")
+        return
+    for node in run.tests:
+        if not node.passed:
+            fix.check_failures.append(f"{node.nodeid}: {test_result(node.nodeid, node, run).error}")

@@ -1,0 +1,169 @@
+"""Find the pieces of a repository a failing test is about: its source, the function under test, related tests.
+
+Everything here reads files and parses them with ``ast``; nothing runs the repository's code.
+"""
+
+from __future__ import annotations
+
+import ast
+import os
+import textwrap
+from dataclasses import dataclass
+from pathlib import Path
+
+from tracefix.analysis.source import FunctionNotFound, find_function, function_source
+from tracefix.repo.paths import inside, is_test_file
+from tracefix.repo.run import NodeResult
+
+
+class RepoError(Exception):
+    """Something about the repository, the node id or the target that the user has to change."""
+
+
+@dataclass(frozen=True)
+class Target:
+    """The function under test: a file of the repository (relative path) and a name or ``Class.method``."""
+
+    file: str
+    qualname: str
+    how: str
+    """How it was found: "traceback", "called by the test" or "--target"."""
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.qualname}"
+
+
+def split_nodeid(nodeid: str) -> tuple[str, list[str]]:
+    """``tests/test_a.py::TestX::test_y[1]`` -> ``("tests/test_a.py", ["TestX", "test_y"])``."""
+    path, *parts = nodeid.split("::")
+    if parts:
+        parts[-1] = parts[-1].split("[", 1)[0]
+    return path, parts
+
+
+def read(root: str, relative: str) -> str:
+    """The text of a repository file; RepoError when it cannot be read."""
+    try:
+        return (Path(root) / relative).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise RepoError(f"cannot read {relative}: {exc}") from exc
+
+
+def test_source(root: str, nodeid: str) -> str:
+    """The source of the test function of ``nodeid``, dedented (decorators included)."""
+    path, parts = split_nodeid(nodeid)
+    if not parts:
+        raise RepoError(f"{nodeid!r} names a file, not a test: give PATH::TEST_NAME")
+    try:
+        return textwrap.dedent(function_source(read(root, path), ".".join(parts)))
+    except (FunctionNotFound, SyntaxError) as exc:
+        raise RepoError(f"cannot find the test function of {nodeid}: {exc}") from exc
+
+
+def from_failure(root: str, result: NodeResult) -> Target | None:
+    """The innermost traceback frame in the project's own code (not a test file), else the last project
+    function the test called directly from the line where it failed (or at all)."""
+    root = os.path.realpath(root)
+    for frame in reversed(result.frames):
+        if not is_test_file(frame.file) and inside(frame.file, root):
+            target = _checked(root, frame.file, frame.qualname, "traceback")
+            if target is not None:
+                return target
+    test_lines = [f.line for f in result.frames if is_test_file(f.file)]
+    failing_line = test_lines[-1] if test_lines else None
+    callees = [c for c in result.callees if not c.qualname.split(".")[-1].startswith("__")]
+    callees = callees or list(result.callees)
+    preferred = [c for c in callees if c.from_line == failing_line] or callees
+    for callee in reversed(preferred):
+        target = _checked(root, callee.file, callee.qualname, "called by the test")
+        if target is not None:
+            return target
+    return None
+
+
+def _checked(root: str, file: str, qualname: str, how: str) -> Target | None:
+    name = qualname.replace("<locals>.", "")
+    relative = os.path.relpath(file, root)
+    try:
+        find_function(read(root, relative), name)
+    except (RepoError, FunctionNotFound, SyntaxError):
+        return None  # e.g. a lambda or a comprehension: not a function tracefix can rewrite
+    return Target(relative, name, how)
+
+
+def from_spec(root: str, spec: str) -> Target:
+    """Resolve ``module:function`` or ``module:Class.method`` (also ``path/to/file.py:function``)."""
+    module, sep, name = spec.partition(":")
+    if not sep or not module or not name:
+        raise RepoError(f"--target {spec!r}: use module:function or module:Class.method")
+    for relative in _module_files(module):
+        for base in ("", "src"):
+            candidate = os.path.join(base, relative)
+            if (Path(root) / candidate).is_file():
+                try:
+                    find_function(read(root, candidate), name)
+                except (FunctionNotFound, SyntaxError) as exc:
+                    raise RepoError(f"--target {spec!r}: {candidate}: {exc}") from exc
+                return Target(candidate, name, "--target")
+    raise RepoError(f"--target {spec!r}: no file for module {module!r} under {root}")
+
+
+def _module_files(module: str) -> list[str]:
+    if module.endswith(".py"):
+        return [module]
+    path = module.replace(".", "/")
+    return [f"{path}.py", f"{path}/__init__.py"]
+
+
+@dataclass(frozen=True)
+class TestCase:
+    """A pytest test: its node id and its source (what the model is shown)."""
+
+    __test__ = False  # not a pytest test class
+
+    nodeid: str
+    source: str
+
+
+def related_tests(root: str, nodeid: str, function: str) -> list[TestCase]:
+    """Other tests of the same file whose source calls ``function`` (by its last name), in file order."""
+    path, parts = split_nodeid(nodeid)
+    try:
+        tree = ast.parse(read(root, path))
+    except SyntaxError:
+        return []
+    text = read(root, path)
+    name = function.split(".")[-1]
+    found = []
+    for prefix, node in _test_functions(tree):
+        qual = [*prefix, node.name]
+        if qual == parts or not _calls(node, name):
+            continue
+        source = textwrap.dedent(function_source(text, ".".join(qual)))
+        found.append(TestCase("::".join([path, *qual]), source))
+    return found
+
+
+def _test_functions(tree: ast.Module) -> list[tuple[list[str], ast.FunctionDef | ast.AsyncFunctionDef]]:
+    found: list[tuple[list[str], ast.FunctionDef | ast.AsyncFunctionDef]] = []
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.name.startswith("test"):
+            found.append(([], node))
+        elif isinstance(node, ast.ClassDef) and node.name.startswith("Test"):
+            for item in node.body:
+                if isinstance(item, ast.FunctionDef | ast.AsyncFunctionDef) and item.name.startswith("test"):
+                    found.append(([node.name], item))
+    return found
+
+
+def _calls(node: ast.AST, name: str) -> bool:
+    for sub in ast.walk(node):
+        if isinstance(sub, ast.Call):
+            func = sub.func
+            if (isinstance(func, ast.Name) and func.id == name) or (
+                isinstance(func, ast.Attribute) and func.attr == name
+            ):
+                return True
+        if isinstance(sub, ast.Attribute) and sub.attr == name:  # a property
+            return True
+    return False
