@@ -187,6 +187,7 @@ def _write_verified(path: Path, model: NamedModel, produce: Callable[[Sink], Non
             handle.flush()
             os.fsync(handle.fileno())
         _check(tmp, model, digest.hexdigest())
+        tmp.chmod(0o644)  # mkstemp makes it private; a cached model is an ordinary readable file
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
