@@ -21,6 +21,7 @@ COMMANDS: dict[str, str] = {
     "debug": "tracefix.cli.debug:debug",
     "doctor": "tracefix.cli.doctor:doctor",
     "models": "tracefix.cli.models:models",
+    "pytest": "tracefix.cli.pytest_cmd:pytest_command",
     "report": "tracefix.cli.report:report",
     "run": "tracefix.cli.run:run",
     "trace": "tracefix.cli.trace:trace",

@@ -1,0 +1,198 @@
+"""``tracefix pytest``: debug a failing pytest test of a repository and propose the fix as a patch."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from tracefix.cli.common import emit_json
+
+if TYPE_CHECKING:
+    from tracefix.records import Attempt
+    from tracefix.repo.fix import Fix, Found
+
+
+@click.command("pytest")
+@click.argument("nodeid")
+@click.option(
+    "--root",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    default=".",
+    show_default=True,
+    help="The repository root (node ids are relative to it; it is put first on sys.path).",
+)
+@click.option("--target", help="The function to fix, as module:function or module:Class.method.")
+@click.option("--model", "model_spec", envvar="TRACEFIX_MODEL", help="Model spec (default: embedded model).")
+@click.option(
+    "--strategy", type=click.Choice(["ldb", "feedback", "explain"]), default="ldb", show_default=True
+)
+@click.option("--level", type=click.Choice(["block", "line", "function"]), default="block", show_default=True)
+@click.option("--max-iters", type=click.IntRange(1, 100), default=3, show_default=True)
+@click.option(
+    "--trace-only", is_flag=True, help="Find and trace the function under test; do not ask a model."
+)
+@click.option("--apply", is_flag=True, help="Write the fix when the test and the rest of its file then pass.")
+@click.option("--report", type=click.Path(dir_okay=False, path_type=Path), help="Write an HTML report.")
+@click.option(
+    "--timeout",
+    type=click.FloatRange(1, 3600),
+    default=120.0,
+    show_default=True,
+    help="Seconds per pytest run.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print target, trace, session and patch as JSON.")
+def pytest_command(
+    nodeid: str,
+    root: Path,
+    target: str | None,
+    model_spec: str | None,
+    strategy: str,
+    level: str,
+    max_iters: int,
+    trace_only: bool,
+    apply: bool,
+    report: Path | None,
+    timeout: float,
+    as_json: bool,
+) -> None:
+    """Debug the failing pytest test NODEID (e.g. tests/test_cart.py::test_total): find the function under
+    test, show its block trace, and propose a fix as a diff touching only that function."""
+    from tracefix.cli.trace import describe
+    from tracefix.repo.fix import examine, trace_found
+    from tracefix.repo.locate import RepoError
+
+    say = _printer(as_json)
+    try:
+        found = examine(str(root), nodeid, target=target, timeout_s=timeout)
+    except RepoError as exc:
+        raise click.UsageError(str(exc)) from exc
+    out: dict[str, Any] = {"nodeid": nodeid, "outcome": found.result.outcome, "sandbox": found.run.sandbox}
+    out["target"] = {
+        "file": found.target.file,
+        "function": found.target.qualname,
+        "found_by": found.target.how,
+    }
+    if found.result.passed and not target:
+        say(f"{nodeid} passes; nothing to debug")
+        _finish(out, as_json)
+        return
+    say(f"{nodeid}: {found.result.outcome} ({found.run.sandbox} sandbox)")
+    say(f"function under test: {found.target} (found by {found.target.how})")
+    trace = trace_found(found, timeout_s=timeout)
+    out["trace"] = trace.model_dump(mode="json")
+    say(describe(trace, found.cfg, found.source))
+    if trace_only:
+        _finish(out, as_json)
+        return
+    fix = _debug(found, model_spec, strategy, level, max_iters, apply, timeout, as_json)
+    out.update(
+        session=fix.session.model_dump(mode="json"),
+        diff=fix.diff,
+        changed=fix.changed,
+        checked=fix.checked,
+        check_failures=fix.check_failures,
+        applied=fix.applied,
+    )
+    if report is not None:
+        _report(fix, report)
+    if as_json:
+        _finish(out, as_json)
+    else:
+        _summary(fix, found, apply, report)
+    if not fix.passes:
+        raise SystemExit(1)
+
+
+def _printer(as_json: bool) -> Any:
+    def say(text: str) -> None:
+        if not as_json:
+            click.echo(text)
+
+    return say
+
+
+def _finish(out: dict[str, Any], as_json: bool) -> None:
+    if as_json:
+        emit_json(out)
+
+
+def _debug(
+    found: Found,
+    model_spec: str | None,
+    strategy: str,
+    level: str,
+    max_iters: int,
+    apply: bool,
+    timeout: float,
+    as_json: bool,
+) -> Fix:
+    from tracefix.cli.debug import _describe_attempt
+    from tracefix.models.base import ModelError
+    from tracefix.models.resolve import load_model
+    from tracefix.repo.fix import debug_found
+
+    try:
+        model = load_model(model_spec)
+    except ModelError as exc:
+        raise click.ClickException(str(exc)) from exc
+
+    def progress(attempt: Attempt) -> None:
+        if not as_json:
+            click.echo("\n".join(_describe_attempt(attempt)), err=True)
+
+    if not as_json:
+        click.echo(f"debugging {found.target.qualname} with {strategy} ({level}) on {model.name}", err=True)
+    try:
+        return debug_found(
+            found, model, strategy=strategy, level=level, max_iters=max_iters, apply=apply,
+            timeout_s=timeout, on_attempt=progress,
+        )  # fmt: skip
+    finally:
+        model.close()
+
+
+def _report(fix: Fix, path: Path) -> None:
+    from tracefix.report.html import write_session_report
+
+    write_session_report(fix.session, path)
+
+
+def _summary(fix: Fix, found: Found, apply: bool, report: Path | None) -> None:
+    session = fix.session
+    words = {
+        "fixed": "fixed",
+        "failed": "not fixed",
+        "error": "stopped by an error",
+        "already_passing": "passes",
+    }
+    iterations = len(session.attempts)
+    click.echo(
+        f"{words[session.outcome]} after {iterations} iteration{'s' * (iterations != 1)}, "
+        f"{session.calls} model calls, {session.usage.total_tokens} tokens, {session.duration_s:.1f} s"
+    )
+    if session.error:
+        click.echo(f"error: {session.error}")
+    if fix.diff:
+        click.echo(fix.diff.rstrip("\n"))
+    else:
+        click.echo("no change to propose")
+    if fix.checked and fix.check_failures:
+        click.echo(f"with the patch, these tests of {found.nodeid.split('::')[0]} fail:")
+        for failure in fix.check_failures:
+            click.echo(f"  {failure}")
+    elif fix.passes:
+        click.echo(f"with the patch, {found.nodeid} and the rest of its test file pass")
+    if apply:
+        click.echo(
+            f"wrote the fix to {found.target.file}" if fix.applied else "did not write: " + _why_not(fix)
+        )
+    if report is not None:
+        click.echo(f"report: {report}")
+
+
+def _why_not(fix: Fix) -> str:
+    if not fix.changed:
+        return "the model proposed no change to the functions of the file"
+    return "tests still fail with the patch (listed above)"
