@@ -6,6 +6,8 @@ import hashlib
 import itertools
 import socket
 import sys
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -137,3 +139,64 @@ def test_file_identity_is_the_sha256_and_is_remembered(model_dir: Path, tmp_path
     assert len(list((model_dir / "hashes").iterdir())) == 1
     gguf.write_bytes(b"other content")
     assert file_identity(gguf) == hashlib.sha256(b"other content").hexdigest()
+
+
+class FakeHub:
+    """A local stand-in for the Hugging Face hub serving one file at ``/<repo>/resolve/main/<file>``."""
+
+    def __init__(self, path: str, data: bytes) -> None:
+        hub = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_HEAD(self) -> None:
+                self._headers()
+
+            def do_GET(self) -> None:
+                if self._headers():
+                    self.wfile.write(data)
+
+            def _headers(self) -> bool:
+                hub.requests += 1
+                if not self.path.startswith(path):
+                    self.send_response(404)
+                    self.end_headers()
+                    return False
+                self.send_response(200)
+                self.send_header("Content-Length", str(len(data)))
+                self.send_header("ETag", f'"{hashlib.sha256(data).hexdigest()}"')
+                self.send_header("X-Repo-Commit", "0" * 40)
+                self.end_headers()
+                return True
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.requests = 0
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, args=(0.05,), daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.mark.parametrize(("served", "ok"), [(WHOLE, True), (WHOLE[:-1] + b"!", False)])
+def test_hub_download_is_verified_and_cached(
+    model_dir: Path, site: Path, monkeypatch: pytest.MonkeyPatch, served: bytes, ok: bool
+) -> None:
+    pytest.importorskip("huggingface_hub", reason="the hub client is the optional extra tracefix[hub]")
+    model = NamedModel(**{**make_parts(site, PARTS).__dict__, "parts": 4})  # parts incomplete: use the hub
+    hub = FakeHub("/nobody/fake-GGUF/resolve/main/fake.gguf", served)
+    monkeypatch.setenv("HF_ENDPOINT", hub.url)
+    try:
+        if ok:
+            assert ensure_gguf(model).read_bytes() == WHOLE
+            assert locate(model).source == "cache"
+        else:
+            with pytest.raises(WeightsError, match="does not match the pinned file"):
+                ensure_gguf(model)
+            assert not (model_dir / f"{model.name}.gguf").exists()
+    finally:
+        hub.close()
+    assert hub.requests >= 1
