@@ -221,6 +221,21 @@ def test_tracebacks_show_the_programs_real_lines() -> None:
     assert linecache.getline("<program>", 3) == "    return 1 / (y - y)\n"
 
 
+def test_when_the_programs_own_module_level_code_fails_its_calls_are_the_trace() -> None:
+    program = "def inc(x):\n    return x + 2\n\nassert inc(1) == 2\n"
+    trace = trace_test(program, "inc", "assert inc(0) == 1")
+    assert not trace.passed and trace.error == "AssertionError (program line 4)"
+    assert trace.calls == 1 and trace.return_value == "3"
+    assert "failed while loading" in trace.cut[0]
+
+
+def test_module_level_calls_of_a_program_that_loads_are_not_in_the_trace() -> None:
+    program = "def inc(x):\n    return x + 1\n\nprint(inc(41))\n"
+    trace = trace_test(program, "inc", "assert inc(0) == 1")
+    assert trace.passed and trace.calls == 1 and trace.return_value == "1"
+    assert trace.stdout == "42\n"
+
+
 def test_a_program_that_does_not_parse_or_lacks_the_function_gives_an_error_trace() -> None:
     broken = trace_test("def f(:\n", "f", "f()")
     assert not broken.passed and broken.error is not None and broken.error.startswith("SyntaxError")

@@ -20,6 +20,7 @@ import time
 import types
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from types import CodeType, TracebackType
 from typing import Any, Protocol
 
@@ -43,6 +44,9 @@ PRELUDE_FILE = "<prelude>"
 TEST_FILE = "<test>"
 MODULE_NAME = "solution"
 """Not ``__main__``: a program's own ``if __name__ == "__main__":`` driver must not run under a test."""
+_LOAD_FAILED = (
+    "the program failed while loading, so the test did not run: visits are of its module-level calls"
+)
 
 
 class Tracer(Protocol):
@@ -105,7 +109,7 @@ def trace_with_cfg(
     started = time.perf_counter()
     with _captured(stdout):
         try:
-            _run_traced(program, entry, test, cfg, prelude, limits, tracer, namespace, run)
+            _run_traced(_Job(program, entry, test, cfg, prelude, limits, tracer), namespace, run)
         except BaseException as exc:
             run.error = exc
     trace = _assemble(entry, test, cfg, limits, run)
@@ -118,40 +122,59 @@ def trace_with_cfg(
     return trace
 
 
+@dataclass(frozen=True)
+class _Job:
+    """What to run and how to trace it."""
+
+    program: str
+    entry: str
+    test: str
+    cfg: CFG
+    prelude: str
+    limits: TraceLimits
+    tracer: Tracer
+
+
 class _Run:
     """What one traced run produced."""
 
     def __init__(self) -> None:
         self.recorder: Recorder | None = None
         self.code: CodeType | None = None
+        self.keys: list[int] = []
+        self.phase = "program"
         self.error: BaseException | None = None
 
 
-def _run_traced(
-    program: str,
-    entry: str,
-    test: str,
-    cfg: CFG,
-    prelude: str,
-    limits: TraceLimits,
-    tracer: Tracer,
-    namespace: dict[str, Any],
-    run: _Run,
+def _run_traced(job: _Job, namespace: dict[str, Any], run: _Run) -> None:
+    if job.prelude:
+        exec(_compile(job.prelude, PRELUDE_FILE), namespace)
+    module_code = _compile(job.program, PROGRAM_FILE)
+    # Calls made by the program's own module-level code are traced too: when that code fails (seed programs
+    # often end with asserts of their own), those calls are the trace. Otherwise the test's trace replaces it.
+    run.phase = "program"
+    _traced_exec(
+        job, module_code, find_code(namespace, module_code, job.entry, job.cfg.first_line), namespace, run
+    )
+    run.phase = "test"
+    target = find_code(namespace, module_code, job.entry, job.cfg.first_line)
+    _traced_exec(job, _compile(job.test, TEST_FILE), target, namespace, run)
+
+
+def _traced_exec(
+    job: _Job, code: CodeType, target: CodeType | None, namespace: dict[str, Any], run: _Run
 ) -> None:
-    if prelude:
-        exec(_compile(prelude, PRELUDE_FILE), namespace)
-    module_code = _compile(program, PROGRAM_FILE)
-    exec(module_code, namespace)
-    run.code = find_code(namespace, module_code, entry, cfg.first_line)
-    if run.code is None:
-        raise LookupError(f"the program defines no function {entry!r} that tracefix can trace")
-    run.recorder = Recorder(line_keys(program, cfg, run.code), len(cfg.blocks), limits)
-    test_code = _compile(test, TEST_FILE)
-    tracer.start(run.code, run.recorder)
+    """Execute ``code`` with the calls of ``target`` recorded into a fresh recorder."""
+    if target is None:
+        raise LookupError(f"the program defines no function {job.entry!r} that tracefix can trace")
+    if target is not run.code:
+        run.code, run.keys = target, line_keys(job.program, job.cfg, target)
+    run.recorder = Recorder(run.keys, len(job.cfg.blocks), job.limits)
+    job.tracer.start(target, run.recorder)
     try:
-        exec(test_code, namespace)
+        exec(code, namespace)
     finally:
-        tracer.stop()
+        job.tracer.stop()
         run.recorder.finish()
 
 
@@ -203,6 +226,8 @@ def _assemble(entry: str, test: str, cfg: CFG, limits: TraceLimits, run: _Run) -
     trace.max_depth = recorder.max_depth
     trace.return_value = recorder.return_value
     trace.cut = _cut_notes(recorder, visits, limits)
+    if run.phase == "program" and run.error is not None:
+        trace.cut.insert(0, _LOAD_FAILED)
     trace.truncated = bool(trace.cut)
     return trace
 
