@@ -105,3 +105,8 @@ def test_capped_writer_counts_what_it_drops() -> None:
     writer.write("ab")
     writer.write("cdef")
     assert writer.getvalue() == "abcd\n[… cut: 2 more characters]"
+
+
+def test_an_error_in_the_prelude_names_the_prelude_line() -> None:
+    result = run_test("def f():\n    return 1\n", "assert f() == 1", prelude="x = 1\ny = 1 / 0\n")
+    assert result.error == "ZeroDivisionError: division by zero (prelude line 2)"

@@ -137,10 +137,11 @@ def _run(test: str, output_cap: int, body: Callable[[], None], actual: list[str]
             error = exc
     duration = time.perf_counter() - start
     info = None if error is None else describe(error)
+    where = None if error is None else _locate(error)[0]
     return TestResult(
         test=test,
         passed=error is None,
-        error=None if info is None else summary(info),
+        error=None if info is None else summary(info, where if where == "prelude" else None),
         exception=info,
         actual=actual[0] if actual else None,
         stdout=stdout.getvalue(),
@@ -172,12 +173,15 @@ def describe(error: BaseException) -> ExceptionInfo:
     )
 
 
-def summary(info: ExceptionInfo) -> str:
-    """The one-line error of a result, e.g. ``ZeroDivisionError: division by zero (program line 7)``."""
+def summary(info: ExceptionInfo, where: str | None = None) -> str:
+    """The one-line error of a result, e.g. ``ZeroDivisionError: division by zero (program line 7)``.
+
+    ``where`` names the source the line belongs to when it is neither the program nor the test ("prelude").
+    """
     text = f"{info.type}: {info.message}" if info.message else info.type
     if info.line is None:
         return text
-    return f"{text} ({'test' if info.in_test else 'program'} line {info.line})"
+    return f"{text} ({where or ('test' if info.in_test else 'program')} line {info.line})"
 
 
 def _locate(error: BaseException) -> tuple[str, int | None]:
