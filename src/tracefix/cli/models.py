@@ -34,7 +34,16 @@ def named_models_report() -> dict[str, Any]:
                 "hub": f"{named.hub_repo}/{named.hub_file}",
             }
         )
-    return {"configured": {"spec": spec, "from": origin}, "models": models}
+    return {"configured": {"spec": spec, "from": origin}, "models": models, "cache": _cache_report()}
+
+
+def _cache_report() -> dict[str, Any]:
+    """Where the response cache is, whether it is on, and how many replies it holds."""
+    from tracefix.models.cache import ResponseCache, cache_enabled, default_cache_path
+
+    path = default_cache_path()
+    entries = len(ResponseCache(path)) if path.is_file() else 0
+    return {"enabled": cache_enabled(), "path": str(path), "entries": entries}
 
 
 @click.group(invoke_without_command=True)
@@ -53,6 +62,9 @@ def models(ctx: click.Context, as_json: bool) -> None:
     for entry in report["models"]:
         click.echo(f"{entry['spec']:<28} {entry['source']:<8} {entry['detail']}")
         click.echo(f"{'':<28} {entry['description']}")
+    cache = report["cache"]
+    state = f"{cache['entries']} replies" if cache["enabled"] else "off (TRACEFIX_CACHE)"
+    click.echo(f"response cache: {cache['path']} ({state})")
 
 
 @models.command()
