@@ -1,7 +1,7 @@
 """The benchmark run page: strategies side by side, charts, and a table of problems linking to session pages.
 
-It reads a run directory as :mod:`tracefix.bench.store` documents it, read-only (a report never writes into a
-run, which may still be going), and computes the figures with :func:`tracefix.bench.report.summarize`, so the
+It reads a run directory as :mod:`tracefix.bench.store` documents it, opening the store read-only (the run may
+still be going; the pages go wherever the caller says, by default ``RUN_DIR/report.html``), and computes the figures with :func:`tracefix.bench.report.summarize`, so the
 page and ``summary.json`` agree.
 """
 
