@@ -51,6 +51,12 @@ def test_limits_can_be_given_per_call(executor: Executor) -> None:
     assert 0.3 <= result.duration_s < 1.0
 
 
+def test_the_cpu_limit_stops_a_busy_loop_before_the_wall_limit(executor: Executor) -> None:
+    result = executor.run_test(PROGRAM, "while True:\n    pass", limits=Limits(wall_s=10.0, cpu_s=1.0))
+    assert result.timeout and not result.killed
+    assert result.error == "CPU time limit of 1 s exceeded"
+
+
 def test_the_prelude_is_available_to_the_program(executor: Executor) -> None:
     program = "def twice(x):\n    return helper(x) * 2\n"
     assert executor.run_test(
