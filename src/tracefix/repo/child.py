@@ -158,6 +158,7 @@ class _Started:
         self.limits = TraceLimits.from_dict(spec.get("limits") or {})
         self.run = _Run()
         self.run.code = code
+        self.run.phase = "test"  # pytest imported the module already: every visit is the test's
         self.run.recorder = Recorder(line_keys(source, cfg, code), len(cfg.blocks), self.limits)
         self.tracer = tracer
         tracer.start(code, self.run.recorder)
