@@ -2,12 +2,15 @@
 
 Started by the executor (``sandbox.py``), normally inside bubblewrap, as
 ``python -I -B -m tracefix.execution.worker --uid N``. It imports the runner and the tracer once, then reads
-jobs (length-prefixed JSON, see ``protocol.py``) on stdin and answers each on stdout. Per job it forks a child
-that puts itself in a new session and process group, redirects stdin/stdout/stderr to /dev/null, closes every
-other descriptor but its result pipe, clears the environment, moves into an empty job directory, drops to the
-job uid (when the worker runs as root), forbids new privileges, applies rlimits, runs the job and writes the
-result as JSON to the pipe. The worker enforces the wall limit, kills the child's process group and sweeps
-every leftover process (it is a child subreaper) before answering.
+jobs (length-prefixed JSON, see ``protocol.py``) on stdin and answers each on stdout.
+
+Between jobs it forks the *spare* child for the next job, which isolates itself at once: a new session and
+process group, stdin/stdout/stderr on /dev/null, no descriptor but its two pipes, a cleared environment, an
+empty job directory, the job uid (when the worker runs as root), ``no_new_privs`` and the seccomp filter; it
+then runs a trivial test (so the pages any test touches are copied before the clock starts) and waits. A job
+is written to the spare, which applies the job's rlimits, runs it and writes the result as JSON. The worker
+enforces the wall limit, kills the child's process group, and (being a child subreaper) sweeps every process
+the job left behind before the next job starts.
 """
 
 from __future__ import annotations
@@ -32,8 +35,7 @@ from typing import Any
 from tracefix.execution import procs, protocol, runner, seccomp
 from tracefix.execution.limits import Limits
 
-# Imported once here so forked jobs do not pay for them (and, under a dropped uid outside bubblewrap, can
-# use them even where the interpreter's own files are unreadable).
+# Imported once here so forked jobs do not pay for importing the modules test programs use most.
 _PRELOAD = [
     "array",
     "bisect",
