@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tracefix.models.base import ContextOverflow, Model
+from tracefix.models.base import ContextOverflow, Model, ModelError
 from tracefix.models.cache import CachedModel
 from tracefix.models.llama import LlamaModel
 from tracefix.models.resolve import load_model
@@ -111,3 +111,10 @@ def test_the_default_model_fixes_an_obvious_bug(large_gguf: Path) -> None:
     finally:
         model.close()
     assert "a + b" in reply.text
+
+
+def test_a_file_that_is_not_a_model_is_a_clear_error(tmp_path: Path) -> None:
+    bogus = tmp_path / "bogus.gguf"
+    bogus.write_bytes(b"not a model at all")
+    with pytest.raises(ModelError, match=r"llama.cpp cannot load .*bogus.gguf as a GGUF model"):
+        LlamaModel(bogus)

@@ -63,14 +63,17 @@ class LlamaModel:
         self.path = path
         threads = n_threads or cpu_threads()
         self._lock = threading.Lock()
-        self._llm: Any = Llama(
-            model_path=str(path),
-            n_ctx=n_ctx or DEFAULT_N_CTX,
-            n_threads=threads,
-            n_threads_batch=threads,
-            seed=0,
-            verbose=False,
-        )
+        try:
+            self._llm: Any = Llama(
+                model_path=str(path),
+                n_ctx=n_ctx or DEFAULT_N_CTX,
+                n_threads=threads,
+                n_threads_batch=threads,
+                seed=0,
+                verbose=False,
+            )
+        except (ValueError, RuntimeError) as exc:  # llama.cpp could not read the file as a model
+            raise ModelError(f"llama.cpp cannot load {path} as a GGUF model: {exc}") from exc
         self.context_size: int | None = int(self._llm.n_ctx())
 
     def complete(self, messages: list[Message], params: GenParams) -> Reply:
