@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 from report_samples import make_run
 
@@ -41,3 +42,16 @@ def test_a_directory_that_is_not_a_run_is_a_usage_error(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["report", str(tmp_path)])
     assert result.exit_code == 2
     assert "not a benchmark run directory" in result.output
+
+
+def test_open_shows_the_page_in_the_browser(
+    session: Session, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    opened: list[str] = []
+    monkeypatch.setattr("webbrowser.open", opened.append)
+    source = tmp_path / "session.json"
+    source.write_text(session.model_dump_json(), encoding="utf-8")
+    result = CliRunner().invoke(main, ["report", str(source), "-o", str(tmp_path / "r.html"), "--open"])
+    assert result.exit_code == 0, result.output
+    assert opened == [(tmp_path / "r.html").resolve().as_uri()]
+    assert result.output.strip() == f"report: {tmp_path / 'r.html'}"
