@@ -1,0 +1,1 @@
+"""Running untrusted code: the sandbox and its workers, the test runner, and the block tracer."""
