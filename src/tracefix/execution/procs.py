@@ -19,6 +19,9 @@ from tracefix.execution.limits import Limits
 PR_SET_PDEATHSIG = 1
 PR_SET_CHILD_SUBREAPER = 36
 PR_SET_NO_NEW_PRIVS = 38
+PR_SET_KEEPCAPS = 8
+CAP_DAC_READ_SEARCH = 2
+_CAPABILITY_VERSION_3 = 0x20080522
 
 _libc = ctypes.CDLL(None, use_errno=True)
 
@@ -44,11 +47,40 @@ def set_rlimits(limits: Limits, *, limit_processes: bool) -> None:
         resource.setrlimit(resource.RLIMIT_NPROC, (limits.processes, limits.processes))
 
 
-def drop_privileges(uid: int) -> None:
-    """Become ``uid`` (and the group of the same number) with no supplementary groups and no capabilities."""
+def drop_privileges(uid: int, *, keep_read_search: bool = False) -> None:
+    """Become ``uid`` (and the group of the same number) with no supplementary groups and no capabilities.
+
+    ``keep_read_search`` keeps CAP_DAC_READ_SEARCH alone: the process may read any file (the interpreter
+    under a 0700 home, say) but writes, deletes and signals only as ``uid``.
+    """
+    if keep_read_search:
+        prctl(PR_SET_KEEPCAPS, 1)
     os.setgroups([])
     os.setgid(uid)
     os.setuid(uid)
+    if keep_read_search:
+        _set_capabilities(1 << CAP_DAC_READ_SEARCH)
+
+
+class _CapHeader(ctypes.Structure):
+    _fields_ = (("version", ctypes.c_uint32), ("pid", ctypes.c_int))
+
+
+class _CapData(ctypes.Structure):
+    _fields_ = (
+        ("effective", ctypes.c_uint32),
+        ("permitted", ctypes.c_uint32),
+        ("inheritable", ctypes.c_uint32),
+    )
+
+
+def _set_capabilities(mask: int) -> None:
+    """Make ``mask`` (capabilities 0-31) the effective and permitted set of this process; drop all others."""
+    header = _CapHeader(_CAPABILITY_VERSION_3, 0)
+    data = (_CapData * 2)(_CapData(mask, mask, 0), _CapData(0, 0, 0))
+    if _libc.capset(ctypes.byref(header), data) != 0:
+        err = ctypes.get_errno()
+        raise OSError(err, os.strerror(err))
 
 
 def kill_group(pgid: int) -> None:

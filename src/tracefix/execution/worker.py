@@ -93,7 +93,10 @@ class Worker:
     """The job loop; ``job_uid`` 0 means the jobs keep the worker's uid."""
 
     def __init__(self, job_uid: int, *, use_seccomp: bool = True) -> None:
-        self.job_uid = job_uid if os.geteuid() == 0 and _readable_by_anyone() else 0
+        self.job_uid = job_uid if os.geteuid() == 0 else 0
+        # Where the job uid could not read the interpreter (outside bubblewrap, under a 0700 /root), jobs keep
+        # the right to read files, and only that, so they can import the standard library.
+        self.read_anywhere = bool(self.job_uid) and not _readable_by_anyone()
         self.seccomp_filter, self.seccomp_error = _compile_seccomp() if use_seccomp else (None, "disabled")
         self.tracer, self.tracer_error = _import_tracer()
         self.jobs_root = tempfile.mkdtemp(prefix="tracefix-jobs-")
@@ -108,6 +111,7 @@ class Worker:
             "ready": True,
             "pid": os.getpid(),
             "job_uid": self.job_uid,
+            "read_anywhere": self.read_anywhere,
             "tracer": self.tracer is not None,
             "tracer_error": self.tracer_error,
             "seccomp": self.seccomp_filter is not None,
@@ -237,7 +241,7 @@ def _child(worker: Worker, job_fd: int, result_fd: int, workdir: str) -> None:
     """Isolate this forked process, wait for the job, run it, write the result, and never return."""
     me = os.getpid()
     try:
-        _isolate(worker.job_uid, (job_fd, result_fd), workdir, worker.seccomp_filter)
+        _isolate(worker, (job_fd, result_fd), workdir)
         _warm_up()
         job = json.loads(_read_all(job_fd))
         os.close(job_fd)
@@ -255,7 +259,7 @@ def _child(worker: Worker, job_fd: int, result_fd: int, workdir: str) -> None:
         os._exit(0)
 
 
-def _isolate(job_uid: int, keep: tuple[int, int], workdir: str, seccomp_filter: bytes | None) -> None:
+def _isolate(worker: Worker, keep: tuple[int, int], workdir: str) -> None:
     os.setsid()
     procs.prctl(procs.PR_SET_PDEATHSIG, signal.SIGKILL)  # the job dies with its worker
     null = os.open(os.devnull, os.O_RDWR)
@@ -269,11 +273,11 @@ def _isolate(job_uid: int, keep: tuple[int, int], workdir: str, seccomp_filter: 
     os.environ.clear()
     os.environ.update(_JOB_ENV, HOME=workdir, TMPDIR=workdir)
     tempfile.tempdir = workdir
-    if job_uid:
-        procs.drop_privileges(job_uid)
+    if worker.job_uid:
+        procs.drop_privileges(worker.job_uid, keep_read_search=worker.read_anywhere)
     procs.prctl(procs.PR_SET_NO_NEW_PRIVS, 1)
-    if seccomp_filter is not None:
-        seccomp.install(seccomp_filter)
+    if worker.seccomp_filter is not None:
+        seccomp.install(worker.seccomp_filter)
 
 
 def _warm_up() -> None:
