@@ -3,8 +3,9 @@
 Each worker (``worker.py``) runs inside bubblewrap: new pid, network, IPC and UTS namespaces (no network at
 all), read-only binds of the system, the interpreter and the source tree, a private size-capped tmpfs /tmp, a
 cleared environment, and only the capabilities it needs to drop each job to an unprivileged uid of its own.
-Where bubblewrap cannot run, the workers run as plain processes with rlimits, uid drop (as root) and
-sweeping only; a warning says so once (see the README section "Sandbox" for what that does not protect against).
+Where bubblewrap cannot run, the workers run as plain processes with the per-job measures only (rlimits, uid
+drop as root, seccomp filter, sweeping); a warning says so once (see the README section "Sandbox" for what
+that does not protect against).
 
 The executor never runs untrusted code itself: every job is forked inside a worker.
 """
