@@ -238,3 +238,11 @@ def test_a_long_failure_note_is_summarised_by_its_first_sentence() -> None:
     view = session_view(session, lambda program, entry: None).attempts[0]
     assert view.summary == "Your reply had no usable program (no code in reply)"
     assert view.failure == note
+
+
+def test_judged_blocks_carry_a_one_line_note_for_the_listing(session: Session) -> None:
+    notes = session_view(session, hand_cfg).attempts[1].notes
+    assert notes == {
+        2: "correct: Now picks the even numbers 2 and 4.",
+        3: "wrong: Adds 1 instead of n, so total counts evens.",
+    }

@@ -103,6 +103,8 @@ class AttemptView:
     """How each block is drawn (see :func:`block_statuses`)."""
     targets: dict[int, str]
     """Where a link to a block goes: its card when it has one, else its first line in the program listing."""
+    notes: dict[int, str]
+    """Hover text of each judged block in the program listing: its verdict and explanation."""
     trace: TraceView | None
     path: list[PathNode]
     blocks: list[BlockView]
@@ -219,6 +221,7 @@ def attempt_view(number: int, attempt: Attempt, program: str, cfg: CFG | None) -
         program=code_lines(program, cfg, statuses, counts) if trace is not None else [],
         statuses=statuses,
         targets=link_targets(f"attempt-{number}", blocks, code_lines(program, cfg)),
+        notes={block: verdict_note(v) for block, v in main_verdicts(attempt.verdicts).items()},
         trace=trace_view(trace) if trace is not None else None,
         path=collapse_visits(visits),
         blocks=blocks,
@@ -255,6 +258,12 @@ def link_targets(anchor: str, blocks: Sequence[BlockView], program: Sequence[Cod
     }
     targets.update({block.id: f"{anchor}-b{block.id}" for block in blocks})
     return targets
+
+
+def verdict_note(verdict: Verdict) -> str:
+    """``"wrong: <explanation>"`` or ``"correct"``: a verdict in one line."""
+    word = "correct" if verdict.correct else "wrong"
+    return f"{word}: {verdict.explanation}" if verdict.explanation else word
 
 
 def main_verdicts(verdicts: Sequence[Verdict]) -> dict[int, Verdict]:
