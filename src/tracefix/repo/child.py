@@ -86,23 +86,36 @@ class Collector:
         entry["stdout"] = (entry["stdout"] + report.capstdout)[-8000:]
 
     def _profiler(self, test_code: CodeType, callees: list[dict[str, Any]]) -> Any:
+        """A profile hook recording the project functions the test calls directly.
+
+        A call through a decorator's wrapper (a nested function of the project) is recorded as the function
+        the wrapper called, so ``@logged def count`` gives ``Cart.count``, not ``logged.<locals>.wrapper``.
+        """
+
         def profile(frame: FrameType, event: str, arg: Any) -> None:
             if event != "call":
                 return
-            back = frame.f_back
-            code = frame.f_code
-            if back is None or back.f_code is not test_code or not self._project(code.co_filename):
+            code, back = frame.f_code, frame.f_back
+            if back is None or not self._project(code.co_filename):
                 return
-            callees.append(
-                {
-                    "file": code.co_filename,
-                    "qualname": code.co_qualname,
-                    "first_line": code.co_firstlineno,
-                    "from_line": back.f_lineno,
-                }
-            )
+            if back.f_code is test_code:
+                callees.append(_callee(code, back.f_lineno, wrapper="<locals>" in code.co_qualname))
+            elif callees and callees[-1]["wrapper"] and back.f_code.co_qualname == callees[-1]["qualname"]:
+                caller = back.f_back
+                if caller is not None and caller.f_code is test_code:
+                    callees[-1] = _callee(code, caller.f_lineno, wrapper=False)
 
         return profile
+
+
+def _callee(code: CodeType, from_line: int, *, wrapper: bool) -> dict[str, Any]:
+    return {
+        "file": code.co_filename,
+        "qualname": code.co_qualname,
+        "first_line": code.co_firstlineno,
+        "from_line": from_line,
+        "wrapper": wrapper,
+    }
 
 
 def _code_of(function: Any) -> CodeType | None:

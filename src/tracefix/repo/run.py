@@ -48,6 +48,8 @@ class Callee:
     qualname: str
     first_line: int
     from_line: int
+    wrapper: bool = False
+    """A nested function (e.g. a decorator's wrapper) that called no other project function."""
 
 
 @dataclass

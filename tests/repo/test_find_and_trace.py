@@ -1,0 +1,81 @@
+"""Finding the function under test of a failing pytest test, and tracing it while the test runs (sandboxed)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from samples import SHOP, write_repo
+
+from tracefix.repo.fix import examine, trace_found
+from tracefix.repo.locate import RepoError, from_spec, related_tests
+
+
+@pytest.fixture(scope="module")
+def shop(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return write_repo(tmp_path_factory.mktemp("shop"), SHOP)
+
+
+def line_of(repo: Path, relative: str, text: str) -> int:
+    lines = (repo / relative).read_text().splitlines()
+    return next(number for number, line in enumerate(lines, 1) if text in line)
+
+
+def test_a_wrong_value_is_traced_in_the_function_the_test_calls_with_a_fixture(shop: Path) -> None:
+    found = examine(str(shop), "tests/test_pricing.py::test_subtotal")
+    assert found.result.outcome == "failed" and "assert 6 == 8" in found.result.message
+    assert (found.target.file, found.target.qualname, found.target.how) == (
+        "shop/pricing.py",
+        "subtotal",
+        "called by the test",
+    )
+    assert found.test.startswith("def test_subtotal(lines):")
+
+    trace = trace_found(found)
+    cfg = found.cfg
+    body = cfg.line_to_block()[line_of(shop, "shop/pricing.py", "result = line_price(qty, unit)")]
+    assert trace.block_counts[body] == 2  # the loop body ran once per line of the fixture's order
+    states = [visit.state["result"] for visit in trace.visits if visit.block == body]
+    assert states == ["2", "6"]  # overwritten, not summed: the evidence of the bug
+    assert trace.return_value == "6" and not trace.passed
+    assert trace.exception is not None and trace.exception.in_test
+
+
+def test_an_exception_in_a_helper_of_another_module_makes_the_helper_the_target(shop: Path) -> None:
+    found = examine(str(shop), "tests/test_pricing.py::test_with_tax")
+    assert (found.target.file, found.target.qualname, found.target.how) == ("shop/rates.py", "rate", "traceback")
+    trace = trace_found(found)
+    assert trace.visits[0].state == {"region": "'eu'"}
+    assert trace.exception is not None and trace.exception.type == "KeyError"
+    assert not trace.exception.in_test
+    assert trace.exception.line == line_of(shop, "shop/rates.py", "return RATES[region.upper()]")
+    assert trace.visits[-1].exception is not None and "KeyError" in trace.visits[-1].exception
+
+
+def test_a_decorated_method_is_found_through_its_wrapper_and_traced(shop: Path) -> None:
+    found = examine(str(shop), "tests/test_cart.py::test_count")
+    assert (found.target.file, found.target.qualname) == ("shop/cart.py", "Cart.count")
+    trace = trace_found(found)
+    body = found.cfg.line_to_block()[line_of(shop, "shop/cart.py", "items += 1")]
+    assert trace.block_counts[body] == 2
+    assert [v.state["items"] for v in trace.visits if v.block == body] == ["1", "2"]
+    assert trace.return_value == "2"
+
+
+def test_target_option_and_related_tests_are_read_from_the_files(shop: Path) -> None:
+    assert from_spec(str(shop), "shop.cart:Cart.total").file == "shop/cart.py"
+    assert from_spec(str(shop), "shop/pricing.py:with_tax").qualname == "with_tax"
+    with pytest.raises(RepoError, match="functions in the file: line_price, subtotal, with_tax"):
+        from_spec(str(shop), "shop.pricing:total")
+    with pytest.raises(RepoError, match="no file for module"):
+        from_spec(str(shop), "shop.nothing:f")
+    related = related_tests(str(shop), "tests/test_pricing.py::test_subtotal", "subtotal")
+    assert [case.nodeid for case in related] == ["tests/test_pricing.py::test_subtotal_one"]
+    assert related[0].source.startswith("def test_subtotal_one():")
+
+
+def test_a_test_that_does_not_exist_is_a_user_error(shop: Path) -> None:
+    with pytest.raises(RepoError, match="cannot find the test function"):
+        examine(str(shop), "tests/test_pricing.py::test_nothing")
+    with pytest.raises(RepoError, match="no test file"):
+        examine(str(shop), "tests/test_missing.py::test_x")
