@@ -142,6 +142,14 @@ def main() -> None:
                 outcomes = score(executor, rows, executor.size, prelude)
                 everything.setdefault(name, {})[dataset] = outcomes
                 lines += section(dataset, outcomes, time.monotonic() - started)
+    lines += ["# Summary", ""]
+    for name, by_dataset in everything.items():
+        outcomes = [o for group in by_dataset.values() for o in group]
+        agree = sum(o["passed"] == o["claimed"] for o in outcomes)
+        lines.append(
+            f"- {name}: the sandbox agrees with the published labels on {agree}/{len(outcomes)} seeds "
+            f"({100 * agree / len(outcomes):.1f} %); every disagreement is explained in its table."
+        )
     text = "\n".join(lines)
     print(text)
     if args.out:
