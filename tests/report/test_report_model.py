@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from report_samples import FINAL, FIRST_FIX, PROGRAM, hand_cfg, sum_cfg
+from report_samples import FINAL, FIRST_FIX, PROGRAM, failing, hand_cfg, sum_cfg
 
 from tracefix.records import Attempt, Session, Task, TestResult, Trace, Verdict, Visit
 from tracefix.report.code import code_lines, lines_label
@@ -246,3 +246,18 @@ def test_judged_blocks_carry_a_one_line_note_for_the_listing(session: Session) -
         2: "correct: Now picks the even numbers 2 and 4.",
         3: "wrong: Adds 1 instead of n, so total counts evens.",
     }
+
+
+def test_an_attempt_starts_from_the_best_program_so_far_not_a_worse_newer_one(session: Session) -> None:
+    first, second = session.attempts
+    worse = first.model_copy(update={"test_results": [failing("2"), failing("0")]})
+    view = session_view(session.model_copy(update={"attempts": [worse, second]}), hand_cfg)
+    assert "n % 2 == 1" in view.attempts[1].program[7].text
+    diff = view.attempts[1].diff
+    assert diff is not None
+    assert [row.text.strip() for row in diff.rows if row.kind == "del"] == ["if n % 2 == 1:"]
+
+
+def test_a_tie_in_passing_tests_goes_to_the_newer_program(session: Session) -> None:
+    view = session_view(session, hand_cfg)
+    assert "total += 1" in view.attempts[1].program[8].text

@@ -173,11 +173,11 @@ def session_view(session: Session, cfg_for: CfgFor = default_cfg_for) -> Session
     """Compute the session page's view model; ``cfg_for`` builds each traced program's CFG."""
     entry = session.task.entry_point
     attempts = []
-    program = session.initial_program
-    for index, attempt in enumerate(session.attempts):
+    for index, (attempt, program) in enumerate(
+        zip(session.attempts, starting_programs(session), strict=True)
+    ):
         cfg = cfg_for(program, entry) if attempt.trace is not None else None
         attempts.append(attempt_view(index + 1, attempt, program, cfg))
-        program = attempt.program if attempt.program is not None else program
     return SessionView(
         title=f"{session.task.task_id} · {entry}",
         task_id=session.task.task_id,
@@ -200,6 +200,25 @@ def session_view(session: Session, cfg_for: CfgFor = default_cfg_for) -> Session
         final_diff=diff_programs(session.initial_program, session.final_program),
         steps=step_rows(attempts, session),
     )
+
+
+def starting_programs(session: Session) -> list[str]:
+    """The program each attempt started from (the one it traced and the model was asked to fix).
+
+    The loop engine's rule (``strategies/engine.py``): the next iteration starts from the best program so far,
+    the one passing most visible tests, ties going to the newest.
+    """
+    best, best_passed = session.initial_program, _passed(session.initial_results)
+    starts = []
+    for attempt in session.attempts:
+        starts.append(best)
+        if attempt.program is not None and _passed(attempt.test_results) >= best_passed:
+            best, best_passed = attempt.program, _passed(attempt.test_results)
+    return starts
+
+
+def _passed(results: Sequence[TestResult]) -> int:
+    return sum(result.passed for result in results)
 
 
 def attempt_view(number: int, attempt: Attempt, program: str, cfg: CFG | None) -> AttemptView:
