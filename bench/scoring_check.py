@@ -146,9 +146,17 @@ def main() -> None:
     for name, by_dataset in everything.items():
         outcomes = [o for group in by_dataset.values() for o in group]
         agree = sum(o["passed"] == o["claimed"] for o in outcomes)
+        unexplained = [
+            o["task_id"] for o in outcomes if o["passed"] != o["claimed"] and o["task_id"] not in WHY
+        ]
         lines.append(
             f"- {name}: the sandbox agrees with the published labels on {agree}/{len(outcomes)} seeds "
-            f"({100 * agree / len(outcomes):.1f} %); every disagreement is explained in its table."
+            f"({100 * agree / len(outcomes):.1f} %); "
+            + (
+                f"not yet explained: {', '.join(unexplained)}."
+                if unexplained
+                else "every disagreement is explained."
+            )
         )
     text = "\n".join(lines)
     print(text)
