@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import json
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +15,7 @@ from benchfakes import MINI_LDB, ChildExecutor, OracleStrategy, oracle
 from click.testing import CliRunner
 
 import tracefix.cli.bench as cli_bench
+from tracefix.bench.store import RunStore
 from tracefix.cli import main
 from tracefix.records import GenParams, Message, Reply, Usage
 
@@ -124,3 +129,56 @@ def test_user_mistakes_are_usage_errors(tmp_path: Path, fakes: dict[str, Any]) -
     no_dir = CliRunner().invoke(main, ["bench", "--dataset", "mbpp", "--resume"])
     assert no_dir.exit_code == 2
     assert "--run-dir" in no_dir.output
+
+
+CLI_SCRIPT = """
+import sys, time
+sys.path.insert(0, {tests!r})
+import tracefix.cli.bench as cli_bench
+from tracefix.bench.store import RunStore
+from benchfakes import ChildExecutor, OracleStrategy
+from test_cli_bench import FakeModel
+from tracefix.cli import main
+
+class Slow(OracleStrategy):
+    def __call__(self, task, program):
+        time.sleep({sleep})
+        return super().__call__(task, program)
+
+cli_bench._open_executor = ChildExecutor
+cli_bench._load_model = lambda spec: FakeModel()
+cli_bench.make_strategies = lambda names, *rest: {{n: Slow(n, {{"Mini/2", "Mini/10"}}) for n in names}}
+main(["bench", "--dataset", "humaneval", "--data-dir", {data!r}, "--strategies", "ldb", "--run-dir", {run_dir!r}])
+"""
+
+
+@pytest.mark.parametrize(("interrupts", "sleep", "expected_done"), [(1, 1.5, 1), (2, 60, 0)])
+def test_ctrl_c_on_the_command(tmp_path: Path, interrupts: int, sleep: float, expected_done: int) -> None:
+    """One Ctrl-C finishes the item in flight; a second drops it at once. Either way: exit 130, resumable."""
+    script = CLI_SCRIPT.format(
+        tests=str(Path(__file__).parent), data=str(MINI_LDB), run_dir=str(tmp_path), sleep=sleep
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not _debugging_started(tmp_path):
+        time.sleep(0.05)
+    for _ in range(interrupts):
+        time.sleep(0.3)
+        proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130
+    assert "--resume --run-dir" in err
+    store = RunStore(tmp_path)
+    assert len([r for r in store.results() if r.status == "done"]) == expected_done
+    assert (
+        json.loads((tmp_path / "summary.json").read_text())["strategies"]["ldb"]["pending"]
+        == 4 - expected_done  # Mini/1 (not debuggable) is stored before Mini/2 starts
+    )
+
+
+def _debugging_started(run_dir: Path) -> bool:
+    if not (run_dir / "run.sqlite").exists():
+        return False
+    return bool(RunStore(run_dir).selected())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import os
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
@@ -105,10 +106,13 @@ def bench(
     try:
         with _open_executor() as executor:
             harness = _harness(problems, seed_table, model, names, config, executor, run_dir, resume, jobs)
-            state = _run(harness, selection, quiet=as_json)
+            try:
+                state = _run(harness, selection, quiet=as_json)
+            except KeyboardInterrupt:  # outside the parallel phases (e.g. while a seed is generated)
+                state = "abandoned"
+            _finish(harness, state, as_json)
     finally:
         model.close()
-    _finish(harness, state, as_json)
 
 
 # --------------------------------------------------------------------------- building blocks
@@ -284,4 +288,10 @@ def _finish(harness: Harness, state: str, as_json: bool) -> None:
         console.print(f"run stored in {harness.store.run_dir} (summary.json, results.csv, sessions/)")
     if state != "complete":
         click.echo(f"run {state}: continue it with --resume --run-dir {harness.store.run_dir}", err=True)
+        if state == "abandoned":
+            # Items still in flight run on daemon threads: end now rather than wait for a model call to finish.
+            # Everything stored is committed; the dropped items rerun on --resume.
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(130)
         sys.exit(130)
