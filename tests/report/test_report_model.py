@@ -261,3 +261,14 @@ def test_an_attempt_starts_from_the_best_program_so_far_not_a_worse_newer_one(se
 def test_a_tie_in_passing_tests_goes_to_the_newer_program(session: Session) -> None:
     view = session_view(session, hand_cfg)
     assert "total += 1" in view.attempts[1].program[8].text
+
+
+def test_each_visit_names_the_block_that_ran_next_in_its_call(session: Session) -> None:
+    condition = session_view(session, hand_cfg).attempts[0].blocks[1]
+    assert [visit.next_block for visit in condition.visits] == [3, 1, 3, 1]
+
+
+def test_the_next_block_is_unknown_across_dropped_visits_and_after_the_last_visit() -> None:
+    visits = [Visit(seq=0, block=0), Visit(seq=1, block=1), Visit(seq=5, block=2)]
+    views = visit_views(visits)
+    assert (views[0][0].next_block, views[1][0].next_block, views[2][0].next_block) == (1, None, None)

@@ -36,6 +36,8 @@ class VisitView:
     """False on the first recorded visit of a call: the state before is the call's arguments, not recorded."""
     gap_before: bool
     """True when visits between the previous recorded state and this one were dropped by the tracer."""
+    next_block: int | None = None
+    """The block that ran next in the same call, when recorded (None: the call returned, or it was dropped)."""
 
 
 @dataclass(frozen=True)
@@ -348,27 +350,41 @@ def first_and_last(visits: list[VisitView], limit: int = MAX_CARD_VISITS) -> lis
 
 
 def visit_views(visits: Sequence[Visit]) -> dict[int, list[VisitView]]:
-    """Every recorded visit with the state before it (the previous recorded state of the same call)."""
-    kept = {visit.seq for visit in visits}
+    """Every recorded visit with the state before it (the previous recorded state of the same call) and the
+    block that ran next in that call (for an ``if`` or a loop header: the branch it took)."""
+    ordered = sorted(visits, key=lambda v: v.seq)
+    kept = {visit.seq for visit in ordered}
+    previous: dict[int, Visit | None] = {}
+    following: dict[int, int | None] = {}
     last: dict[int, Visit] = {}
+    for visit in ordered:
+        before = last.get(visit.frame)
+        previous[visit.seq] = before
+        if before is not None:
+            following[before.seq] = None if _dropped_between(before, visit, kept) else visit.block
+        last[visit.frame] = visit
     views: dict[int, list[VisitView]] = {}
-    for visit in sorted(visits, key=lambda v: v.seq):
-        previous = last.get(visit.frame)
-        before = previous.state if previous is not None else {}
-        gap = previous is not None and any(seq not in kept for seq in range(previous.seq + 1, visit.seq))
+    for visit in ordered:
+        before = previous[visit.seq]
         views.setdefault(visit.block, []).append(
             VisitView(
                 seq=visit.seq,
                 occurrence=visit.occurrence,
                 frame=visit.frame,
                 depth=visit.depth,
-                rows=state_rows(before, visit.state, visit.changed, known=previous is not None),
-                before_known=previous is not None,
-                gap_before=gap,
+                rows=state_rows(
+                    before.state if before else {}, visit.state, visit.changed, known=bool(before)
+                ),
+                before_known=before is not None,
+                gap_before=before is not None and _dropped_between(before, visit, kept),
+                next_block=following.get(visit.seq),
             )
         )
-        last[visit.frame] = visit
     return views
+
+
+def _dropped_between(first: Visit, second: Visit, kept: set[int]) -> bool:
+    return any(seq not in kept for seq in range(first.seq + 1, second.seq))
 
 
 def state_rows(
