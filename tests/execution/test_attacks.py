@@ -284,3 +284,10 @@ def test_new_namespaces_are_refused(executor: Executor) -> None:
 def test_multiprocessing_still_works(executor: Executor) -> None:
     pool = "import multiprocessing\nwith multiprocessing.Pool(2) as pool:\n    assert pool.map(abs, [-1, 2]) == [1, 2]"
     assert run(executor, pool).passed
+
+
+def test_ctypes_cannot_regain_root(executor: Executor) -> None:
+    if not all(job_uids(executor)):
+        pytest.skip("jobs here keep the worker's uid")
+    regain = "import ctypes\nlibc = ctypes.CDLL(None, use_errno=True)\nassert libc.setuid(0) == -1 and libc.seteuid(0) == -1"
+    assert run(executor, regain).passed
