@@ -272,3 +272,14 @@ def test_the_next_block_is_unknown_across_dropped_visits_and_after_the_last_visi
     visits = [Visit(seq=0, block=0), Visit(seq=1, block=1), Visit(seq=5, block=2)]
     views = visit_views(visits)
     assert (views[0][0].next_block, views[1][0].next_block, views[2][0].next_block) == (1, None, None)
+
+
+def test_the_branch_taken_is_named_by_the_cfg_edge(session: Session) -> None:
+    condition = session_view(session, hand_cfg).attempts[0].blocks[1]
+    assert [visit.next_label for visit in condition.visits] == ["true", "false", "true", "false"]
+
+
+def test_a_branch_back_to_block_zero_is_named_too() -> None:
+    visits = [Visit(seq=0, block=0), Visit(seq=1, block=1), Visit(seq=2, block=0)]
+    views = visit_views(visits, {(0, 1): "true", (1, 0): "loop"})
+    assert [views[0][0].next_label, views[1][0].next_label] == ["true", "loop"]

@@ -6,7 +6,7 @@ before a block ran, how a loop collapses, what changed between programs) is made
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from tracefix.records import CFG, Attempt, Message, Reply, Session, TestResult, Trace, Usage, Verdict, Visit
@@ -38,6 +38,8 @@ class VisitView:
     """True when visits between the previous recorded state and this one were dropped by the tracer."""
     next_block: int | None = None
     """The block that ran next in the same call, when recorded (None: the call returned, or it was dropped)."""
+    next_label: str = ""
+    """The CFG's label of the edge taken to ``next_block`` ("true", "false", "loop", ...), when known."""
 
 
 @dataclass(frozen=True)
@@ -316,7 +318,8 @@ def block_views(attempt: Attempt, cfg: CFG | None, program: str, statuses: dict[
     known = {block.id for block in cfg.blocks} if cfg is not None else set()
     visited = {visit.block for visit in trace.visits}
     verdicts = main_verdicts(attempt.verdicts)
-    states = visit_views(trace.visits)
+    edges = {(edge.source, edge.target): edge.label for edge in cfg.edges} if cfg is not None else {}
+    states = visit_views(trace.visits, edges)
     lines = code_lines(program, cfg, statuses, trace.block_counts)
     views = []
     for block_id in shown_block_ids(attempt):
@@ -349,9 +352,13 @@ def first_and_last(visits: list[VisitView], limit: int = MAX_CARD_VISITS) -> lis
     return [*visits[:half], *visits[-half:]]
 
 
-def visit_views(visits: Sequence[Visit]) -> dict[int, list[VisitView]]:
+def visit_views(
+    visits: Sequence[Visit], edge_labels: Mapping[tuple[int, int], str] | None = None
+) -> dict[int, list[VisitView]]:
     """Every recorded visit with the state before it (the previous recorded state of the same call) and the
-    block that ran next in that call (for an ``if`` or a loop header: the branch it took)."""
+    block that ran next in that call (for an ``if`` or a loop header: the branch it took, named by the CFG edge
+    label in ``edge_labels`` when given)."""
+    labels = edge_labels or {}
     ordered = sorted(visits, key=lambda v: v.seq)
     kept = {visit.seq for visit in ordered}
     previous: dict[int, Visit | None] = {}
@@ -378,9 +385,14 @@ def visit_views(visits: Sequence[Visit]) -> dict[int, list[VisitView]]:
                 before_known=before is not None,
                 gap_before=before is not None and _dropped_between(before, visit, kept),
                 next_block=following.get(visit.seq),
+                next_label=_edge_label(labels, visit.block, following.get(visit.seq)),
             )
         )
     return views
+
+
+def _edge_label(labels: Mapping[tuple[int, int], str], source: int, target: int | None) -> str:
+    return labels.get((source, target), "") if target is not None else ""
 
 
 def _dropped_between(first: Visit, second: Visit, kept: set[int]) -> bool:
