@@ -681,4 +681,189 @@ def f(xs):
 """,
         ["f([1, 2])", "f([1, -2])"],
     ),
+    (
+        "constant_tests_and_walrus",
+        """
+def f(items):
+    out = []
+    if True:
+        out.append(0)
+    if False:
+        out.append(-1)
+    while False:
+        out.append(-2)
+    if __debug__:
+        out.append(1)
+    it = iter(items)
+    while (item := next(it, None)) is not None:
+        if item == "":
+            ...
+        elif item.startswith("#"):
+            del item
+            continue
+        else:
+            out.append(item)
+    for _ in ():
+        pass
+    return out
+""",
+        ["f(['a', '', '#c', 'd'])", "f([])"],
+    ),
+    (
+        "reraise_and_finally_with_own_loop",
+        """
+def f(xs):
+    try:
+        try:
+            for x in xs:
+                assert x >= 0, x
+        except AssertionError:
+            if len(xs) > 2:
+                raise
+            return "caught"
+    finally:
+        for y in range(3):
+            if y == 1:
+                break
+        else:
+            y = None
+    return y
+
+def g(xs):
+    try:
+        return f(xs)
+    except AssertionError as e:
+        return ("outer", e.args)
+""",
+        ["f([1, 2])", "f([-1])", "g([1, 2, -3])"],
+    ),
+    (
+        "match_in_with_in_generator",
+        """
+import contextlib
+
+@contextlib.contextmanager
+def tag(log, name):
+    log.append("<" + name)
+    try:
+        yield name
+    finally:
+        log.append(name + ">")
+
+def events(log, shapes):
+    for shape in shapes:
+        with tag(log, "shape") as t:
+            match shape:
+                case {"kind": "circle", "r": r} if r > 0:
+                    yield ("circle", r)
+                case {"kind": "stop"}:
+                    return
+                case {"kind": kind}:
+                    yield (kind, None)
+                    continue
+                case _:
+                    raise ValueError(shape)
+        log.append("after")
+
+def run(shapes):
+    log = []
+    try:
+        out = list(events(log, shapes))
+    except ValueError:
+        out = "bad"
+    return out, log
+""",
+        [
+            "run([{'kind': 'circle', 'r': 2}, {'kind': 'sq'}, {'kind': 'stop'}, 1])",
+            "run([{'kind': 'circle', 'r': 0}, 5])",
+        ],
+    ),
+    (
+        "nested_async_defs_and_lambdas",
+        """
+import asyncio
+
+def make(n):
+    async def fetch(i, delay=lambda k: 0):
+        await asyncio.sleep(delay(i))
+        if i % 2:
+            return i
+        raise KeyError(i)
+
+    async def gather():
+        results = []
+        for i in range(n):
+            try:
+                results.append(await fetch(i))
+            except KeyError:
+                results.append(None)
+        return results
+
+    return asyncio.run(gather())
+""",
+        ["make(3)"],
+    ),
+    (
+        "pass_only_and_ellipsis",
+        """
+def a():
+    pass
+
+def b(x):
+    ...
+
+def c(x):
+    "Doc."
+    return x
+
+def use():
+    return a(), b(1), c(2)
+""",
+        ["use()"],
+    ),
+    (
+        "finally_ending_in_skipped_code",
+        """
+def f1(c):
+    try:
+        raise KeyError
+    finally:
+        if c:
+            x = 1
+
+def f2(c):
+    try:
+        raise KeyError
+    finally:
+        while c:
+            c -= 1
+            if c == 1:
+                break
+        else:
+            y = 2
+
+def f3(c):
+    for j in range(2):
+        try:
+            if j:
+                continue
+            raise KeyError
+        except KeyError:
+            pass
+        finally:
+            for i in range(3):
+                if i == c:
+                    break
+            else:
+                z = 0
+
+def run(c):
+    for fn in (f1, f2, f3):
+        try:
+            fn(c)
+        except KeyError:
+            pass
+""",
+        ["run(0)", "run(1)", "run(3)"],
+    ),
 ]

@@ -440,3 +440,23 @@ def _function_names(program: str) -> list[str]:
                 if isinstance(m, ast.FunctionDef | ast.AsyncFunctionDef)
             ]
     return names
+
+
+def test_each_way_out_of_a_finally_may_pass_its_last_line_as_python_311_reports_the_reraise_there() -> None:
+    cfg = cfg_of(
+        """\
+        def f(c):
+            try:
+                g()
+            finally:
+                for i in c:
+                    break
+                else:
+                    y = 2
+        """
+    )
+    assert blocks(cfg) == "2-3:try 5:for 6 8"
+    assert edges(cfg) == spec(
+        "2->5 5->6(true) 5->8(false) 6->exit(break) 6->8(exception) 6->exit(exception) "
+        "8->exit(exit) 8->exit(exception)"
+    )

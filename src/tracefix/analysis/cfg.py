@@ -14,6 +14,9 @@ function's statements. Rules a reader of a CFG can rely on:
 * Edges that leave the function point at :data:`EXIT` (-1); ``successors`` lists only real blocks.
 * A ``with`` header is reached again when the body is left (its ``__exit__`` runs there, and CPython reports
   the ``with`` line), so edges go from the body's exits back to the header and on from it.
+* Python 3.11 reports the re-raise at the end of a ``finally`` clause on the line of the clause's last
+  statement even when the path skipped that statement; each way out of a ``finally`` body has an
+  ``exception`` edge to that statement's block so 3.11 traces stay on edges.
 * Exceptions: each block inside a ``try`` body has an ``exception`` edge to the first ``except`` clause; an
   ``except`` clause that does not match leads to the next one, then outwards; ``finally`` clauses and ``with``
   exits are entered by every way out of their body and pass each one on.

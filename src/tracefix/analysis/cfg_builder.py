@@ -270,10 +270,24 @@ class Builder:
         self._carry_kind = "finally"
         exits = self._stmts(body, entry)
         exit_sources = list(dict.fromkeys(source for source, _ in exits))
+        if any(kind == "raise" for _, kind in fin.routed):
+            self._reraise_line_quirk(body, exit_sources)
         for kind in dict.fromkeys(kind for _, kind in fin.routed):
             label = "exception" if kind == "raise" else kind
             self._jump([(source, label) for source in exit_sources], kind)
         return exits if normal else []
+
+    def _reraise_line_quirk(self, body: list[ast.stmt], exit_sources: list[int]) -> None:
+        """Python 3.11 reports the re-raise at the end of a finally clause on the line of the clause's last
+        statement, even when the path skipped it (``finally: if f: f.close()`` with no ``f``): allow that move."""
+        last = _last_simple(body)
+        if isinstance(last, ast.Return | ast.Raise | ast.Break | ast.Continue):
+            return
+        owner = next(
+            (i for i in reversed(range(len(self.nodes))) if last.lineno in self.nodes[i].lines), None
+        )
+        if owner is not None:
+            self._connect([(source, "exception") for source in exit_sources if source != owner], owner)
 
     def _stmt_Match(self, stmt: ast.Match, incoming: list[Pending]) -> list[Pending]:
         subject = self._new("match", _span(stmt.lineno, stmt.subject), incoming)
@@ -289,6 +303,22 @@ class Builder:
     def _source_at(self, node: ast.stmt) -> str:
         line = self._source_lines[node.lineno - 1] if node.lineno <= len(self._source_lines) else ""
         return line[node.col_offset :] if node.col_offset < len(line) else ""
+
+
+def _last_simple(body: list[ast.stmt]) -> ast.stmt:
+    """The statement whose code comes last when ``body`` is compiled."""
+    last = body[-1]
+    clauses: list[list[ast.stmt]] = []
+    if isinstance(last, ast.If | ast.For | ast.AsyncFor | ast.While):
+        clauses = [last.orelse, last.body]
+    elif isinstance(last, ast.With | ast.AsyncWith):
+        clauses = [last.body]
+    elif isinstance(last, ast.Try | ast.TryStar):
+        clauses = [last.finalbody, last.orelse, last.handlers[-1].body if last.handlers else [], last.body]
+    elif isinstance(last, ast.Match):
+        clauses = [last.cases[-1].body]
+    inner = next((clause for clause in clauses if clause), None)
+    return _last_simple(inner) if inner else last
 
 
 def _stmt_lines(stmt: ast.stmt) -> range:
