@@ -182,3 +182,16 @@ def _debugging_started(run_dir: Path) -> bool:
     if not (run_dir / "run.sqlite").exists():
         return False
     return bool(RunStore(run_dir).selected())
+
+
+def test_a_model_error_while_generating_seeds_is_a_clear_error(tmp_path: Path, fakes: dict[str, Any]) -> None:
+    from tracefix.models.base import ServerUnavailable
+
+    def fail(messages: object, params: object) -> Reply:
+        raise ServerUnavailable("no server at http://localhost:1")
+
+    fakes["model"].complete = fail
+    result = bench("--seeds", "generate", "--strategies", "feedback", "--run-dir", str(tmp_path / "m"))
+    assert result.exit_code == 1
+    assert "model error: no server" in result.output
+    assert "--resume" in result.output

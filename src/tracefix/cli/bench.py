@@ -85,6 +85,7 @@ def bench(
     from tracefix import __version__
     from tracefix.bench.harness import Selection
     from tracefix.bench.store import RunConfig
+    from tracefix.models.base import ModelError
 
     names = _strategy_names(strategies)
     if resume and run_dir is None:
@@ -110,6 +111,13 @@ def bench(
                 state = _run(harness, selection, quiet=as_json)
             except KeyboardInterrupt:  # outside the parallel phases (e.g. while a seed is generated)
                 state = "abandoned"
+            except (
+                ModelError
+            ) as exc:  # e.g. while generating a seed; debugging keeps model errors in sessions
+                harness.store.close()
+                raise click.ClickException(
+                    f"model error: {exc}; what was done is stored: continue with --resume --run-dir {run_dir}"
+                ) from exc
             _finish(harness, state, as_json)
     finally:
         model.close()
