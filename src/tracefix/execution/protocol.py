@@ -16,6 +16,10 @@ class ChannelClosed(Exception):
     """The other end closed the pipe (or the deadline for a message passed)."""
 
 
+class DeadlinePassed(ChannelClosed):
+    """No complete message came before the deadline."""
+
+
 def encode(message: dict[str, Any]) -> bytes:
     """One framed message."""
     # ASCII escapes keep any str encodable, lone surrogates from a program's output included.
@@ -59,7 +63,7 @@ def _read_exact(fd: int, size: int, deadline: float | None, *, allow_eof: bool) 
         if deadline is not None:
             remaining = deadline - time.monotonic()
             if remaining <= 0 or not select.select([fd], [], [], remaining)[0]:
-                raise ChannelClosed("no message before the deadline")
+                raise DeadlinePassed("no message before the deadline")
         chunk = os.read(fd, min(missing, 1 << 20))
         if not chunk:
             if allow_eof and missing == size:

@@ -119,7 +119,10 @@ class WorkerProcess:
         return message
 
     def _describe_death(self, exc: Exception) -> str:
-        code = self.proc.poll()
+        try:  # a worker that closed its pipe is usually exiting: give it a moment to be reaped
+            code = self.proc.poll() if isinstance(exc, protocol.DeadlinePassed) else self.proc.wait(timeout=2)
+        except subprocess.TimeoutExpired:
+            code = None
         if code is None:
             return f"sandbox worker stopped answering ({exc})"
         return f"sandbox worker died (exit status {code}){self._stderr_tail()}"
