@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import os
+import signal
 import socket
 import threading
 import time
@@ -83,6 +85,19 @@ def test_a_crashed_worker_is_replaced_and_its_job_reported(executor: Executor) -
     assert all(not r.passed and r.killed for r in results)
     assert all("sandbox worker died" in (r.error or "") and "replaced" in (r.error or "") for r in results)
     assert all(r.passed for r in executor.run_tests(PROGRAM, ["assert add(1, 1) == 2"] * 4))
+
+
+def test_a_hung_worker_is_replaced_after_the_grace_period(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sandbox, "_GRACE_S", 0.3)
+    with Executor(Limits(wall_s=0.5), workers=1, sandbox="rlimits") as ex:
+        assert ex.run_test(PROGRAM, "pass").passed
+        (worker,) = ex._all
+        assert worker.hello is not None
+        os.kill(worker.hello["pid"], signal.SIGSTOP)  # outside bwrap the worker's pid is a host pid
+        result = ex.run_test(PROGRAM, "pass")
+        assert not result.passed and result.killed
+        assert (result.error or "").startswith("sandbox worker stopped answering")
+        assert ex.run_test(PROGRAM, "assert add(1, 1) == 2").passed
 
 
 def test_trace_runs_in_the_sandbox_with_scaled_limits(executor: Executor) -> None:
