@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tracefix.records import Session, Task, TestResult, Usage
+from tracefix.records import Attempt, Reply, Session, Task, TestResult, Usage
 
 DATA = Path(__file__).parent / "data"
 MINI_LDB = DATA / "ldb"
@@ -79,8 +79,12 @@ class OracleStrategy:
         canonical = json.loads((DATA / "canonical.json").read_text())
         fixed = task.task_id in self.fixes
         final = canonical[task.task_id] if fixed else program
+        # A fix takes one attempt whose reply came from the response cache; a miss takes none.
+        attempts = (
+            [Attempt(iteration=0, replies=[Reply(text=final, cached=True)], program=final)] if fixed else []
+        )
         return Session(
-            task=task, strategy=self.name, initial_program=program, final_program=final,
+            task=task, strategy=self.name, initial_program=program, final_program=final, attempts=attempts,
             outcome="fixed" if fixed else "failed", calls=2, usage=Usage(prompt_tokens=100, completion_tokens=20),
             duration_s=0.5,
         )  # fmt: skip

@@ -72,6 +72,8 @@ def test_summary_of_a_run_with_two_strategies(tmp_path: Path) -> None:
     assert s_both["runs"] == 2  # only the seeds failing a visible test are debugged
     assert s_both["calls"] == {"mean": 2.0, "median": 2.0}
     assert s_both["prompt_tokens"]["median"] == 100.0
+    assert (s_both["iterations"]["mean"], s_one["iterations"]["mean"]) == (1.0, 0.5)
+    assert (s_both["cached_calls"], s_one["cached_calls"]) == (2, 1)
     assert summary["only_fixed_by"] == {"both": {"one": ["Mini/10"]}, "one": {"both": []}}
     assert sorted(t.task_id for t in both.seen) == ["Mini/10", "Mini/2"]
 

@@ -218,6 +218,7 @@ def _result_row(task_id: str, strategy: str, session: Session, hidden: HiddenSco
         hidden=hidden,
         final_program=session.final_program,
         calls=session.calls,
+        cached_calls=sum(reply.cached for attempt in session.attempts for reply in attempt.replies),
         prompt_tokens=session.usage.prompt_tokens,
         completion_tokens=session.usage.completion_tokens,
         iterations=len(session.attempts),

@@ -86,6 +86,7 @@ def strategy_summary(
         "regressed": sum(s.hidden.passed and not final[s.task_id] for s in seeds),
         "fixed_visible": sum(r.outcome == "fixed" for r in debugged),
         "errors": sum(r.status == "error" or r.outcome == "error" for r in debugged),
+        "cached_calls": sum(r.cached_calls for r in debugged),
         "runs": len(debugged),
         "pending": len(selected - by_id.keys()),
         "calls": _stats([r.calls for r in debugged]),
@@ -175,7 +176,7 @@ def summary_table(summary: dict[str, Any]) -> Table:
         title=f"{config['dataset']}: {summary['problems']} problems, {summary['selected']} debugged "
         f"({summary['debuggable']} fail a visible test), model {config['model']}",
         caption=f"seed pass@1 {seed['pass_at_1']:.1f} % ({seed['passed']}/{summary['problems']}); "
-        "per-problem figures over the debugged runs",
+        "per-problem figures over the debugged runs" + _cache_note(summary),
     )
     for column in ("strategy", "pass@1 %", "repaired", "repair % hidden", "repair % visible", "regressed",
                    "calls", "prompt tok", "compl. tok", "iters", "median s", "errors"):  # fmt: skip
@@ -196,6 +197,15 @@ def summary_table(summary: dict[str, Any]) -> Table:
             str(s["errors"]),
         )
     return table
+
+
+def _cache_note(summary: dict[str, Any]) -> str:
+    cached = sum(s["cached_calls"] for s in summary["strategies"].values())
+    return (
+        f"; {cached} model calls came from the response cache (their wall time is not comparable)"
+        if cached
+        else ""
+    )
 
 
 def _mean_median(stats: dict[str, float]) -> str:

@@ -35,7 +35,7 @@ Tables of ``run.sqlite``:
           "repaired": int, "repair_rate_hidden": float,    # seeds failing hidden tests now passing them
           "repaired_debuggable": int, "repair_rate_visible": float,  # same, over seeds failing a visible test
           "regressed": int,                             # seeds passing hidden tests that no longer do
-          "fixed_visible": int, "errors": int,
+          "fixed_visible": int, "errors": int, "cached_calls": int,  # replies from the response cache
           "runs": int, "pending": int,   # runs debugged; selected problems not finished yet (stopped run)
           "calls": {"mean": float, "median": float}, "prompt_tokens": {...}, "completion_tokens": {...},
           "iterations": {...}, "wall_s": {"mean": float, "median": float, "total": float},
@@ -140,6 +140,8 @@ class ResultRow(Record):
     hidden: HiddenScore
     final_program: str = ""
     calls: int = 0
+    cached_calls: int = 0
+    """Model calls answered from the response cache (their tokens were paid by an earlier run; time was not)."""
     prompt_tokens: int = 0
     completion_tokens: int = 0
     iterations: int = 0
