@@ -70,3 +70,36 @@ def test_visits_are_ordered_by_sequence_number_and_keep_their_depth() -> None:
 
 def test_blocks_in_lists_blocks_in_order_of_first_run() -> None:
     assert blocks_in(collapse(steps(0, 2, 1, 2, 1, 3))) == [0, 2, 1, 3]
+
+
+NESTED = {1: frozenset({1, 2, 3, 4}), 2: frozenset({2, 3})}
+"""for (B1) over: while (B2) over B3, then B4; B5 after the outer loop."""
+
+
+def with_loops(*blocks: int, loops: dict[int, frozenset[int]] = NESTED) -> str:
+    return notation(collapse_visits([Visit(seq=i, block=b) for i, b in enumerate(blocks)], loops))
+
+
+def test_with_the_cfg_rounds_start_at_the_loop_header() -> None:
+    path = (0, 1, 2, 3, 2, 3, 2, 4, 1, 2, 3, 2, 4, 1, 2, 3, 2, 3, 2, 3, 2, 4, 1, 5)
+    assert with_loops(*path) == "B0 (B1 (B2 B3)x1-3 B2 B4)x3 B1 B5"
+    assert notation(collapse(steps(*path))) != "B0 (B1 (B2 B3)x1-3 B2 B4)x3 B1 B5"
+
+
+def test_with_the_cfg_a_loop_that_ran_once_is_spelled_out() -> None:
+    assert with_loops(0, 1, 2, 3, 2, 4, 1, 5) == "B0 B1 B2 B3 B2 B4 B1 B5"
+
+
+def test_with_the_cfg_alternating_rounds_still_collapse() -> None:
+    loops = {1: frozenset({1, 2, 3})}
+    assert with_loops(0, 1, 2, 3, 1, 2, 1, 2, 3, 1, 2, 1, 4, loops=loops) == "B0 (B1 B2 B3 B1 B2)x2 B1 B4"
+
+
+def test_a_deeper_call_inside_a_loop_ends_the_round_grouping_there() -> None:
+    visits = [
+        Visit(seq=0, block=1),
+        Visit(seq=1, block=2),
+        Visit(seq=2, block=0, depth=1),
+        Visit(seq=3, block=1),
+    ]
+    assert notation(collapse_visits(visits, {1: frozenset({1, 2})})) == "B1 B2 B0@1 B1"

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from tracefix.records import CFG, Attempt, Message, Reply, Session, TestResult, Trace, Usage, Verdict, Visit
 from tracefix.report.code import CfgFor, CodeLine, code_lines, default_cfg_for, lines_label
 from tracefix.report.diff import Diff, diff_programs
+from tracefix.report.loops import natural_loops
 from tracefix.report.path import PathNode, blocks_in, collapse_visits
 
 
@@ -246,7 +247,7 @@ def attempt_view(number: int, attempt: Attempt, program: str, cfg: CFG | None) -
         targets=link_targets(f"attempt-{number}", blocks, code_lines(program, cfg)),
         notes={block: verdict_note(v) for block, v in main_verdicts(attempt.verdicts).items()},
         trace=trace_view(trace) if trace is not None else None,
-        path=collapse_visits(visits),
+        path=collapse_visits(visits, natural_loops(cfg) if cfg is not None else None),
         blocks=blocks,
         unplaced_verdicts=[v for v in attempt.verdicts if v.block not in placed],
         verdict_parse=attempt.verdict_parse,

@@ -4,14 +4,15 @@
 of times each round still collapse: the inner repeat keeps the range of its counts (``×2–4``).
 Visits that the tracer dropped show as a gap, and a loop never collapses across a gap.
 
-The collapse is greedy, leftmost first, and knows nothing of the CFG: it always reads back as the exact
-sequence, but when rounds of a loop differ in shape (an inner loop that ran once in one round and three times in
-the next) part of the path can stay spelled out.
+Given the CFG's loops (:func:`tracefix.report.loops.natural_loops`), the path is first cut into the rounds of
+each loop, starting at its header, so rounds line up with the program's own loops and an inner loop that ran once
+in one round and three times in the next still reads as one inner loop. Without the CFG the collapse is greedy,
+leftmost first; either way the path always reads back as the exact sequence of visits.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from tracefix.records import Visit
@@ -86,9 +87,84 @@ def collapse(nodes: Sequence[PathNode]) -> list[PathNode]:
         current = collapsed
 
 
-def collapse_visits(visits: Sequence[Visit]) -> list[PathNode]:
-    """The collapsed path of a trace's kept visits."""
-    return collapse(steps_from_visits(visits))
+def collapse_visits(
+    visits: Sequence[Visit], loops: Mapping[int, frozenset[int]] | None = None
+) -> list[PathNode]:
+    """The collapsed path of a trace's kept visits; ``loops`` (header -> loop blocks) lines rounds up with loops."""
+    nodes = steps_from_visits(visits)
+    if loops:
+        nodes = _unwrap(collapse(group_rounds(nodes, loops)))
+    return collapse(nodes)
+
+
+def group_rounds(nodes: Sequence[PathNode], loops: Mapping[int, frozenset[int]]) -> list[PathNode]:
+    """Cut each run of a loop into its rounds (each starts at the header) and collapse runs of equal rounds.
+
+    Every loop becomes :class:`Repeat` nodes, even of one round, so that rounds of an outer loop compare equal
+    whatever their inner loops' counts; :func:`_unwrap` removes the one-round repeats at the end.
+    """
+    out: list[PathNode] = []
+    i = 0
+    while i < len(nodes):
+        node = nodes[i]
+        if not isinstance(node, Step) or node.block not in loops:
+            out.append(node)
+            i += 1
+            continue
+        end = _loop_end(nodes, i, loops[node.block], node.depth)
+        inner = {h: body for h, body in loops.items() if h != node.block}
+        rounds = [group_rounds(r, inner) for r in _split_rounds(nodes[i:end], node.block)]
+        out.extend(_runs_of_equal_rounds(rounds))
+        i = end
+    return out
+
+
+def _loop_end(nodes: Sequence[PathNode], start: int, body: frozenset[int], depth: int) -> int:
+    end = start
+    while end < len(nodes):
+        node = nodes[end]
+        if not (isinstance(node, Step) and node.block in body and node.depth == depth):
+            break
+        end += 1
+    return end
+
+
+def _split_rounds(nodes: Sequence[PathNode], header: int) -> list[list[PathNode]]:
+    rounds: list[list[PathNode]] = []
+    for node in nodes:
+        if isinstance(node, Step) and node.block == header:
+            rounds.append([])
+        rounds[-1].append(node)
+    return rounds
+
+
+def _runs_of_equal_rounds(rounds: list[list[PathNode]]) -> list[PathNode]:
+    out: list[PathNode] = []
+    for body in rounds:
+        shape = tuple(_shape(node) for node in body)
+        last = out[-1] if out else None
+        if isinstance(last, Repeat) and tuple(_shape(node) for node in last.body) == shape:
+            merged = tuple(_merge(x, y) for x, y in zip(last.body, body, strict=True))
+            visits = last.visits + sum(node.visits for node in body)
+            out[-1] = Repeat(body=merged, low=last.low + 1, high=last.high + 1, visits=visits)
+        else:
+            out.append(Repeat(body=tuple(body), low=1, high=1, visits=sum(node.visits for node in body)))
+    return out
+
+
+def _unwrap(nodes: Sequence[PathNode]) -> list[PathNode]:
+    """Spell out repeats that ran exactly once."""
+    out: list[PathNode] = []
+    for node in nodes:
+        if isinstance(node, Repeat):
+            body = _unwrap(node.body)
+            if node.low == node.high == 1:
+                out.extend(body)
+            else:
+                out.append(Repeat(body=tuple(body), low=node.low, high=node.high, visits=node.visits))
+        else:
+            out.append(node)
+    return out
 
 
 def _shape(node: PathNode) -> object:
