@@ -43,7 +43,11 @@ def test_a_wrong_value_is_traced_in_the_function_the_test_calls_with_a_fixture(s
 
 def test_an_exception_in_a_helper_of_another_module_makes_the_helper_the_target(shop: Path) -> None:
     found = examine(str(shop), "tests/test_pricing.py::test_with_tax")
-    assert (found.target.file, found.target.qualname, found.target.how) == ("shop/rates.py", "rate", "traceback")
+    assert (found.target.file, found.target.qualname, found.target.how) == (
+        "shop/rates.py",
+        "rate",
+        "traceback",
+    )
     trace = trace_found(found)
     assert trace.visits[0].state == {"region": "'eu'"}
     assert trace.exception is not None and trace.exception.type == "KeyError"

@@ -93,6 +93,7 @@ def pytest_command(
         changed=fix.changed,
         checked=fix.checked,
         check_failures=fix.check_failures,
+        failing_before=fix.failing_before,
         applied=fix.applied,
     )
     if report is not None:
@@ -183,7 +184,11 @@ def _summary(fix: Fix, found: Found, apply: bool, report: Path | None) -> None:
         for failure in fix.check_failures:
             click.echo(f"  {failure}")
     elif fix.passes:
-        click.echo(f"with the patch, {found.nodeid} and the rest of its test file pass")
+        click.echo(f"with the patch, {found.nodeid} and the tests of its file that passed before pass")
+    if fix.failing_before:
+        click.echo("these tests failed before the patch too (not counted against it):")
+        for failure in fix.failing_before:
+            click.echo(f"  {failure}")
     if apply:
         click.echo(
             f"wrote the fix to {found.target.file}" if fix.applied else "did not write: " + _why_not(fix)

@@ -242,6 +242,8 @@ class Fix:
     """Whether the patched file was run against the failing test and its whole test file."""
     check_failures: list[str] = field(default_factory=list)
     """Node ids (with the error) that fail with the patch; empty when the check passed."""
+    failing_before: list[str] = field(default_factory=list)
+    """Other tests of the file that fail with the patch but failed before it too (not counted against it)."""
     applied: bool = False
 
     @property
@@ -304,14 +306,23 @@ def debug_found(
 
 
 def _check(fix: Fix, found: Found, copy: str, timeout_s: float) -> None:
-    """Run the failing test and every test of its file against the patched file (in the copy)."""
-    Path(copy, found.target.file).write_text(fix.patched, encoding="utf-8")
+    """Run the failing test and every test of its file against the patched file (in the copy).
+
+    A test of the file that already failed before the patch (another bug) does not block it; the failing
+    test itself and every test that passed before must pass.
+    """
     test_file, _ = split_nodeid(found.nodeid)
+    Path(copy, found.target.file).write_text(fix.original, encoding="utf-8")
+    before = run_pytest(copy, [test_file], timeout_s=timeout_s)
+    failed_before = {node.nodeid for node in before.tests if not node.passed} - {found.nodeid}
+    Path(copy, found.target.file).write_text(fix.patched, encoding="utf-8")
     run = run_pytest(copy, [found.nodeid, test_file], timeout_s=timeout_s)
     fix.checked = True
     if run.error or not run.tests:
         fix.check_failures.append(run.error or "; ".join(run.collect_errors)[:600] or "no test ran")
         return
     for node in run.tests:
-        if not node.passed:
-            fix.check_failures.append(f"{node.nodeid}: {test_result(node.nodeid, node, run).error}")
+        if node.passed:
+            continue
+        line = f"{node.nodeid}: {test_result(node.nodeid, node, run).error}"
+        (fix.failing_before if node.nodeid in failed_before else fix.check_failures).append(line)

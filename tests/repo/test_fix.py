@@ -1,0 +1,165 @@
+"""Fixing a failing pytest test: the patch touches only the changed functions; --apply checks before writing.
+
+The model here is scripted (orchestration only); the real embedded model is in test_model.py.
+"""
+
+from __future__ import annotations
+
+import json
+import textwrap
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from samples import SHOP, write_repo
+
+from tracefix.cli import main
+from tracefix.models.fake import ScriptedModel
+from tracefix.repo.fix import debug_found, examine, merge_functions
+from tracefix.repo.run import run_pytest
+
+ORIGINAL = textwrap.dedent(
+    '''
+    """Module docstring."""
+    import functools
+
+
+    def helper(x):
+        # keep this comment
+        return x + 1
+
+
+    class Box:
+        # about count
+        @functools.cache
+        def count(self, n):
+            return n * 2  # doubled
+
+
+    def untouched(y):
+        return y  # a comment the model drops
+    '''
+).lstrip()
+
+
+def test_only_functions_whose_code_changed_are_replaced_in_the_original_text() -> None:
+    candidate = textwrap.dedent(
+        """
+        import functools
+        def untouched(y):
+            return y
+        def helper(x):
+            return x + 2
+        class Box:
+            @functools.cache
+            def count(self, n):
+                return n * 3
+        def brand_new():
+            pass
+        """
+    )
+    merged, changed = merge_functions(ORIGINAL, candidate)
+    assert changed == ["helper", "Box.count"]
+    expected = ORIGINAL.replace("    # keep this comment\n    return x + 1\n", "    return x + 2\n").replace(
+        "        return n * 2  # doubled", "        return n * 3"
+    )
+    assert merged == expected  # indentation of the method restored; comments outside kept; nothing added
+    assert "return y  # a comment the model drops" in merged and "brand_new" not in merged
+
+
+def test_a_candidate_that_does_not_parse_changes_nothing() -> None:
+    assert merge_functions(ORIGINAL, "def helper(:\n") == (ORIGINAL, [])
+
+
+@pytest.fixture
+def shop(tmp_path: Path) -> Path:
+    return write_repo(tmp_path / "shop", SHOP)
+
+
+def cart_with(shop: Path, old: str, new: str) -> str:
+    text = (shop / "shop/cart.py").read_text()
+    assert old in text
+    return text.replace(old, new)
+
+
+def reply(program: str) -> str:
+    return f"BLOCK 2: wrong - counts lines\n```python\n{program}```\n"
+
+
+def test_the_patch_touches_only_the_method_and_passes_its_test_file(shop: Path) -> None:
+    before = (shop / "shop/cart.py").read_text()
+    found = examine(str(shop), "tests/test_cart.py::test_count")
+    fixed = cart_with(shop, "items += 1  # counts this line", "items += qty")
+    model = ScriptedModel([reply(fixed)])
+    fix = debug_found(found, model, max_iters=1)
+
+    assert fix.session.outcome == "fixed" and fix.changed == ["Cart.count"]
+    changes = [line for line in fix.diff.splitlines()[2:] if line[:1] in "+-"]
+    assert changes == ["-            items += 1  # counts this line", "+            items += qty"]
+    assert fix.passes and not fix.applied
+    assert (shop / "shop/cart.py").read_text() == before  # only --apply writes
+    prompt = model.requests[0][0][-1].content
+    assert "How many items the cart holds." in prompt and "def test_count():" in prompt
+    assert "[BLOCK" in prompt and "items = 2" in prompt  # the block trace from the sandboxed pytest run
+
+
+def invoke(monkeypatch: pytest.MonkeyPatch, replies: list[str], *args: str) -> tuple[int, str]:
+    import tracefix.models.resolve as resolve
+
+    monkeypatch.setattr(resolve, "load_model", lambda spec: ScriptedModel(replies))
+    result = CliRunner().invoke(main, ["pytest", *args])
+    return result.exit_code, result.output
+
+
+def test_apply_refuses_a_patch_under_which_the_test_still_fails(
+    shop: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    before = (shop / "shop/cart.py").read_text()
+    wrong = cart_with(shop, "items += 1  # counts this line", "items += 2")
+    code, output = invoke(
+        monkeypatch, [reply(wrong)] * 2, "tests/test_cart.py::test_count", "--root", str(shop),
+        "--max-iters", "1", "--apply",
+    )  # fmt: skip
+    assert code == 1
+    assert "function under test: shop/cart.py:Cart.count (found by called by the test)" in output
+    assert "+            items += 2" in output
+    assert "tests/test_cart.py::test_count: AssertionError: assert 4 == 5" in output
+    assert "did not write: tests still fail with the patch" in output
+    assert (shop / "shop/cart.py").read_text() == before
+
+
+def test_apply_writes_a_patch_when_the_test_passes_and_no_other_test_of_its_file_breaks(
+    shop: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fixed = (shop / "shop/pricing.py").read_text().replace("result = line_price", "result += line_price")
+    code, output = invoke(
+        monkeypatch, [reply(fixed)], "tests/test_pricing.py::test_subtotal", "--root", str(shop),
+        "--max-iters", "1", "--apply", "--json",
+    )  # fmt: skip
+    assert code == 0, output
+    out = json.loads(output)
+    assert out["target"] == {
+        "file": "shop/pricing.py",
+        "function": "subtotal",
+        "found_by": "called by the test",
+    }
+    assert out["applied"] and out["changed"] == ["subtotal"] and out["check_failures"] == []
+    assert [line.split(": ")[0] for line in out["failing_before"]] == ["tests/test_pricing.py::test_with_tax"]
+    assert (shop / "shop/pricing.py").read_text() == fixed
+    after = run_pytest(str(shop), ["tests/test_pricing.py::test_subtotal"])
+    assert [t.outcome for t in after.tests] == ["passed"]
+
+
+def test_pytest_plugin_prints_the_block_trace_of_each_failing_test_only_when_asked(shop: Path) -> None:
+    import subprocess
+    import sys
+
+    command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/test_pricing.py"]
+    plain = subprocess.run(command, cwd=shop, capture_output=True, text=True, timeout=300)
+    assert "2 failed, 1 passed" in plain.stdout and "tracefix" not in plain.stdout
+    traced = subprocess.run([*command, "--tracefix"], cwd=shop, capture_output=True, text=True, timeout=600)
+    assert "= tracefix =" in traced.stdout
+    assert "--- tests/test_pricing.py::test_with_tax" in traced.stdout
+    assert "function under test: shop/rates.py:rate (found by traceback)" in traced.stdout
+    assert "function under test: shop/pricing.py:subtotal (found by called by the test)" in traced.stdout
+    assert "path: 0 -> [1 -> 2] x2 -> 1 -> 3" in traced.stdout
