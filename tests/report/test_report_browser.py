@@ -122,6 +122,10 @@ def test_the_keyboard_moves_between_blocks_and_expands_them(page: Page, session_
     assert not is_open(tab, "#attempt-1")
     tab.keyboard.press("e")
     assert is_open(tab, "#attempt-2-b3")
+    tab.keyboard.press("?")
+    assert tab.locator("#help").is_visible()
+    tab.keyboard.press("Escape")
+    assert not tab.locator("#help").is_visible()
 
 
 def test_a_block_on_the_execution_path_opens_its_card(page: Page, session_page: Path) -> None:
