@@ -151,6 +151,11 @@ class AddressRepr:
         return f"<thing at {hex(id(self))}>"
 
 
+class HashlibStyleRepr:
+    def __repr__(self) -> str:
+        return f"<md5 HASH object @ {hex(id(self))}>"
+
+
 def test_repr_that_raises_falls_back_to_attributes() -> None:
     assert safe_repr(RaisingRepr()) == "RaisingRepr(n=3)"
 
@@ -169,6 +174,7 @@ def test_slow_repr_marks_the_type_slow_and_later_values_use_attributes() -> None
 
 def test_memory_addresses_are_removed() -> None:
     assert safe_repr(AddressRepr()) == "<thing>"
+    assert safe_repr(HashlibStyleRepr()) == "<md5 HASH object>"
     assert safe_repr(len) == "<function len>"
     assert safe_repr(Point) == "<class Point>"
 

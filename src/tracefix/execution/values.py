@@ -24,7 +24,7 @@ __all__ = ["ATOM_TYPES", "ValueLimits", "is_atom", "safe_repr"]
 ATOM_TYPES: frozenset[type] = frozenset({int, float, bool, type(None), complex})
 """Types whose values are immutable and cheap to render: a recorder may keep them by reference."""
 
-_ADDRESS = re.compile(r" at 0x[0-9a-fA-F]+")
+_ADDRESS = re.compile(r" (?:at|@) 0x[0-9a-fA-F]+")
 _INT_DIGITS_CUT = 4000
 """Ints with more bits than this are rendered by size (str() of huge ints is slow and capped by Python)."""
 
