@@ -12,8 +12,10 @@ from __future__ import annotations
 import atexit
 import functools
 import json
+import sqlite3
 import subprocess
 import sys
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -92,3 +94,24 @@ class OracleStrategy:
 
 def oracle(name: str, fixes: Iterable[str]) -> OracleStrategy:
     return OracleStrategy(name, set(fixes))
+
+
+def stored_items(run_dir: Path) -> set[tuple[str, str]]:
+    """(task id, strategy) of the results a (possibly running) run has committed, read without writing."""
+    db = run_dir / "run.sqlite"
+    if not db.exists():
+        return set()
+    try:
+        with sqlite3.connect(f"{db.as_uri()}?mode=ro", uri=True) as connection:
+            return {(r[0], r[1]) for r in connection.execute("SELECT task_id, strategy FROM results")}
+    except sqlite3.OperationalError:  # the tables are not there yet
+        return set()
+
+
+def wait_for_item(run_dir: Path, item: tuple[str, str], timeout: float = 60) -> None:
+    """Block until the run in ``run_dir`` has committed ``item``."""
+    deadline = time.monotonic() + timeout
+    while item not in stored_items(run_dir):
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{item} not stored within {timeout} s")
+        time.sleep(0.05)

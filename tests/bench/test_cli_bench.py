@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from benchfakes import MINI_LDB, ChildExecutor, OracleStrategy, oracle
+from benchfakes import MINI_LDB, ChildExecutor, OracleStrategy, oracle, wait_for_item
 from click.testing import CliRunner
 
 import tracefix.cli.bench as cli_bench
@@ -161,9 +161,7 @@ def test_ctrl_c_on_the_command(tmp_path: Path, interrupts: int, sleep: float, ex
     proc = subprocess.Popen(
         [sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     )
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and not _debugging_started(tmp_path):
-        time.sleep(0.05)
+    wait_for_item(tmp_path, ("Mini/1", "ldb"))  # not debuggable: stored just before Mini/2 starts
     for _ in range(interrupts):
         time.sleep(0.3)
         proc.send_signal(signal.SIGINT)
@@ -176,12 +174,6 @@ def test_ctrl_c_on_the_command(tmp_path: Path, interrupts: int, sleep: float, ex
         json.loads((tmp_path / "summary.json").read_text())["strategies"]["ldb"]["pending"]
         == 4 - expected_done  # Mini/1 (not debuggable) is stored before Mini/2 starts
     )
-
-
-def _debugging_started(run_dir: Path) -> bool:
-    if not (run_dir / "run.sqlite").exists():
-        return False
-    return bool(RunStore(run_dir).selected())
 
 
 def test_a_model_error_while_generating_seeds_is_a_clear_error(tmp_path: Path, fakes: dict[str, Any]) -> None:

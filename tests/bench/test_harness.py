@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 import pytest
-from benchfakes import MINI_LDB, MINI_SEEDS, OracleStrategy, oracle, sandbox
+from benchfakes import MINI_LDB, MINI_SEEDS, OracleStrategy, oracle, sandbox, wait_for_item
 
 from tracefix.bench.datasets import load_problems
 from tracefix.bench.harness import Harness, Selection, select
@@ -172,10 +172,7 @@ def test_a_sigkilled_run_keeps_every_finished_item(tmp_path: Path) -> None:
     script = KILL_SCRIPT.format(tests=str(Path(__file__).parent), run_dir=str(tmp_path))
     proc = subprocess.Popen([sys.executable, "-c", script], start_new_session=True)
     try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline and not (tmp_path / session_relpath("o", "Mini/2")).exists():
-            time.sleep(0.1)
-        time.sleep(0.3)  # the row is committed right after the session file
+        wait_for_item(tmp_path, ("Mini/2", "o"))
     finally:
         os.killpg(proc.pid, signal.SIGKILL)
         proc.wait()
@@ -206,9 +203,8 @@ print(harness(Path({run_dir!r}), strategies).run(Selection()), flush=True)
 def test_ctrl_c_finishes_the_item_in_flight_and_starts_no_other(tmp_path: Path) -> None:
     script = CTRL_C_SCRIPT.format(tests=str(Path(__file__).parent), run_dir=str(tmp_path))
     proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and not (tmp_path / "sessions").exists():
-        time.sleep(0.05)
+    wait_for_item(tmp_path, ("Mini/2", "a"))
+    time.sleep(0.2)
     proc.send_signal(signal.SIGINT)  # strategy "a" on Mini/2 is done, "b" on Mini/2 is in flight
     out, _ = proc.communicate(timeout=60)
     assert out.strip() == "stopped"
