@@ -86,3 +86,14 @@ def test_a_run_that_only_scored_its_seeds_shows_the_seed_alone(tmp_path: Path) -
     view = run_view(config.model_copy(update={"strategies": []}), seeds, [], [])
     assert [chart.title for chart in view.charts] == ["pass@1 per strategy"]
     assert (view.rows, view.unselected) == ([], 4)
+
+
+def test_a_missing_or_broken_session_file_loses_its_page_and_link_only(run_dir: Path, tmp_path: Path) -> None:
+    (run_dir / "sessions" / "ldb" / "HumanEval_2.json").unlink()
+    (run_dir / "sessions" / "feedback" / "HumanEval_3.json").write_text("{broken", encoding="utf-8")
+    out = tmp_path / "site" / "report.html"
+    pages = write_run_report(run_dir, out)
+    assert len(pages) == 3
+    html = out.read_text(encoding="utf-8")
+    assert 'href="sessions/ldb/HumanEval_2.html"' not in html
+    assert 'href="sessions/ldb/HumanEval_3.html"' in html

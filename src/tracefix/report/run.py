@@ -271,21 +271,34 @@ def tokens_chart(strategies: Sequence[StrategyView], rows: Sequence[ProblemRow])
 def write_run_report(run_dir: Path, path: Path) -> list[Path]:
     """Write the run page to ``path`` and one page per stored session under ``sessions/`` next to it.
 
+    A session file that is missing or unreadable gets no page (and no link); the rest of the report stands.
     Returns every page written, the run page first.
     """
     from tracefix.report.html import render, render_session
 
     config, seeds, results, selected = load_run(run_dir)
-    view = run_view(config, seeds, results, selected)
     path.parent.mkdir(parents=True, exist_ok=True)
     pages = [path]
+    linked = []
     for row in results:
-        if row.session_path is None:
+        session = _read_session(run_dir, row)
+        if session is None:
+            linked.append(row.model_copy(update={"session_path": None}))
             continue
-        session = Session.model_validate_json((run_dir / row.session_path).read_text(encoding="utf-8"))
         page = path.parent / session_page(row.strategy, row.task_id)
         page.parent.mkdir(parents=True, exist_ok=True)
         page.write_text(render_session(session, back_link=f"../../{path.name}"), encoding="utf-8")
         pages.append(page)
+        linked.append(row)
+    view = run_view(config, seeds, linked, selected)
     path.write_text(render("run.html.j2", r=view), encoding="utf-8")
     return pages
+
+
+def _read_session(run_dir: Path, row: ResultRow) -> Session | None:
+    if row.session_path is None:
+        return None
+    try:
+        return Session.model_validate_json((run_dir / row.session_path).read_bytes())
+    except (OSError, ValueError):  # pydantic's ValidationError is a ValueError
+        return None
