@@ -22,7 +22,7 @@ from tracefix.cli.common import emit_json
 def report(source: Path, output: Path | None, open_browser: bool, as_json: bool) -> None:
     """Write a self-contained HTML report of a debugging session or of a benchmark run directory.
 
-    A run's report links one page per debugged problem, written under ``sessions/`` next to it.
+    A run's report links one page per debugged problem, written under sessions/ next to it.
     """
     if source.is_dir():
         pages = _run_report(source, output or source / "report.html")
