@@ -283,3 +283,8 @@ def test_a_branch_back_to_block_zero_is_named_too() -> None:
     visits = [Visit(seq=0, block=0), Visit(seq=1, block=1), Visit(seq=2, block=0)]
     views = visit_views(visits, {(0, 1): "true", (1, 0): "loop"})
     assert [views[0][0].next_label, views[1][0].next_label] == ["true", "loop"]
+
+
+def test_the_attempt_heading_lists_the_blocks_judged_wrong(session: Session) -> None:
+    first, second = session_view(session, hand_cfg).attempts
+    assert (first.wrong_blocks, second.wrong_blocks) == ([2, 4], [3])

@@ -110,6 +110,8 @@ class AttemptView:
     """Where a link to a block goes: its card when it has one, else its first line in the program listing."""
     notes: dict[int, str]
     """Hover text of each judged block in the program listing: its verdict and explanation."""
+    wrong_blocks: list[int]
+    """Blocks the model judged wrong, in block order (for the attempt's heading)."""
     trace: TraceView | None
     path: list[PathNode]
     blocks: list[BlockView]
@@ -246,6 +248,7 @@ def attempt_view(number: int, attempt: Attempt, program: str, cfg: CFG | None) -
         statuses=statuses,
         targets=link_targets(f"attempt-{number}", blocks, code_lines(program, cfg)),
         notes={block: verdict_note(v) for block, v in main_verdicts(attempt.verdicts).items()},
+        wrong_blocks=sorted(block for block, v in main_verdicts(attempt.verdicts).items() if not v.correct),
         trace=trace_view(trace) if trace is not None else None,
         path=collapse_visits(visits, natural_loops(cfg) if cfg is not None else None),
         blocks=blocks,
