@@ -22,8 +22,20 @@ class Record(BaseModel):
 
 
 EdgeLabel = Literal[
-    "next", "true", "false", "loop", "exit", "break", "continue", "return", "raise", "exception",
-    "finally", "case", "nomatch", "yield",
+    "next",
+    "true",
+    "false",
+    "loop",
+    "exit",
+    "break",
+    "continue",
+    "return",
+    "raise",
+    "exception",
+    "finally",
+    "case",
+    "nomatch",
+    "yield",
 ]
 
 
@@ -219,6 +231,8 @@ class Attempt(Record):
     """One iteration of a debugging loop."""
 
     iteration: int
+    start_program: str | None = None
+    """The program this attempt started from: the one it traced and asked the model to fix."""
     messages: list[Message] = Field(default_factory=list)
     """The prompt messages sent for the final request of this iteration."""
     replies: list[Reply] = Field(default_factory=list)

@@ -212,13 +212,13 @@ def session_view(session: Session, cfg_for: CfgFor = default_cfg_for) -> Session
 def starting_programs(session: Session) -> list[str]:
     """The program each attempt started from (the one it traced and the model was asked to fix).
 
-    The loop engine's rule (``strategies/engine.py``): the next iteration starts from the best program so far,
-    the one passing most visible tests, ties going to the newest.
+    Recorded by the engine in ``Attempt.start_program``; for sessions written before that field existed, the
+    loop engine's rule (``strategies/engine.py``): the best program so far, ties going to the newest.
     """
     best, best_passed = session.initial_program, _passed(session.initial_results)
     starts = []
     for attempt in session.attempts:
-        starts.append(best)
+        starts.append(attempt.start_program if attempt.start_program is not None else best)
         if attempt.program is not None and _passed(attempt.test_results) >= best_passed:
             best, best_passed = attempt.program, _passed(attempt.test_results)
     return starts

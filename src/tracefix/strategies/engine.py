@@ -186,6 +186,7 @@ def run_loop(
             error = str(exc)
             break
         attempt.iteration = state.iteration
+        attempt.start_program = state.program
         if attempt.program is not None:
             attempt.test_results = ctx.run_tests(attempt.program)
             state.tried.append(normalized(attempt.program))
