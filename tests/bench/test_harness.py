@@ -210,3 +210,20 @@ def test_ctrl_c_finishes_the_item_in_flight_and_starts_no_other(tmp_path: Path) 
     assert out.strip() == "stopped"
     done = [(r.task_id, r.strategy) for r in RunStore(tmp_path).results() if r.status == "done"]
     assert done == [("Mini/2", "a"), ("Mini/2", "b")]
+
+
+def test_a_session_ended_by_a_model_error_is_kept_and_retried_on_resume(tmp_path: Path) -> None:
+    class ServerDown(OracleStrategy):
+        def __call__(self, task: Task, program: str) -> Session:
+            session = super().__call__(task, program)
+            return session.model_copy(update={"outcome": "error", "error": "server unavailable"})
+
+    h = harness(tmp_path, {"o": ServerDown("o", set())})
+    assert h.run(Selection()) == "complete"
+    row = next(r for r in h.store.results() if r.task_id == "Mini/2")
+    assert (row.status, row.outcome, row.error) == ("error", "error", "server unavailable")
+    assert row.session_path is not None and (tmp_path / row.session_path).exists()
+
+    again = oracle("o", ["Mini/2"])
+    assert harness(tmp_path, {"o": again}, resume=True).run(Selection()) == "complete"
+    assert sorted(t.task_id for t in again.seen) == ["Mini/10", "Mini/2"]

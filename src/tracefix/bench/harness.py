@@ -191,9 +191,8 @@ class Harness:
         try:
             session = strategy(problem.task, seed.program)
             hidden = self._score(problem, session.final_program)
-        except (
-            Exception
-        ) as exc:  # one broken item must not end a long run; it is stored and retried on resume
+        # One broken item must not end a long run: it is stored as an error and retried on resume.
+        except Exception as exc:
             row = ResultRow(
                 status="error",
                 hidden=seed.hidden,
@@ -213,7 +212,9 @@ def _result_row(task_id: str, strategy: str, session: Session, hidden: HiddenSco
     return ResultRow(
         task_id=task_id,
         strategy=strategy,
-        status="done",
+        # A session the model failed (server down, context overflow) is kept but retried on resume: with the
+        # response cache the retry replays what was paid for and continues where the model failed.
+        status="error" if session.outcome == "error" else "done",
         outcome=session.outcome,
         hidden=hidden,
         final_program=session.final_program,

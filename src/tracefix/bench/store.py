@@ -17,7 +17,8 @@ Tables of ``run.sqlite``:
   results, and ``selected`` (1 when the strategies run on it in this run).
 * ``results``: one :class:`ResultRow` per finished (problem, strategy): ``status`` is ``done`` (the strategy
   ran; ``outcome`` is the session's), ``not_debuggable`` (the seed passes every visible test, so no strategy
-  can start and the seed's result stands) or ``error`` (the strategy raised; retried on ``--resume``), the
+  can start and the seed's result stands) or ``error`` (the strategy raised, or its session ended on a model
+  error; its session, when there is one, is kept, and the item is retried on ``--resume``), the
   final program's hidden score, usage, iterations and wall time, and the session file's path (relative).
 
 ``summary.json`` (see :func:`tracefix.bench.report.summarize`)::
