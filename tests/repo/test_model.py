@@ -1,0 +1,39 @@
+"""``tracefix pytest --apply`` with the real embedded model on one small repository (slow: minutes)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from samples import SHOP, write_repo
+
+from tracefix.cli import main
+from tracefix.repo.run import run_pytest
+
+pytestmark = [pytest.mark.model, pytest.mark.slow]
+
+
+def test_the_embedded_model_fixes_a_loop_that_overwrites_its_sum(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TRACEFIX_CACHE", "off")  # a real model call, not a stored reply
+    shop = write_repo(tmp_path / "shop", SHOP)
+    before = (shop / "shop/pricing.py").read_text()
+    args = ["pytest", "tests/test_pricing.py::test_subtotal", "--root", str(shop), "--apply", "--json"]
+    args += ["--model", "local:qwen2.5-coder-1.5b", "--max-iters", "3"]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 0, result.output
+    out = json.loads(result.output)
+    assert out["applied"] and out["changed"] == ["subtotal"]
+    after = (shop / "shop/pricing.py").read_text()
+    changed = [line for line in out["diff"].splitlines()[2:] if line[:1] in "+-"]
+    assert all(line[1:] in before or line[1:] in after for line in changed)
+    assert after.split("def subtotal")[0] == before.split("def subtotal")[0]  # the rest of the file kept
+    assert after.split("def with_tax")[1] == before.split("def with_tax")[1]
+    run = run_pytest(
+        str(shop), ["tests/test_pricing.py::test_subtotal", "tests/test_pricing.py::test_subtotal_one"]
+    )
+    assert [t.outcome for t in run.tests] == ["passed", "passed"]
+    print(f"model calls {out['session']['calls']}, {out['session']['duration_s']:.1f} s")
