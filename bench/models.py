@@ -17,7 +17,7 @@ import statistics
 import sys
 from pathlib import Path
 
-from tracefix.models.llama import LlamaModel, cpu_threads
+from tracefix.models.llama import LlamaModel, cpu_threads, default_threads
 from tracefix.models.weights import NAMED_MODELS, ensure_gguf
 from tracefix.records import GenParams, Message, Reply
 
@@ -99,12 +99,16 @@ def bench_model(name: str, args: argparse.Namespace) -> list[str]:
     gguf = ensure_gguf(NAMED_MODELS[name], allow_hub=False)
     examples = sorted(p for p in EXAMPLES.glob("*.py") if p.with_name(p.stem + "_tests.txt").exists())
     examples = examples[: args.examples]
-    model = LlamaModel(gguf, n_ctx=4096)
-    try:
-        rates = [speed(model, conversation(example), args.max_tokens) for example in examples[:2]]
-    finally:
-        model.close()
-    log(name, "speed", rates)
+    rates: dict[int, list[dict[str, float]]] = {}
+    for threads in args.speed_threads:
+        model = LlamaModel(gguf, n_ctx=4096, n_threads=threads)
+        try:
+            rates[threads] = [
+                speed(model, conversation(example), args.max_tokens) for example in examples[:2]
+            ]
+        finally:
+            model.close()
+        log(name, f"speed with {threads} threads", rates[threads])
     turns = second_turns(gguf, examples, args.max_tokens)
     cold_s = [t for t, _, _ in turns[False]]
     warm_s = [t for t, _, _ in turns[True]]
@@ -114,10 +118,13 @@ def bench_model(name: str, args: argparse.Namespace) -> list[str]:
     differ_warm = repeats(gguf, repeated, True, args.repeats, args.max_tokens)
     differ_cold = repeats(gguf, repeated, False, args.repeats, args.max_tokens)
     log(name, "repeats differing (reuse on, off)", (differ_warm, differ_cold))
+    speeds = " ".join(
+        f"| {threads} | {statistics.mean(r['prompt_tps'] for r in found):.0f} "
+        f"| {statistics.mean(r['gen_tps'] for r in found):.1f} "
+        for threads, found in rates.items()
+    )
     row = (
-        f"| {name} | {statistics.mean(r['prompt_tokens'] for r in rates):.0f} "
-        f"| {statistics.mean(r['prompt_tps'] for r in rates):.0f} "
-        f"| {statistics.mean(r['gen_tps'] for r in rates):.1f} "
+        f"| {name} | {statistics.mean(r['prompt_tokens'] for r in next(iter(rates.values()))):.0f} {speeds}"
         f"| {statistics.median(t[2] for t in turns[False]):.0f} "
         f"| {statistics.median(cold_s):.2f} | {statistics.median(warm_s):.2f} "
         f"| {statistics.median(c / w for c, w in zip(cold_s, warm_s, strict=True)):.1f}x "
@@ -134,17 +141,23 @@ def main() -> None:
     parser.add_argument("--max-tokens", type=int, default=48)
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--examples", type=int, default=3, help="Conversations for the turn-2 comparison.")
+    parser.add_argument(
+        "--speed-threads", type=int, nargs="+", default=[1, cpu_threads()], help="Thread counts for speed."
+    )
     parser.add_argument("--out", type=Path, default=None, help="Append the table to this markdown file.")
     args = parser.parse_args()
+    env = f"TRACEFIX_THREADS={os.environ['TRACEFIX_THREADS']} " if os.environ.get("TRACEFIX_THREADS") else ""
     header = [
-        f"`{' '.join(['.venv/bin/python', *sys.argv])}` on {datetime.date.today()}, "
-        f"{platform.machine()}, {cpu_threads()} threads, max_tokens {args.max_tokens}, "
+        f"`{env}{' '.join(['.venv/bin/python', *sys.argv])}` on {datetime.date.today()}, "
+        f"{platform.machine()}, {cpu_threads()} cores, {default_threads()} threads for the conversation "
+        f"columns, max_tokens {args.max_tokens}, "
         f"load average at start {os.getloadavg()[0]:.1f}",
         "",
-        "| model | prompt tokens | prompt tok/s | generation tok/s | turn-2 prompt tokens | turn 2 cold s "
-        "| turn 2 warm s | speed-up | turn-2 replies changed by reuse | repeats differing (reuse on) "
-        "| repeats differing (reuse off) |",
-        "|---|---|---|---|---|---|---|---|---|---|---|",
+        "| model | prompt tokens "
+        + "| threads | prompt tok/s | generation tok/s " * len(args.speed_threads)
+        + "| turn-2 prompt tokens | turn 2 cold s | turn 2 warm s | speed-up "
+        "| turn-2 replies changed by reuse | repeats differing (reuse on) | repeats differing (reuse off) |",
+        "|---" * (9 + 3 * len(args.speed_threads)) + "|",
     ]
     print("\n".join(header), flush=True)
     rows = [row for name in args.models for row in bench_model(name, args)]

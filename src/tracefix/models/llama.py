@@ -36,6 +36,20 @@ def cpu_threads() -> int:
         return max(1, os.cpu_count() or 1)
 
 
+def default_threads() -> int:
+    """``TRACEFIX_THREADS`` if set, else every core.
+
+    Every core is fastest on an idle machine. On an oversubscribed one (more runnable processes than
+    cores) llama.cpp's threads wait for each other at every operation, and one thread is several times
+    faster than two (bench/results/models.md), hence the override."""
+    value = os.environ.get("TRACEFIX_THREADS", "").strip()
+    if value:
+        if not value.isdigit() or int(value) < 1:
+            raise ModelError(f"TRACEFIX_THREADS must be a positive integer, not {value!r}")
+        return int(value)
+    return cpu_threads()
+
+
 class LlamaModel:
     """A GGUF chat model run in-process with its own chat template."""
 
@@ -61,7 +75,7 @@ class LlamaModel:
         self.identity = identity or f"gguf:{path.resolve()}"
         self.prefix_reuse = prefix_reuse
         self.path = path
-        threads = n_threads or cpu_threads()
+        threads = n_threads or default_threads()
         self._lock = threading.Lock()
         try:
             self._llm: Any = Llama(
