@@ -94,6 +94,20 @@ def latency(runs: int) -> list[tuple[str, float]]:
     return rows
 
 
+def ratios(rows: dict[str, float]) -> list[str]:
+    """How the pool compares with a fresh process per test, measured side by side in this run."""
+    pooled_ms = rows["pool (bwrap fork-server), 20 ms idle between jobs"]
+    back_to_back = rows["pool (bwrap fork-server), back to back"]
+    fresh = rows["fresh subprocess per test (python -I -c)"]
+    fresh_bwrap = rows["fresh bwrap per test"]
+    return [
+        f"Ratios in this run: a pooled job with idle time before it is {fresh / pooled_ms:.1f}x faster than a "
+        f"fresh subprocess and {fresh_bwrap / pooled_ms:.1f}x faster than a fresh bwrap; back to back, "
+        f"{fresh / back_to_back:.1f}x and {fresh_bwrap / back_to_back:.1f}x. All figures scale with the "
+        "machine's load (the fresh subprocess takes about 12 ms on this machine when it is idle).",
+    ]
+
+
 def visible_tests(row: dict[str, Any]) -> list[str]:
     given = row["given_tests"]
     return list(ast.literal_eval(given) if isinstance(given, str) else given)
@@ -146,6 +160,8 @@ def main() -> None:
         "| how | median ms |",
         "| --- | ---: |",
         *[f"| {name} | {ms:.2f} |" for name, ms in rows],
+        "",
+        *ratios(dict(rows)),
         "",
     ]
     if not args.skip_throughput:
