@@ -102,8 +102,8 @@ class Harness:
     jobs: int = 1
     progress: Progress = field(default_factory=NoProgress)
     stop: threading.Event = field(default_factory=threading.Event)
-    _repaired: Counter[str] = field(default_factory=Counter)
-    _lock: threading.Lock = field(default_factory=threading.Lock)
+    _repaired: Counter[str] = field(default_factory=Counter, init=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, init=False)
 
     def run(self, selection: Selection) -> StopState:
         """Score seeds, select, debug; resumes from whatever the store already holds."""

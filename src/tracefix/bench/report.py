@@ -170,30 +170,29 @@ def _csv_row(seed: SeedRow, row: ResultRow) -> dict[str, Any]:
 
 
 def summary_table(summary: dict[str, Any]) -> Table:
-    """The per-strategy table printed at the end of a run."""
+    """The per-strategy table printed at the end of a run (medians; summary.json has the means too)."""
     config, seed = summary["config"], summary["seed"]
     table = Table(
         title=f"{config['dataset']}: {summary['problems']} problems, {summary['selected']} debugged "
         f"({summary['debuggable']} fail a visible test), model {config['model']}",
-        caption=f"seed pass@1 {seed['pass_at_1']:.1f} % ({seed['passed']}/{summary['problems']}); "
-        "per-problem figures over the debugged runs" + _cache_note(summary),
+        caption=f"seed pass@1 {seed['pass_at_1']:.1f} % ({seed['passed']}/{summary['problems']}). Repaired: "
+        f"seeds failing hidden tests that pass after debugging, of {seed['failed_hidden']} (vis.: of the "
+        f"{seed['failed_visible']} failing a visible test). Calls, tokens in/out, iterations and seconds: "
+        "median per debugged problem" + _cache_note(summary),
     )
-    for column in ("strategy", "pass@1 %", "repaired", "repair % hidden", "repair % visible", "regressed",
-                   "calls", "prompt tok", "compl. tok", "iters", "median s", "errors"):  # fmt: skip
+    for column in ("strategy", "pass@1", "repaired", "vis.", "regr.", "calls", "tokens", "iters", "s", "err"):
         table.add_column(column, justify="left" if column == "strategy" else "right")
     for name, s in summary["strategies"].items():
         table.add_row(
             name,
-            f"{s['pass_at_1']:.1f}",
-            str(s["repaired"]),
-            f"{s['repair_rate_hidden']:.1f}",
-            f"{s['repair_rate_visible']:.1f}",
+            f"{s['pass_at_1']:.1f} %",
+            f"{s['repaired']} ({s['repair_rate_hidden']:.0f} %)",
+            f"{s['repair_rate_visible']:.0f} %",
             str(s["regressed"]),
-            _mean_median(s["calls"]),
-            _mean_median(s["prompt_tokens"]),
-            _mean_median(s["completion_tokens"]),
-            f"{s['iterations']['mean']:.1f}",
-            f"{s['wall_s']['median']:.1f}",
+            f"{s['calls']['median']:g}",
+            f"{s['prompt_tokens']['median']:.0f}/{s['completion_tokens']['median']:.0f}",
+            f"{s['iterations']['median']:g}",
+            f"{s['wall_s']['median']:.0f}",
             str(s["errors"]),
         )
     return table
@@ -206,10 +205,6 @@ def _cache_note(summary: dict[str, Any]) -> str:
         if cached
         else ""
     )
-
-
-def _mean_median(stats: dict[str, float]) -> str:
-    return f"{stats['mean']:.0f} / {stats['median']:.0f}"
 
 
 def only_fixed_lines(summary: dict[str, Any]) -> list[str]:
