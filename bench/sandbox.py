@@ -1,12 +1,14 @@
 """Sandbox latency and throughput, side by side in one run.
 
 Latency: the median wall time of one test job (``assert f(1) == 2`` against a two-line program), run
-  - in the executor's pool (bwrap fork-server workers), back to back and with an idle gap between jobs
-    (the debugging loop leaves gaps: model calls take seconds; the worker forks and warms the next job's
-    process in such gaps);
+  - in the executor's pool (bwrap fork-server workers);
   - in the pool without bwrap (rlimits-only fork-server), for comparison;
   - in a fresh ``subprocess`` per test (``python -I -c``);
-  - in a fresh bubblewrap sandbox per test (same bwrap options as the pool's workers).
+  - in a fresh bubblewrap sandbox per test (same bwrap options as the pool's workers);
+sampled in turn, one of each per round, so all four see the same background load (and the pools are idle
+before each job, as in the debugging loop, where model calls take seconds: the worker forks and warms the
+next job's process in such gaps). Then the pool again with jobs back to back, where that preparation is on
+the clock.
 Throughput: seconds to run every visible test of the 1,224 GPT-3.5 seeds (HumanEval, MBPP, TransCoder) in the pool.
 
     .venv/bin/python bench/sandbox.py [--data-dir ../shared/data/ldb] [--runs 200] [--skip-throughput]
@@ -37,21 +39,28 @@ from tracefix.execution.sandbox import Executor
 PROGRAM = "def f(x):\n    return x + 1\n"
 TEST = "assert f(1) == 2"
 DATASETS = ("humaneval", "mbpp", "transcoder")
+POOL = "pool (bwrap fork-server)"
+BURST = "pool (bwrap fork-server), back to back"
+FRESH = "fresh subprocess per test (python -I -c)"
+FRESH_BWRAP = "fresh bwrap per test"
 SEED = "seed/gpt-3.5-turbo-0613/seed.jsonl"
 
 
-def median_ms(job: Callable[[], object], runs: int, gap_s: float = 0.0) -> float:
-    """Median wall milliseconds of ``job`` over ``runs`` calls (after two warm-up calls)."""
-    job()
-    job()
-    times = []
+def interleaved_medians(jobs: dict[str, tuple[Callable[[], object], float]], runs: int) -> dict[str, float]:
+    """Median wall milliseconds of each job, sampled in turn (one sample of each per round) so every method
+    sees the same background load. Each job is ``(call, idle seconds before each sample)``."""
+    for call, _ in jobs.values():
+        call()
+        call()
+    times: dict[str, list[float]] = {name: [] for name in jobs}
     for _ in range(runs):
-        if gap_s:
-            time.sleep(gap_s)
-        start = time.perf_counter()
-        job()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times) * 1000
+        for name, (call, gap_s) in jobs.items():
+            if gap_s:
+                time.sleep(gap_s)
+            start = time.perf_counter()
+            call()
+            times[name].append(time.perf_counter() - start)
+    return {name: statistics.median(samples) * 1000 for name, samples in times.items()}
 
 
 def fresh_process(argv: list[str]) -> Callable[[], object]:
@@ -75,35 +84,34 @@ def pooled(executor: Executor) -> Callable[[], object]:
 def latency(runs: int) -> list[tuple[str, float]]:
     code = PROGRAM + TEST
     python = [sys.executable, "-I", "-c", code]
-    rows: list[tuple[str, float]] = []
-    with Executor(workers=os.cpu_count(), sandbox="bwrap") as executor:
-        rows.append(("pool (bwrap fork-server), back to back", median_ms(pooled(executor), runs)))
-        rows.append(
-            ("pool (bwrap fork-server), 20 ms idle between jobs", median_ms(pooled(executor), runs, 0.02))
+    with (
+        Executor(workers=os.cpu_count(), sandbox="bwrap") as sandboxed,
+        Executor(workers=os.cpu_count(), sandbox="rlimits") as plain,
+    ):
+        # One sample of each in turn: the pools are idle before each of their jobs, as in the debugging loop.
+        medians = interleaved_medians(
+            {
+                POOL: (pooled(sandboxed), 0.0),
+                "pool (rlimits-only fork-server)": (pooled(plain), 0.0),
+                FRESH: (fresh_process(python), 0.0),
+                FRESH_BWRAP: (fresh_process(bwrap.command(python, tmp_bytes=64 << 20)), 0.0),
+            },
+            runs,
         )
-    with Executor(workers=os.cpu_count(), sandbox="rlimits") as executor:
-        rows.append(("pool (rlimits-only fork-server), back to back", median_ms(pooled(executor), runs)))
-        rows.append(("pool (rlimits-only fork-server), 20 ms idle", median_ms(pooled(executor), runs, 0.02)))
-    rows.append(("fresh subprocess per test (python -I -c)", median_ms(fresh_process(python), runs // 2)))
-    rows.append(
-        (
-            "fresh bwrap per test",
-            median_ms(fresh_process(bwrap.command(python, tmp_bytes=64 << 20)), runs // 2),
-        )
-    )
-    return rows
+        # Jobs right after one another: the worker's preparation for the next job is then on the clock.
+        medians[BURST] = interleaved_medians({BURST: (pooled(sandboxed), 0.0)}, runs)[BURST]
+        medians["pool (rlimits-only fork-server), back to back"] = interleaved_medians(
+            {"b": (pooled(plain), 0.0)}, runs
+        )["b"]
+    return list(medians.items())
 
 
 def ratios(rows: dict[str, float]) -> list[str]:
     """How the pool compares with a fresh process per test, measured side by side in this run."""
-    pooled_ms = rows["pool (bwrap fork-server), 20 ms idle between jobs"]
-    back_to_back = rows["pool (bwrap fork-server), back to back"]
-    fresh = rows["fresh subprocess per test (python -I -c)"]
-    fresh_bwrap = rows["fresh bwrap per test"]
     return [
-        f"Ratios in this run: a pooled job with idle time before it is {fresh / pooled_ms:.1f}x faster than a "
-        f"fresh subprocess and {fresh_bwrap / pooled_ms:.1f}x faster than a fresh bwrap; back to back, "
-        f"{fresh / back_to_back:.1f}x and {fresh_bwrap / back_to_back:.1f}x. All figures scale with the "
+        f"Ratios in this run: a pooled job is {rows[FRESH] / rows[POOL]:.1f}x faster than a fresh subprocess and "
+        f"{rows[FRESH_BWRAP] / rows[POOL]:.1f}x faster than a fresh bwrap; back to back, "
+        f"{rows[FRESH] / rows[BURST]:.1f}x and {rows[FRESH_BWRAP] / rows[BURST]:.1f}x. All figures scale with the "
         "machine's load (the fresh subprocess takes about 12 ms on this machine when it is idle).",
     ]
 
@@ -155,7 +163,7 @@ def main() -> None:
         f"{os.cpu_count()} cores (shared with other work: load average {load[0]:.1f} at start), "
         f"Python {platform.python_version()}, nice {os.nice(0)}.",
         "",
-        f"## Latency of one test job (median of {args.runs} in the pool, {args.runs // 2} for fresh processes)",
+        f"## Latency of one test job (median of {args.runs} samples each, taken in turn)",
         "",
         "| how | median ms |",
         "| --- | ---: |",
