@@ -118,13 +118,14 @@ def test_apply_refuses_a_patch_under_which_the_test_still_fails(
     wrong = cart_with(shop, "items += 1  # counts this line", "items += 2")
     code, output = invoke(
         monkeypatch, [reply(wrong)] * 2, "tests/test_cart.py::test_count", "--root", str(shop),
-        "--max-iters", "1", "--apply",
+        "--max-iters", "1", "--apply", "--report", str(shop.parent / "report.html"),
     )  # fmt: skip
     assert code == 1
+    assert "<html" in (shop.parent / "report.html").read_text().lower()
     assert "function under test: shop/cart.py:Cart.count (found by called by the test)" in output
     assert "+            items += 2" in output
     assert "tests/test_cart.py::test_count: AssertionError: assert 4 == 5" in output
-    assert "did not write: tests still fail with the patch" in output
+    assert "did not write: tests still fail with the patch" in output and "report: " in output
     assert (shop / "shop/cart.py").read_text() == before
 
 
@@ -163,3 +164,20 @@ def test_pytest_plugin_prints_the_block_trace_of_each_failing_test_only_when_ask
     assert "function under test: shop/rates.py:rate (found by traceback)" in traced.stdout
     assert "function under test: shop/pricing.py:subtotal (found by called by the test)" in traced.stdout
     assert "path: 0 -> [1 -> 2] x2 -> 1 -> 3" in traced.stdout
+
+
+def test_trace_only_with_target_traces_a_passing_test_without_a_model(shop: Path) -> None:
+    args = [
+        "pytest",
+        "tests/test_cart.py::test_total",
+        "--root",
+        str(shop),
+        "--target",
+        "shop.cart:Cart.total",
+    ]
+    result = CliRunner().invoke(main, [*args, "--trace-only", "--json"])
+    assert result.exit_code == 0, result.output
+    out = json.loads(result.output)
+    assert out["outcome"] == "passed" and out["target"]["found_by"] == "--target"
+    assert out["trace"]["return_value"] == "5" and out["trace"]["passed"]
+    assert "session" not in out

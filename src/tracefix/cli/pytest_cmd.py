@@ -75,7 +75,7 @@ def pytest_command(
         "found_by": found.target.how,
     }
     if found.result.passed and not target:
-        say(f"{nodeid} passes; nothing to debug")
+        say(f"{nodeid} passes; nothing to debug (give --target to trace a function anyway)")
         _finish(out, as_json)
         return
     say(f"{nodeid}: {found.result.outcome} ({found.run.sandbox} sandbox)")
@@ -83,7 +83,9 @@ def pytest_command(
     trace = trace_found(found, timeout_s=timeout)
     out["trace"] = trace.model_dump(mode="json")
     say(describe(trace, found.cfg, found.source))
-    if trace_only:
+    if trace_only or found.result.passed:
+        if found.result.passed:
+            say(f"{nodeid} passes; nothing to fix")
         _finish(out, as_json)
         return
     fix = _debug(found, model_spec, strategy, level, max_iters, apply, timeout, as_json)
