@@ -181,3 +181,25 @@ def test_trace_only_with_target_traces_a_passing_test_without_a_model(shop: Path
     assert out["outcome"] == "passed" and out["target"]["found_by"] == "--target"
     assert out["trace"]["return_value"] == "5" and out["trace"]["passed"]
     assert "session" not in out
+
+
+def test_the_plugin_fix_section_shows_the_proposed_diff_and_whether_it_passes(shop: Path) -> None:
+    from tracefix.pytest_plugin import _explain
+
+    fixed = (shop / "shop/rates.py").read_text().replace("region.upper()", "region.lower()")
+    lines = _explain(str(shop), "tests/test_pricing.py::test_with_tax", ScriptedModel([reply(fixed)]))
+    assert lines[:2] == [
+        "--- tests/test_pricing.py::test_with_tax",
+        "function under test: shop/rates.py:rate (found by traceback)",
+    ]
+    start = lines.index("proposed fix (passes its test file):")
+    assert lines[start + 1 :] == [
+        "--- a/shop/rates.py",
+        "+++ b/shop/rates.py",
+        "@@ -5,4 +5,4 @@",
+        " ",
+        " def rate(region):",
+        '     """The tax rate of a region ("eu" or "us")."""',
+        "-    return RATES[region.upper()]",
+        "+    return RATES[region.lower()]",
+    ]
