@@ -33,7 +33,11 @@ if TYPE_CHECKING:
 @click.option(
     "--trace-only", is_flag=True, help="Find and trace the function under test; do not ask a model."
 )
-@click.option("--apply", is_flag=True, help="Write the fix when the test and the rest of its file then pass.")
+@click.option(
+    "--apply",
+    is_flag=True,
+    help="Write the fix only if the test then passes and no test of its file that passed before fails.",
+)
 @click.option("--report", type=click.Path(dir_okay=False, path_type=Path), help="Write an HTML report.")
 @click.option(
     "--timeout",
