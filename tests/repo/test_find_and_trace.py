@@ -8,7 +8,7 @@ import pytest
 from samples import SHOP, write_repo
 
 from tracefix.repo.fix import examine, trace_found
-from tracefix.repo.locate import RepoError, from_spec, related_tests
+from tracefix.repo.locate import RepoError, fixture_sources, from_spec, related_tests
 
 
 @pytest.fixture(scope="module")
@@ -83,3 +83,10 @@ def test_a_test_that_does_not_exist_is_a_user_error(shop: Path) -> None:
         examine(str(shop), "tests/test_pricing.py::test_nothing")
     with pytest.raises(RepoError, match="no test file"):
         examine(str(shop), "tests/test_missing.py::test_x")
+
+
+def test_the_fixtures_a_test_takes_are_read_from_the_nearest_conftest(shop: Path) -> None:
+    test = "def test_subtotal(lines, tmp_path):\n    pass\n"
+    assert fixture_sources(str(shop), "tests/test_pricing.py::test_subtotal", test) == [
+        "@pytest.fixture\ndef lines():\n    return [(1, 2), (2, 3)]\n"
+    ]

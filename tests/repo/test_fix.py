@@ -145,6 +145,7 @@ def test_apply_writes_a_patch_when_the_test_passes_and_no_other_test_of_its_file
         "found_by": "called by the test",
     }
     assert out["applied"] and out["changed"] == ["subtotal"] and out["check_failures"] == []
+    assert "Its fixtures:\n@pytest.fixture\ndef lines():" in out["session"]["task"]["description"]
     assert [line.split(": ")[0] for line in out["failing_before"]] == ["tests/test_pricing.py::test_with_tax"]
     assert (shop / "shop/pricing.py").read_text() == fixed
     after = run_pytest(str(shop), ["tests/test_pricing.py::test_subtotal"])

@@ -30,6 +30,7 @@ from tracefix.repo.locate import (
     RepoError,
     Target,
     TestCase,
+    fixture_sources,
     from_failure,
     from_spec,
     read,
@@ -257,6 +258,9 @@ def task_for(found: Found, related: list[TestCase]) -> Task:
 
     doc = docstring_of(found.source, found.target.qualname) or ""
     description = f"{doc}\n\nThe function must make this pytest test pass:\n{found.test}".strip()
+    fixtures = fixture_sources(found.root, found.nodeid, found.test)
+    if fixtures:
+        description += "\n\nIts fixtures:\n" + "\n".join(fixtures)
     return Task(
         task_id=found.nodeid,
         description=description,

@@ -167,3 +167,48 @@ def _calls(node: ast.AST, name: str) -> bool:
         if isinstance(sub, ast.Attribute) and sub.attr == name:  # a property
             return True
     return False
+
+
+def fixture_sources(root: str, nodeid: str, test: str) -> list[str]:
+    """Sources of the fixtures the test takes as parameters, from its own file or a ``conftest.py`` between
+    its folder and ``root`` (the nearest wins, as in pytest); pytest's built-in fixtures are not shown."""
+    try:
+        node = ast.parse(test).body[0]
+    except (SyntaxError, IndexError):
+        return []
+    if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+        return []
+    wanted = [arg.arg for arg in [*node.args.posonlyargs, *node.args.args, *node.args.kwonlyargs]]
+    wanted = [name for name in wanted if name not in ("self", "cls")]
+    path, _ = split_nodeid(nodeid)
+    found: dict[str, str] = {}
+    for relative in _fixture_files(root, path):
+        text = read(root, relative)
+        try:
+            tree = ast.parse(text)
+        except SyntaxError:
+            continue
+        for definition in tree.body:
+            if (
+                isinstance(definition, ast.FunctionDef)
+                and definition.name in wanted
+                and _is_fixture(definition)
+            ):
+                found.setdefault(definition.name, textwrap.dedent(function_source(text, definition.name)))
+    return [found[name] for name in wanted if name in found]
+
+
+def _fixture_files(root: str, test_path: str) -> list[str]:
+    files = [test_path]
+    folder = Path(test_path).parent
+    while True:
+        conftest = folder / "conftest.py"
+        if (Path(root) / conftest).is_file():
+            files.append(str(conftest))
+        if folder == Path("."):
+            return files
+        folder = folder.parent
+
+
+def _is_fixture(node: ast.FunctionDef) -> bool:
+    return any("fixture" in ast.unparse(decorator) for decorator in node.decorator_list)
