@@ -8,7 +8,9 @@ import pytest
 from samples import SHOP, write_repo
 
 from tracefix.repo.fix import examine, trace_found
-from tracefix.repo.locate import RepoError, fixture_sources, from_spec, related_tests
+from tracefix.repo.locate import RepoError
+
+pytestmark = pytest.mark.slow  # every test runs pytest in sandboxed children (seconds each)
 
 
 @pytest.fixture(scope="module")
@@ -66,27 +68,8 @@ def test_a_decorated_method_is_found_through_its_wrapper_and_traced(shop: Path) 
     assert trace.return_value == "2"
 
 
-def test_target_option_and_related_tests_are_read_from_the_files(shop: Path) -> None:
-    assert from_spec(str(shop), "shop.cart:Cart.total").file == "shop/cart.py"
-    assert from_spec(str(shop), "shop/pricing.py:with_tax").qualname == "with_tax"
-    with pytest.raises(RepoError, match="functions in the file: line_price, subtotal, with_tax"):
-        from_spec(str(shop), "shop.pricing:total")
-    with pytest.raises(RepoError, match="no file for module"):
-        from_spec(str(shop), "shop.nothing:f")
-    related = related_tests(str(shop), "tests/test_pricing.py::test_subtotal", "subtotal")
-    assert [case.nodeid for case in related] == ["tests/test_pricing.py::test_subtotal_one"]
-    assert related[0].source.startswith("def test_subtotal_one():")
-
-
 def test_a_test_that_does_not_exist_is_a_user_error(shop: Path) -> None:
     with pytest.raises(RepoError, match="cannot find the test function"):
         examine(str(shop), "tests/test_pricing.py::test_nothing")
     with pytest.raises(RepoError, match="no test file"):
         examine(str(shop), "tests/test_missing.py::test_x")
-
-
-def test_the_fixtures_a_test_takes_are_read_from_the_nearest_conftest(shop: Path) -> None:
-    test = "def test_subtotal(lines, tmp_path):\n    pass\n"
-    assert fixture_sources(str(shop), "tests/test_pricing.py::test_subtotal", test) == [
-        "@pytest.fixture\ndef lines():\n    return [(1, 2), (2, 3)]\n"
-    ]

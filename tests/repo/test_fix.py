@@ -86,6 +86,7 @@ def reply(program: str) -> str:
     return f"BLOCK 2: wrong - counts lines\n```python\n{program}```\n"
 
 
+@pytest.mark.slow  # runs pytest in sandboxed children
 def test_the_patch_touches_only_the_method_and_passes_its_test_file(shop: Path) -> None:
     before = (shop / "shop/cart.py").read_text()
     found = examine(str(shop), "tests/test_cart.py::test_count")
@@ -111,6 +112,7 @@ def invoke(monkeypatch: pytest.MonkeyPatch, replies: list[str], *args: str) -> t
     return result.exit_code, result.output
 
 
+@pytest.mark.slow  # runs pytest in sandboxed children
 def test_apply_refuses_a_patch_under_which_the_test_still_fails(
     shop: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -129,6 +131,7 @@ def test_apply_refuses_a_patch_under_which_the_test_still_fails(
     assert (shop / "shop/cart.py").read_text() == before
 
 
+@pytest.mark.slow  # runs pytest in sandboxed children
 def test_apply_writes_a_patch_when_the_test_passes_and_no_other_test_of_its_file_breaks(
     shop: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -152,6 +155,7 @@ def test_apply_writes_a_patch_when_the_test_passes_and_no_other_test_of_its_file
     assert [t.outcome for t in after.tests] == ["passed"]
 
 
+@pytest.mark.slow  # runs pytest in sandboxed children
 def test_pytest_plugin_prints_the_block_trace_of_each_failing_test_only_when_asked(shop: Path) -> None:
     import subprocess
     import sys
@@ -167,6 +171,7 @@ def test_pytest_plugin_prints_the_block_trace_of_each_failing_test_only_when_ask
     assert "path: 0 -> [1 -> 2] x2 -> 1 -> 3" in traced.stdout
 
 
+@pytest.mark.slow  # runs pytest in sandboxed children
 def test_trace_only_with_target_traces_a_passing_test_without_a_model(shop: Path) -> None:
     args = [
         "pytest",
@@ -184,6 +189,7 @@ def test_trace_only_with_target_traces_a_passing_test_without_a_model(shop: Path
     assert "session" not in out
 
 
+@pytest.mark.slow  # runs pytest in sandboxed children
 def test_the_plugin_fix_section_shows_the_proposed_diff_and_whether_it_passes(shop: Path) -> None:
     from tracefix.pytest_plugin import _explain
 

@@ -32,6 +32,8 @@ REPO = {
     """,
 }
 
+pytestmark = pytest.mark.slow  # every test runs pytest in sandboxed children (seconds each)
+
 
 @pytest.fixture(scope="module")
 def repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
