@@ -362,6 +362,51 @@ def test_ring_visits_without_state_still_know_their_call_and_depth() -> None:
     assert outer[-1].exit == "return" and outer[-1].value == "21" and outer[-1].state == {"n": "8"}
 
 
+STUCK = src(
+    """
+    def bisect(xs, t):
+        lo, hi = 0, len(xs)
+        while lo < hi:
+            mid = (lo + hi) // 2
+            if xs[mid] < t:
+                lo = mid
+            else:
+                hi = mid
+        return lo
+
+    def spin_forever():
+        while True:
+            pass
+
+    def calls_stuck_helper(n):
+        n += 1
+        spin_forever()
+
+    def swallows_everything(n):
+        while True:
+            try:
+                n += 1
+            except:
+                pass
+    """
+)
+
+
+@pytest.mark.parametrize("entry", ["bisect", "calls_stuck_helper", "swallows_everything"])
+def test_a_run_that_never_ends_is_stopped_and_keeps_its_last_state(entry: str) -> None:
+    test = "bisect([1, 2, 3], 3)" if entry == "bisect" else f"{entry}(0)"
+    hook = sys.gettrace()
+    trace = trace_test(STUCK, entry, test, limits=TraceLimits(time_limit_s=0.2))
+    assert trace.timeout and not trace.passed
+    assert trace.exception is not None and trace.exception.type == "TraceTimeout"
+    assert trace.cut[0].startswith("stopped after 0.2 s")
+    last = trace.visits[-1]
+    assert last.exit == "raise" and last.state and not last.state_cut
+    if entry == "bisect":
+        assert last.state["lo"] == "1" and last.state["hi"] == "2"
+    assert sys.gettrace() is hook
+
+
 def test_captured_output_is_bounded() -> None:
     program = "def noisy(n):\n    for i in range(n):\n        print('x' * 100)\n"
     trace = trace_test(program, "noisy", "noisy(100)", limits=TraceLimits(max_stdout=1000))

@@ -50,6 +50,10 @@ class TraceLimits:
     """States taken beyond the first visits of each block; after it, later visits are only counted."""
     max_stdout: int = 8192
     """Characters of captured output kept."""
+    time_limit_s: float | None = 10.0
+    """Seconds after which the traced run is interrupted (from inside, by SIGALRM) and the trace kept as it is:
+    a program that loops forever still gives its last visits and state. Keep it below the sandbox's wall limit
+    for traces, which kills the whole process. None: no limit."""
     values: ValueLimits = field(default_factory=ValueLimits)
     """How each value is rendered."""
 
@@ -63,6 +67,16 @@ class TraceLimits:
         names = {f.name for f in dataclasses.fields(cls)} - {"values"}
         values = ValueLimits(**data.get("values", {}))
         return cls(values=values, **{key: val for key, val in data.items() if key in names})
+
+
+class TraceTimeout(BaseException):
+    """Raised inside the traced program when ``TraceLimits.time_limit_s`` runs out.
+
+    A ``BaseException`` so that the program's own ``except Exception`` does not swallow it.
+    """
+
+    def __str__(self) -> str:
+        return "the traced run took too long"
 
 
 class Shown:
@@ -144,6 +158,7 @@ class Recorder:
         self.calls = 0
         self.max_depth = 0
         self.return_value: str | None = None
+        self.expired = False
         self.trace_local: SettraceHook
         self.line, self._set_hot, self._get_hot = self._make_line_hook()
 
@@ -215,6 +230,8 @@ class Recorder:
 
     def _boundary(self, key: int) -> object:
         """A new visit starts (or a line outside every block ran): the slow path of :meth:`line`."""
+        if self.expired:
+            self._stop()
         if not self.stack:
             return None
         frame = self.stack[-1]
@@ -291,6 +308,18 @@ class Recorder:
             self._switched(self.stack[-1])
         else:
             self._set_hot(-1, -1, True)
+
+    def expire(self) -> None:
+        """Stop the run at the next line of the traced function (called from a signal handler)."""
+        self.expired = True
+        self._set_hot(-1, -1, True)
+
+    def _stop(self) -> None:
+        """End every running call as unwound by :class:`TraceTimeout`, then raise it into the program."""
+        error = TraceTimeout()
+        while self.stack:
+            self.leave("raise", error)
+        raise error
 
     def finish(self) -> None:
         """Take the state of visits left open (calls still running or suspended when the test ended)."""

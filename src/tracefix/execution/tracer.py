@@ -15,20 +15,24 @@ from __future__ import annotations
 import io
 import linecache
 import os
+import signal
 import sys
+import threading
 import time
 import types
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from types import CodeType, TracebackType
+from types import CodeType, FrameType, TracebackType
 from typing import Any, Protocol
 
 from tracefix.analysis.cfg import FunctionNotFound, build_cfg
+from tracefix.execution import snapshots, tracer_monitoring, tracer_settrace, tracer_target, values
 from tracefix.execution.runner import CappedWriter, describe, summary
 from tracefix.execution.snapshots import (
     Recorder,
     TraceLimits,
+    TraceTimeout,
     VisitRecord,
     render_state,
 )
@@ -37,13 +41,25 @@ from tracefix.execution.tracer_settrace import SettraceTracer
 from tracefix.execution.tracer_target import find_code, line_keys
 from tracefix.records import CFG, ExceptionInfo, Trace, Visit
 
-__all__ = ["TraceLimits", "Tracer", "default_backend", "make_tracer", "trace_test", "trace_with_cfg"]
+__all__ = [
+    "TraceLimits",
+    "TraceTimeout",
+    "Tracer",
+    "default_backend",
+    "make_tracer",
+    "trace_test",
+    "trace_with_cfg",
+]
 
 PROGRAM_FILE = "<program>"
 PRELUDE_FILE = "<prelude>"
 TEST_FILE = "<test>"
 MODULE_NAME = "solution"
 """Not ``__main__``: a program's own ``if __name__ == "__main__":`` driver must not run under a test."""
+_TRACER_FILES = frozenset(
+    module.__file__ or "" for module in (snapshots, tracer_monitoring, tracer_settrace, tracer_target, values)
+)
+"""Modules that run only inside the tracer's hooks (this module is not one: it sits below the program)."""
 _LOAD_FAILED = (
     "the program failed while loading, so the test did not run: visits are of its module-level calls"
 )
@@ -107,12 +123,16 @@ def trace_with_cfg(
     stdout = CappedWriter(limits.max_stdout)
     run = _Run()
     started = time.perf_counter()
-    with _captured(stdout):
+    with _captured(stdout), _deadline(limits.time_limit_s, run):
         try:
             _run_traced(_Job(program, entry, test, cfg, prelude, limits, tracer), namespace, run)
         except BaseException as exc:
             run.error = exc
     trace = _assemble(entry, test, cfg, limits, run)
+    if isinstance(run.error, TraceTimeout):
+        trace.timeout = True
+        trace.cut.insert(0, f"stopped after {limits.time_limit_s:g} s: the visits show where the run was")
+        trace.truncated = True
     trace.stdout = stdout.getvalue()
     trace.duration_s = time.perf_counter() - started
     trace.backend = tracer.name
@@ -143,6 +163,8 @@ class _Run:
         self.code: CodeType | None = None
         self.keys: list[int] = []
         self.phase = "program"
+        self.running = False
+        """True while the program or the test executes (the only time a deadline may interrupt)."""
         self.error: BaseException | None = None
 
 
@@ -171,9 +193,11 @@ def _traced_exec(
         run.code, run.keys = target, line_keys(job.program, job.cfg, target)
     run.recorder = Recorder(run.keys, len(job.cfg.blocks), job.limits)
     job.tracer.start(target, run.recorder)
+    run.running = True
     try:
         exec(code, namespace)
     finally:
+        run.running = False
         job.tracer.stop()
         run.recorder.finish()
 
@@ -189,6 +213,43 @@ def _fresh_module() -> dict[str, Any]:
     module.__file__ = PROGRAM_FILE
     sys.modules[MODULE_NAME] = module
     return module.__dict__
+
+
+@contextmanager
+def _deadline(seconds: float | None, run: _Run) -> Iterator[None]:
+    """Stop the run with :class:`TraceTimeout` after ``seconds``; the alarm repeats every 50 ms until the run
+    has stopped (a bare ``except:`` in the program may swallow one). Only in the main thread, where signals
+    arrive."""
+    if seconds is None or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def interrupt(signum: int, frame: FrameType | None) -> None:
+        if not run.running:
+            return  # between the program and the test, or already done: nothing to stop
+        if not _inside_tracefix(frame):
+            raise TraceTimeout
+        # The tracer's own code is running: raising here would leave the recorder half-updated (and settrace
+        # would drop its hook without a word). The recorder stops the run at its next safe point instead.
+        if run.recorder is not None:
+            run.recorder.expire()
+
+    previous = signal.signal(signal.SIGALRM, interrupt)
+    signal.setitimer(signal.ITIMER_REAL, seconds, 0.05)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def _inside_tracefix(frame: FrameType | None) -> bool:
+    """Whether a tracer hook is on the stack (the hooks' modules appear there only while a hook runs)."""
+    while frame is not None:
+        if frame.f_code.co_filename in _TRACER_FILES:
+            return True
+        frame = frame.f_back
+    return False
 
 
 @contextmanager
