@@ -223,6 +223,9 @@ def _deadline(seconds: float | None, run: _Run) -> Iterator[None]:
     if seconds is None or threading.current_thread() is not threading.main_thread():
         yield
         return
+    if signal.getitimer(signal.ITIMER_REAL)[0] > 0:
+        yield  # someone else's wall timer runs in this process: leave it (and timeouts) to its owner
+        return
 
     def interrupt(signum: int, frame: FrameType | None) -> None:
         if not run.running:
