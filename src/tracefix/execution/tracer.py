@@ -223,9 +223,6 @@ def _deadline(seconds: float | None, run: _Run) -> Iterator[None]:
     if seconds is None or threading.current_thread() is not threading.main_thread():
         yield
         return
-    if signal.getitimer(signal.ITIMER_REAL)[0] > 0:
-        yield  # someone else's wall timer runs in this process: leave it (and timeouts) to its owner
-        return
 
     def interrupt(signum: int, frame: FrameType | None) -> None:
         if not run.running:
@@ -238,12 +235,20 @@ def _deadline(seconds: float | None, run: _Run) -> Iterator[None]:
             run.recorder.expire()
 
     previous = signal.signal(signal.SIGALRM, interrupt)
-    signal.setitimer(signal.ITIMER_REAL, seconds, 0.05)
+    # Someone else's wall timer (pytest-timeout, a harness) is suspended meanwhile and re-armed afterwards with
+    # what it had left; when it was due sooner, the run stops then, and it fires right after.
+    other_delay, other_interval = signal.getitimer(signal.ITIMER_REAL)
+    delay = min(seconds, other_delay) if other_delay > 0 else seconds
+    started = time.monotonic()
+    signal.setitimer(signal.ITIMER_REAL, delay, 0.05)
     try:
         yield
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
+        if other_delay > 0:
+            left = other_delay - (time.monotonic() - started)
+            signal.setitimer(signal.ITIMER_REAL, max(left, 0.001), other_interval)
 
 
 def _inside_tracefix(frame: FrameType | None) -> bool:
