@@ -12,11 +12,13 @@ import subprocess
 import sys
 import textwrap
 import tracemalloc
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from tracefix.analysis.cfg import build_cfg
+from tracefix.execution.snapshots import Recorder
 from tracefix.execution.tracer import TraceLimits, make_tracer, trace_test, trace_with_cfg
 from tracefix.records import CFG, Block, Trace
 
@@ -275,6 +277,21 @@ def test_two_interleaved_generators_keep_their_own_calls() -> None:
     # zip stops at the first exhausted generator: the second one never runs its last round.
     assert by_frame[1] == by_frame[0][: len(by_frame[1])]
     assert trace.visits[-1].frame == 0 and trace.visits[-1].exit == "return"
+
+
+def test_abandoned_generators_do_not_pile_up() -> None:
+    def idle() -> Iterator[int]:
+        yield 1
+
+    generators = [idle() for _ in range(1500)]
+    recorder = Recorder([-1, -1], 1, TraceLimits())
+    for generator in generators:
+        assert generator.gi_frame is not None
+        recorder.start(generator.gi_frame)
+        recorder.leave("yield", 1)
+    assert recorder.calls == 1500 and len(recorder.suspended) == 1000
+    trace = trace_test(GEN, "evens", "assert sum(next(evens(3)) for _ in range(2000)) == 0")
+    assert trace.passed and trace.calls == 2000
 
 
 def test_a_generator_closed_early_unwinds() -> None:

@@ -28,6 +28,8 @@ BLOCK_SHIFT = 20
 """A line key is ``block_index << BLOCK_SHIFT | statement_line``; lines stay below 2**20."""
 _NEVER = -(1 << 62)
 """The count of the extra slot that lines outside every block index: always below ``first_visits``."""
+_MAX_SUSPENDED = 1000
+"""Suspended generator calls remembered at most."""
 _ALWAYS = 1 << 62
 """What the hot path compares counts with while a visit waits for its state: every visit goes slow."""
 
@@ -303,6 +305,11 @@ class Recorder:
         if kind == "yield":
             frame.cur = frame.lim = -1
             self.suspended[frame.frame] = frame
+            if len(self.suspended) > _MAX_SUSPENDED:
+                # Abandoned generators would pile up (their frames hold their locals): forget the oldest.
+                # Should it run again, it counts as a new call.
+                oldest = self.suspended.pop(next(iter(self.suspended)))
+                self._close(oldest)
         if self.stack:
             self._sync(self.stack[-1])
             self._switched(self.stack[-1])
