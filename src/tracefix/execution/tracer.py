@@ -8,6 +8,11 @@ The backend is chosen in one place, :func:`make_tracer`: ``sys.monitoring`` on P
 on 3.11. ``TRACEFIX_TRACER=settrace`` forces the settrace backend on any version (to compare the two).
 Both backends are imported here, at import time: sandbox workers import the tracer before they lose access to
 the file system.
+
+Calls made by the program's own module-level code are traced as well; they are the trace only when loading the
+program fails (the test then never ran). Known limits: calls of the function from other threads are not
+supported (the recorder keeps one call stack); under settrace, an exception thrown into a generator, caught
+there, and followed by a yield at the very same instruction reads as the generator unwinding.
 """
 
 from __future__ import annotations
