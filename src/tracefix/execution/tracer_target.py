@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ast
 import inspect
+from collections.abc import Iterator
 from types import CodeType
 from typing import Any
 
@@ -97,9 +98,7 @@ def statement_starts(source: str, function: str) -> dict[int, int]:
     """
     node = parse_function(source, function)
     starts: dict[int, int] = {}
-    for stmt in ast.walk(node):
-        if not isinstance(stmt, ast.stmt) or stmt is node:
-            continue
+    for stmt in _statements(node):
         first = min([stmt.lineno, *(d.lineno for d in getattr(stmt, "decorator_list", []))])
         body = getattr(stmt, "body", None)
         opaque = isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef)
@@ -109,3 +108,16 @@ def statement_starts(source: str, function: str) -> dict[int, int]:
         for line in range(first, last + 1):
             starts[line] = first
     return starts
+
+
+def _statements(node: ast.AST) -> Iterator[ast.stmt]:
+    """Statements nested in ``node``, outer before inner, without entering nested definitions or expressions
+    (walking statement lists only is several times faster than ``ast.walk``)."""
+    for name in ("body", "orelse", "finalbody", "handlers", "cases"):
+        for child in getattr(node, name, ()):
+            if isinstance(child, ast.stmt):
+                yield child
+                if not isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+                    yield from _statements(child)
+            else:  # an except handler or a match case: its body holds statements
+                yield from _statements(child)
