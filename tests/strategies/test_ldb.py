@@ -72,15 +72,15 @@ def runner() -> Runner:
 
 
 def test_focused_prompt_shows_blocks_values_and_branches_and_parses_the_verdict() -> None:
-    reply = f"BLOCK 1: wrong - the loop starts at index 1 and skips the first number\n```python\n{FIXED}```"
+    reply = f"WRONG BLOCK: 1\nREASON: the loop starts at index 1 and skips the first number\n```python\n{FIXED}```"
     model = Scripted([reply])
     session = run_loop(make_strategy("ldb"), TASK, PROGRAM, model, runner(), Settings(max_iters=2))
     assert session.outcome == "fixed"
     prompt = model.requests[0][0][-1].content
     assert "[BLOCK 1] line 8, ran 3 times" in prompt
     assert "for i in range(1, len(numbers)):" in prompt
-    assert "run 1: i = 1  -> enters the loop body" in prompt
-    assert "run 3: (no change)  -> loop ends" in prompt
+    assert "run 1: i = 1; enters the loop body" in prompt
+    assert "run 3: i = 2; loop ends" in prompt
     assert "run 2: total = 10" in prompt
     assert "NOTE: returned 10" in prompt
     assert "sum_evens([2, 4, 6]) returned" not in prompt or "expects 12" in prompt

@@ -57,3 +57,13 @@ def test_nothing_to_parse() -> None:
 def test_first_verdict_of_a_block_wins() -> None:
     text = '{"block": 1, "correct": false}\n{"block": 1, "correct": true}'
     assert [v.correct for v in parse_verdicts(text).verdicts] == [False]
+
+
+def test_wrong_block_format() -> None:
+    from tracefix.strategies.verdicts import parse_wrong_block
+
+    verdict = parse_wrong_block("WRONG BLOCK: 3\nREASON: the loop should start at 0\n```python\n...```")
+    assert verdict is not None
+    assert (verdict.block, verdict.correct, verdict.explanation) == (3, False, "the loop should start at 0")
+    assert parse_wrong_block("**Wrong block**: [BLOCK 2]") is not None
+    assert parse_wrong_block("Block 2 looks fine") is None

@@ -13,6 +13,7 @@ The rendering is plain text; the paper's own format (LDB's ``[BLOCK-i]`` with st
 
 from __future__ import annotations
 
+import ast
 import itertools
 import math
 from collections import defaultdict
@@ -26,8 +27,6 @@ MAX_VALUE_CHARS = 80
 _BRANCH_WORDS = {
     "true": "condition true",
     "false": "condition false",
-    "loop": "next iteration",
-    "exit": "loop ends",
     "case": "case matched",
     "nomatch": "case did not match",
 }
@@ -149,20 +148,32 @@ def _short(value: str) -> str:
     return f"{value[:half]} ... {value[-half:]}"
 
 
-def _visit_values(visit: Visit, show_all: bool) -> str:
-    names = list(visit.state) if show_all else visit.changed
-    if not names:
-        return "(no change)"
-    return ", ".join(f"{n} = {_short(visit.state.get(n, '?'))}" for n in names)
+def _loop_targets(item: BlockEvidence) -> list[str]:
+    """Names a ``for`` header assigns, shown on every run even when a value repeats."""
+    if item.kind not in ("for", "async for"):
+        return []
+    header = item.code.strip().removeprefix("async ").rstrip(":")
+    try:
+        node = ast.parse(f"{header}:\n    pass").body[0]
+    except SyntaxError:
+        return []
+    if not isinstance(node, ast.For | ast.AsyncFor):
+        return []
+    return [n.id for n in ast.walk(node.target) if isinstance(n, ast.Name)]
+
+
+def _visit_text(item: BlockEvidence, visit: Visit) -> str:
+    names = _loop_targets(item) or visit.changed
+    values = ", ".join(f"{n} = {_short(visit.state[n])}" for n in names if n in visit.state)
+    branch = item.branches.get(visit.seq, "")
+    words = branch_words(item.kind, branch) if branch else ""
+    if values and words:
+        return f"{values}; {words}"
+    return values or words or "no variable changed"
 
 
 def _visit_lines(item: BlockEvidence, head: int, tail: int) -> list[str]:
-    rows = []
-    for visit in item.visits:
-        text = _visit_values(visit, show_all=False)
-        branch = item.branches.get(visit.seq, "")
-        suffix = f"  -> {branch_words(item.kind, branch)}" if branch else ""
-        rows.append(f"run {visit.occurrence + 1}: {text}{suffix}")
+    rows = [f"run {visit.occurrence + 1}: {_visit_text(item, visit)}" for visit in item.visits]
     if len(rows) > head + tail:
         hidden = item.runs - head - tail
         rows = [*rows[:head], f"... {hidden} more runs ...", *rows[-tail:]]

@@ -24,7 +24,7 @@ from tracefix.strategies import evidence as ev
 from tracefix.strategies.common import failing_test, problem_values
 from tracefix.strategies.engine import Context, LoopState
 from tracefix.strategies.templates import chat, render
-from tracefix.strategies.verdicts import parse_prose_verdicts, parse_verdicts
+from tracefix.strategies.verdicts import parse_prose_verdicts, parse_verdicts, parse_wrong_block
 
 LEVELS = ("block", "line", "function")
 FORMATS = ("focused", "paper")
@@ -63,10 +63,15 @@ class Ldb:
         values = problem_values(state)
         ctx.request_program(chat("ldb_focused", evidence=text, level=self.level, **values), state, attempt)
         verdicts: list[Verdict] = []
-        for reply in attempt.replies:
-            verdicts = parse_prose_verdicts(reply.text) or verdicts
-        attempt.verdicts = [v for v in verdicts if v.block in shown] or verdicts
-        attempt.verdict_parse = "prose" if attempt.verdicts else "none"
+        how = "none"
+        for reply in attempt.replies:  # the last reply that names a block wins
+            named = parse_wrong_block(reply.text)
+            if named is not None:
+                verdicts, how = [named], "format"
+            elif prose := parse_prose_verdicts(reply.text):
+                verdicts, how = prose, "prose"
+        attempt.verdicts = verdicts
+        attempt.verdict_parse = how
 
     def _evidence(
         self, ctx: Context, state: LoopState, cfg: CFG | None, trace: Trace

@@ -28,6 +28,10 @@ _LINE_VERDICT = re.compile(
 )
 
 
+_WRONG_BLOCK = re.compile(r"wrong[ _-]*block\W*(?:block[\s_-]*)?(\d+)", re.IGNORECASE)
+_REASON = re.compile(r"^\s*\**reason\**\s*[:=]\s*(.+)$", re.IGNORECASE | re.MULTILINE)
+
+
 @dataclass
 class ParsedVerdicts:
     """Verdicts and how they were obtained: "strict" (valid JSON), "repaired" (lenient JSON), "prose"
@@ -141,6 +145,16 @@ def parse_prose_verdicts(text: str) -> list[Verdict]:
                 explanation = match.group(3).strip().strip("*").strip()
                 verdicts.append(Verdict(block=int(match.group(1)), correct=correct, explanation=explanation))
     return _dedupe(verdicts)
+
+
+def parse_wrong_block(text: str) -> Verdict | None:
+    """The focused format's answer: ``WRONG BLOCK: 3`` and ``REASON: ...`` lines, as one wrong verdict."""
+    match = _WRONG_BLOCK.search(text)
+    if match is None:
+        return None
+    reason = _REASON.search(text)
+    explanation = reason.group(1).strip().strip("*").strip() if reason else ""
+    return Verdict(block=int(match.group(1)), correct=False, explanation=explanation)
 
 
 def parse_verdicts(text: str, expected: Iterable[int] = ()) -> ParsedVerdicts:

@@ -1,0 +1,36 @@
+"""The shipped buggy examples, debugged by ldb on the real embedded model (no response cache)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tracefix import api
+from tracefix.cli.common import read_tests
+from tracefix.models.base import Model
+
+EXAMPLES = Path(__file__).parents[2] / "examples"
+NAMES = ["sum_evens", "count_positives", "product_of_odds", "longest_run"]
+
+pytestmark = [pytest.mark.model, pytest.mark.slow]
+
+
+@pytest.fixture(scope="module")
+def model() -> Iterator[Model]:
+    from tracefix.models.resolve import load_model
+
+    loaded = load_model("local:qwen2.5-coder-1.5b", cache=False)
+    yield loaded
+    loaded.close()
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_ldb_fixes_the_shipped_example(model: Model, name: str) -> None:
+    source = (EXAMPLES / f"{name}.py").read_text()
+    tests = read_tests((), EXAMPLES / f"{name}_tests.txt")
+    session = api.debug(source, name, tests, model=model, strategy="ldb", max_iters=3)
+    assert session.outcome == "fixed", session.final_program
+    assert all(r.passed for r in session.attempts[-1].test_results)
+    assert session.attempts[0].trace is not None and session.attempts[0].trace.visits
