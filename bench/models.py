@@ -5,6 +5,10 @@ llama.cpp's prefix reuse on (warm) against a cold KV cache; and whether prefix r
 temperature 0 (repeated identical calls, and the second turn warm vs cold).
 
     .venv/bin/python bench/models.py [--models qwen2.5-coder-0.5b qwen2.5-coder-1.5b] [--out FILE]
+    .venv/bin/python bench/models.py --prefix-only     # turn-2 prompt time cold vs warm, long conversation
+    .venv/bin/python bench/models.py --repeats-only --max-tokens 256   # determinism with longer replies
+
+Set TRACEFIX_THREADS=1 on a busy machine (see README "Embedded model").
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ import platform
 import statistics
 import sys
 from pathlib import Path
+from typing import Any
 
 from tracefix.models.llama import LlamaModel, cpu_threads, default_threads
 from tracefix.models.weights import NAMED_MODELS, ensure_gguf
@@ -90,6 +95,75 @@ def repeats(gguf: Path, messages: list[Message], reuse: bool, count: int, max_to
     return sum(text != texts[0] for text in texts)
 
 
+def long_conversation(examples: list[Path]) -> list[Message]:
+    """Turn one with every example in it: a prompt of LDB's size (hundreds of tokens of code and tests)."""
+    parts = [
+        f"```python\n{p.read_text()}```\nTests:\n{p.with_name(p.stem + '_tests.txt').read_text()}"
+        for p in examples
+    ]
+    text = (
+        "These functions fail their tests.\n\n"
+        + "\n\n".join(parts)
+        + "\nWhich block of the first one is wrong?"
+    )
+    return [SYSTEM, Message(role="user", content=text)]
+
+
+def prefix_only(name: str, rounds: int) -> str:
+    """Turn-2 prompt time (one generated token) cold and warm, on a long conversation: the pure cost that
+    prefix reuse removes, without the generation time both modes share."""
+    gguf = ensure_gguf(NAMED_MODELS[name], allow_hub=False)
+    examples = sorted(p for p in EXAMPLES.glob("*.py") if p.with_name(p.stem + "_tests.txt").exists())
+    turn1 = long_conversation(examples)
+    one = GenParams(max_tokens=1)
+    cold = LlamaModel(gguf, n_ctx=4096)
+    warm = LlamaModel(gguf, n_ctx=4096, prefix_reuse=True)
+    times: dict[bool, list[float]] = {False: [], True: []}
+    try:
+        answer = cold.complete(turn1, GenParams(max_tokens=24))
+        turn2 = follow_up(turn1, answer)
+        for _ in range(rounds):
+            times[False].append(cold.complete(turn2, one).latency_s)
+            warm.complete(turn1, GenParams(max_tokens=24))  # turn one in the KV cache, as in a real loop
+            reply = warm.complete(turn2, one)
+            times[True].append(reply.latency_s)
+    finally:
+        cold.close()
+        warm.close()
+    tokens = (answer.usage.prompt_tokens, reply.usage.prompt_tokens)
+    c, w = statistics.median(times[False]), statistics.median(times[True])
+    log(name, "turn-2 prompt times (cold, warm)", times)
+    return f"| {name} | {tokens[0]} | {tokens[1]} | {c:.2f} | {w:.2f} | {c / w:.1f}x |"
+
+
+def logit_drift(name: str, suffixes: list[int]) -> list[str]:
+    """Max |difference| between the next-token logits of a prompt evaluated cold and the same prompt
+    evaluated as a cached prefix plus a suffix of k tokens: where prefix reuse changes the arithmetic."""
+    import llama_cpp
+    import numpy as np
+
+    gguf = ensure_gguf(NAMED_MODELS[name], allow_hub=False)
+    llm = llama_cpp.Llama(model_path=str(gguf), n_ctx=2048, n_threads=default_threads(), verbose=False)
+    text = "".join(p.read_text() for p in sorted(EXAMPLES.glob("*.py")))
+    tokens = llm.tokenize(text.encode())
+
+    def last_logits(*chunks: list[int]) -> Any:
+        llm.reset()
+        for chunk in chunks:
+            llm.eval(chunk)
+        row = llama_cpp.llama_get_logits_ith(llm.ctx, -1)  # what the sampler reads
+        return np.ctypeslib.as_array(row, shape=(llm.n_vocab(),)).copy()
+
+    cold = last_logits(tokens)
+    rows = [f"| {name} | {len(tokens)} | cold again | {np.abs(cold - last_logits(tokens)).max():.4f} | - |"]
+    for k in suffixes:
+        warm = last_logits(tokens[:-k], tokens[-k:])
+        same = "yes" if warm.argmax() == cold.argmax() else "no"
+        rows.append(f"| {name} | {len(tokens)} | {k} | {np.abs(cold - warm).max():.4f} | {same} |")
+    llm.close()
+    return rows
+
+
 def log(model: str, step: str, value: object) -> None:
     """Progress on stderr, so a run cut short still shows what it measured."""
     print(f"# {model} {step}: {value}", file=sys.stderr, flush=True)
@@ -145,10 +219,32 @@ def main() -> None:
         "--speed-threads", type=int, nargs="+", default=[1, cpu_threads()], help="Thread counts for speed."
     )
     parser.add_argument("--out", type=Path, default=None, help="Append the table to this markdown file.")
+    parser.add_argument("--prefix-only", action="store_true", help="Only the turn-2 prompt-time comparison.")
+    parser.add_argument(
+        "--repeats-only", action="store_true", help="Only the repeated-call determinism check."
+    )
+    parser.add_argument("--logits", action="store_true", help="Only the logit drift of prefix reuse.")
     args = parser.parse_args()
-    env = f"TRACEFIX_THREADS={os.environ['TRACEFIX_THREADS']} " if os.environ.get("TRACEFIX_THREADS") else ""
+    if args.prefix_only:
+        run_prefix_only(args)
+        return
+    if args.repeats_only:
+        run_repeats_only(args)
+        return
+    if args.logits:
+        header = [
+            f"{_command()}, {default_threads()} threads",
+            "",
+            "| model | prompt tokens | suffix tokens evaluated after the cached prefix "
+            "| max abs logit difference from cold | same greedy token |",
+            "|---|---|---|---|---|",
+        ]
+        rows = [row for name in args.models for row in logit_drift(name, [1, 2, 4, 7, 8, 16, 64])]
+        print("\n".join([*header, *rows]), flush=True)
+        _append(args.out, [*header, *rows])
+        return
     header = [
-        f"`{env}{' '.join(['.venv/bin/python', *sys.argv])}` on {datetime.date.today()}, "
+        f"{_command()}, "
         f"{platform.machine()}, {cpu_threads()} cores, {default_threads()} threads for the conversation "
         f"columns, max_tokens {args.max_tokens}, "
         f"load average at start {os.getloadavg()[0]:.1f}",
@@ -161,9 +257,54 @@ def main() -> None:
     ]
     print("\n".join(header), flush=True)
     rows = [row for name in args.models for row in bench_model(name, args)]
-    if args.out:
-        with args.out.open("a", encoding="utf-8") as handle:
-            handle.write("\n".join([*header, *rows]) + "\n\n")
+    _append(args.out, [*header, *rows])
+
+
+def run_repeats_only(args: argparse.Namespace) -> None:
+    """Identical calls on the long conversation, prefix reuse on and off, with longer replies."""
+    header = [
+        f"{_command()}, {default_threads()} threads, load average {os.getloadavg()[0]:.1f}",
+        "",
+        "| model | max_tokens | calls | differing from the first (reuse on) | differing (reuse off) |",
+        "|---|---|---|---|---|",
+    ]
+    print("\n".join(header), flush=True)
+    examples = sorted(p for p in EXAMPLES.glob("*.py") if p.with_name(p.stem + "_tests.txt").exists())
+    messages = long_conversation(examples)
+    rows = []
+    for name in args.models:
+        gguf = ensure_gguf(NAMED_MODELS[name], allow_hub=False)
+        on = repeats(gguf, messages, True, args.repeats, args.max_tokens)
+        off = repeats(gguf, messages, False, args.repeats, args.max_tokens)
+        rows.append(f"| {name} | {args.max_tokens} | {args.repeats} | {on} | {off} |")
+        print(rows[-1], flush=True)
+    _append(args.out, [*header, *rows])
+
+
+def _command() -> str:
+    """The command line as run (with TRACEFIX_THREADS when set) and the date."""
+    value = os.environ.get("TRACEFIX_THREADS")
+    env = f"TRACEFIX_THREADS={value} " if value else ""
+    return f"`{env}{' '.join(['.venv/bin/python', *sys.argv])}` on {datetime.date.today()}"
+
+
+def _append(out: Path | None, lines: list[str]) -> None:
+    if out:
+        with out.open("a", encoding="utf-8") as handle:
+            handle.write("\n".join(lines) + "\n\n")
+
+
+def run_prefix_only(args: argparse.Namespace) -> None:
+    header = [
+        f"{_command()}, {default_threads()} threads, median of {args.repeats} rounds, load average {os.getloadavg()[0]:.1f}",
+        "",
+        "| model | turn-1 prompt tokens | turn-2 prompt tokens | turn-2 prompt s cold | warm | speed-up |",
+        "|---|---|---|---|---|---|",
+    ]
+    print("\n".join(header), flush=True)
+    rows = [prefix_only(name, args.repeats) for name in args.models]
+    print("\n".join(rows), flush=True)
+    _append(args.out, [*header, *rows])
 
 
 if __name__ == "__main__":
