@@ -20,7 +20,7 @@ import pytest
 from tracefix.analysis.cfg import build_cfg
 from tracefix.execution.snapshots import Recorder
 from tracefix.execution.tracer import TraceLimits, make_tracer, trace_test, trace_with_cfg
-from tracefix.records import CFG, Block, Trace
+from tracefix.records import CFG, Block, Trace, Visit
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -364,19 +364,46 @@ FIB = src(
 )
 
 
-def test_ring_visits_without_state_still_know_their_call_and_depth() -> None:
+def _summary_of(visits: list[Visit]) -> list[tuple[object, ...]]:
+    return [(v.seq, v.block, v.frame, v.depth, v.occurrence, v.state, v.exit, v.value) for v in visits]
+
+
+def test_the_last_visits_get_their_state_from_a_second_identical_run() -> None:
     full = trace_test(FIB, "fib", "fib(8)", limits=TraceLimits(first_visits=10_000, snapshot_budget=10_000))
     tiny = trace_test(
         FIB, "fib", "fib(8)", limits=TraceLimits(first_visits=1, last_visits=8, snapshot_budget=0)
     )
     assert tiny.total_visits == full.total_visits and tiny.block_counts == full.block_counts
-    tail = tiny.visits[-8:]
-    assert all(v.state_cut for v in tail)
-    expected = [(v.seq, v.block, v.frame, v.depth, v.occurrence) for v in full.visits[-8:]]
-    assert [(v.seq, v.block, v.frame, v.depth, v.occurrence) for v in tail] == expected
+    assert _summary_of(tiny.visits[-8:]) == _summary_of(full.visits[-8:])
+    assert not any(v.state_cut for v in tiny.visits)
+    assert "second, identical run" in tiny.cut[-1]
     # The outermost call's one visit of line 4 started early; as a first visit it kept its final state.
     outer = [v for v in tiny.visits if v.depth == 0]
     assert outer[-1].exit == "return" and outer[-1].value == "21" and outer[-1].state == {"n": "8"}
+
+
+def test_a_second_run_that_differs_is_not_used() -> None:
+    program = src(
+        """
+        import sys
+
+        def runs_longer_each_time():
+            sys.tracefix_test_runs = getattr(sys, "tracefix_test_runs", 0) + 1
+            total = 0
+            for _ in range(100 * sys.tracefix_test_runs):
+                total += 1
+            return total
+        """
+    )
+    limits = TraceLimits(first_visits=1, last_visits=4, snapshot_budget=0)
+    try:
+        trace = trace_test(program, "runs_longer_each_time", "runs_longer_each_time()", limits=limits)
+    finally:
+        vars(sys).pop("tracefix_test_runs", None)
+    assert trace.return_value == "100"
+    assert trace.visits[-1].state  # the final state comes from the run itself
+    assert all(v.state_cut for v in trace.visits[-4:-1])
+    assert any("different visits: not used" in note for note in trace.cut)
 
 
 STUCK = src(

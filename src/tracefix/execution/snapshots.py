@@ -52,6 +52,9 @@ class TraceLimits:
     """States taken beyond the first visits of each block; after it, later visits are only counted."""
     max_stdout: int = 8192
     """Characters of captured output kept."""
+    replay_max_visits: int = 100_000
+    """When the budget ran out before the last visits, run the test a second time to record their states, if
+    the run made at most this many visits (a replay costs about twice the first run; 0: never)."""
     time_limit_s: float | None = 10.0
     """Seconds after which the traced run is interrupted (from inside, by SIGALRM) and the trace kept as it is:
     a program that loops forever still gives its last visits and state. Keep it below the sandbox's wall limit
@@ -143,8 +146,13 @@ class ExitRecord:
 class Recorder:
     """Collects visits from a backend. ``line`` is the hot path; everything else is rare."""
 
-    def __init__(self, keys: list[int], n_blocks: int, limits: TraceLimits) -> None:
+    def __init__(
+        self, keys: list[int], n_blocks: int, limits: TraceLimits, *, tail_from: list[int] | None = None
+    ) -> None:
+        """``tail_from`` turns the recorder into a replay of a run it knows the counts of: it records (with
+        state) exactly the visits of each block from that occurrence on, and nothing else."""
         self.keys = keys
+        self.tail_from = None if tail_from is None else [*tail_from, 0]
         self.limits = limits
         # One extra slot at index -1: the key -1 (a line outside every block) lands there.
         self.counts = [0] * n_blocks + [_NEVER]
@@ -154,7 +162,7 @@ class Recorder:
         self.kept: list[VisitRecord] = []
         self.tail: deque[VisitRecord] = deque(maxlen=max(limits.last_visits, 1))
         self.exits: deque[ExitRecord] = deque(maxlen=max(limits.last_visits, 1))
-        self.budget = limits.snapshot_budget
+        self.budget = limits.snapshot_budget if tail_from is None else 0
         self.stack: list[FrameState] = []
         self.suspended: dict[FrameType, FrameState] = {}
         self.calls = 0
@@ -225,7 +233,39 @@ class Recorder:
             return cur, lim
 
         self.trace_local = trace_local
+        if self.tail_from is not None:
+            return self._replay_hooks(line), set_hot, get_hot
         return line, set_hot, get_hot
+
+    def _replay_hooks(self, line: LineHook) -> LineHook:
+        """In a replay every visit of a block from its ``tail_from`` occurrence on takes the slow path (which
+        records it); a replay is rare and bounded, so these hooks favour brevity over speed."""
+        tail_from, counts, keys = self.tail_from or [], self.counts, self.keys
+
+        def replay_line(code: object, lineno: int) -> object:
+            key = keys[lineno]
+            if (
+                key >= 0
+                and counts[key >> BLOCK_SHIFT] >= tail_from[key >> BLOCK_SHIFT]
+                and self._new_visit(key)
+            ):
+                return self._boundary(key)
+            return line(code, lineno)
+
+        def replay_local(frame: FrameType, event: str, arg: object) -> object:
+            if event == "line":
+                replay_line(None, frame.f_lineno)
+            else:
+                self.on_other_event(frame, event, arg)
+            return replay_local
+
+        self.trace_local = replay_local
+        return replay_line
+
+    def _new_visit(self, key: int) -> bool:
+        """Whether ``key`` starts a new visit in the running call (rather than continuing the current one)."""
+        cur, lim = self._get_hot()
+        return not cur <= key < lim
 
     def on_other_event(self, frame: FrameType, event: str, arg: object) -> None:
         """Non-line settrace events of the traced function; the settrace backend replaces this."""
@@ -249,8 +289,8 @@ class Recorder:
         if seen < self.limits.first_visits:
             record = self._record(seq, block, frame, seen)
             self.kept.append(record)
-        elif self.budget > 0:
-            self.budget -= 1
+        elif self.budget > 0 or (self.tail_from is not None and seen >= self.tail_from[block]):
+            self.budget = max(self.budget - 1, 0)
             record = self._record(seq, block, frame, seen)
             self.tail.append(record)
         frame.open = record

@@ -17,6 +17,7 @@ there, and followed by a yield at the very same instruction reads as the generat
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import linecache
 import os
@@ -124,16 +125,13 @@ def trace_with_cfg(
     """:func:`trace_test` with the CFG given (and optionally the backend)."""
     limits = limits or TraceLimits()
     tracer = make_tracer(backend)
-    namespace = _fresh_module()
+    job = _Job(program, entry, test, cfg, prelude, limits, tracer)
     stdout = CappedWriter(limits.max_stdout)
-    run = _Run()
     started = time.perf_counter()
-    with _captured(stdout), _deadline(limits.time_limit_s, run):
-        try:
-            _run_traced(_Job(program, entry, test, cfg, prelude, limits, tracer), namespace, run)
-        except BaseException as exc:
-            run.error = exc
+    run = _execute(job, stdout, _Run())
     trace = _assemble(entry, test, cfg, limits, run)
+    if run.recorder is not None and _worth_replaying(trace, limits):
+        _fill_tail_from_replay(trace, job, run.recorder, run.phase)
     if isinstance(run.error, TraceTimeout):
         trace.timeout = True
         trace.cut.insert(0, f"stopped after {limits.time_limit_s:g} s: the visits show where the run was")
@@ -145,6 +143,52 @@ def trace_with_cfg(
         trace.cut.append(f"output cut after {limits.max_stdout} characters")
         trace.truncated = True
     return trace
+
+
+def _execute(job: _Job, stdout: CappedWriter, run: _Run) -> _Run:
+    """Run prelude, program and test in a fresh module under the deadline; ``run`` says what happened."""
+    with _captured(stdout), _deadline(job.limits.time_limit_s, run):
+        try:
+            _run_traced(job, _fresh_module(), run)
+        except BaseException as exc:
+            run.error = exc
+    return run
+
+
+def _worth_replaying(trace: Trace, limits: TraceLimits) -> bool:
+    """Visits of the ring lack their state (the budget ran out) and a second run is affordable."""
+    stateless = any(visit.state_cut for visit in trace.visits)
+    return stateless and not trace.timeout and trace.total_visits <= limits.replay_max_visits
+
+
+def _fill_tail_from_replay(trace: Trace, job: _Job, first: Recorder, phase: str) -> None:
+    """Run the test again, recording the last visits of every block with their state, and give those states to
+    the ring's visits. Kept only when the second run made exactly the same visits (a deterministic program)."""
+    ring = first.ring_visits()
+    counts = first.visit_counts()
+    tail_from = list(counts)
+    for record in ring:
+        tail_from[record.block] = min(tail_from[record.block], record.occurrence)
+    replay_limits = dataclasses.replace(job.limits, first_visits=0, snapshot_budget=0)
+    replay = _Run(tail_from=tail_from, tail_phase=phase)
+    _execute(dataclasses.replace(job, limits=replay_limits), CappedWriter(0), replay)
+    second = replay.recorder
+    if second is None or second.visit_counts() != counts or replay.phase != phase:
+        trace.cut.append(
+            "a second run to recover the states of the last visits made different visits: not used"
+        )
+        return
+    found = {(record.block, record.occurrence): record for record in second.tail if record.state is not None}
+    index = {block.id: position for position, block in enumerate(job.cfg.blocks)}
+    filled = 0
+    for position, visit in enumerate(trace.visits):
+        again = found.get((index[visit.block], visit.occurrence))
+        if visit.state_cut and again is not None:
+            ids = [block.id for block in job.cfg.blocks]
+            trace.visits[position] = _visit(dataclasses.replace(again, seq=visit.seq), ids, job.limits)
+            filled += 1
+    trace.cut = [note for note in trace.cut if "have no state" not in note]
+    trace.cut.append(f"the states of the last {filled} visits come from a second, identical run of the test")
 
 
 @dataclass(frozen=True)
@@ -161,9 +205,11 @@ class _Job:
 
 
 class _Run:
-    """What one traced run produced."""
+    """What one traced run produced (``tail_from``/``tail_phase``: a replay, see :class:`Recorder`)."""
 
-    def __init__(self) -> None:
+    def __init__(self, tail_from: list[int] | None = None, tail_phase: str = "") -> None:
+        self.tail_from = tail_from
+        self.tail_phase = tail_phase
         self.recorder: Recorder | None = None
         self.code: CodeType | None = None
         self.keys: list[int] = []
@@ -196,7 +242,8 @@ def _traced_exec(
         raise LookupError(f"the program defines no function {job.entry!r} that tracefix can trace")
     if target is not run.code:
         run.code, run.keys = target, line_keys(job.program, job.cfg, target)
-    run.recorder = Recorder(run.keys, len(job.cfg.blocks), job.limits)
+    tail_from = run.tail_from if run.phase == run.tail_phase else None
+    run.recorder = Recorder(run.keys, len(job.cfg.blocks), job.limits, tail_from=tail_from)
     job.tracer.start(target, run.recorder)
     run.running = True
     try:
