@@ -10,7 +10,9 @@ Both backends are imported here, at import time: sandbox workers import the trac
 the file system.
 
 Calls made by the program's own module-level code are traced as well; they are the trace only when loading the
-program fails (the test then never ran). Known limits: calls of the function from other threads are not
+program fails (the test then never ran). When the snapshot budget ran out before the last visits, a short run
+is executed a second time to record their states (see ``TraceLimits.replay_max_visits``): its side effects
+happen twice, and its states are used only if it made exactly the same visits. Known limits: calls of the function from other threads are not
 supported (the recorder keeps one call stack); under settrace, an exception thrown into a generator, caught
 there, and followed by a yield at the very same instruction reads as the generator unwinding.
 """
