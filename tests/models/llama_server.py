@@ -10,6 +10,8 @@ from pathlib import Path
 
 import httpx
 
+from tracefix.models.llama import default_threads
+
 
 def free_port() -> int:
     with socket.socket() as sock:
@@ -25,7 +27,7 @@ class LlamaServer:
         self.url = f"http://127.0.0.1:{self.port}/v1"
         command = [
             sys.executable, "-m", "llama_cpp.server", "--model", str(gguf), "--model_alias", "qwen-0.5b",
-            "--host", "127.0.0.1", "--port", str(self.port), "--n_ctx", str(n_ctx), "--n_threads", "2",
+            "--host", "127.0.0.1", "--port", str(self.port), "--n_ctx", str(n_ctx), "--n_threads", str(default_threads()),
             "--verbose", "False",
         ]  # fmt: skip
         self._log = log.open("wb")
