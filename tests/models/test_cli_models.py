@@ -54,6 +54,7 @@ def test_doctor_without_generation_reports_the_environment(empty_cache: Path) ->
     report = json.loads(result.output)
     assert report["tracer"]["backend"] in {"monitoring", "settrace"}
     assert report["sandbox"]["backend"] in {"bwrap", "rlimits"}
+    assert report["threads"]["embedded"] >= 1 and report["threads"]["cores"] >= 1
     assert "generation" not in report and len(report["models"]) == 2
 
 

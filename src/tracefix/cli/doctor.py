@@ -39,6 +39,18 @@ def sandbox_info() -> dict[str, Any]:
     return {"backend": "bwrap" if ok else "rlimits", "reason": reason}
 
 
+def threads_info() -> dict[str, Any]:
+    """Threads the embedded model will use (``TRACEFIX_THREADS``) and the cores available."""
+    from tracefix.models.base import ModelError
+    from tracefix.models.llama import cpu_threads, default_threads
+
+    try:
+        threads: int | str = default_threads()
+    except ModelError as exc:
+        threads = str(exc)
+    return {"embedded": threads, "cores": cpu_threads()}
+
+
 def generation_probe(spec: str | None, max_tokens: int) -> dict[str, Any]:
     """Load the model and time two generations: one token (≈ prompt time), then ``max_tokens``."""
     from tracefix.models.base import ModelError
@@ -82,6 +94,7 @@ def doctor(spec: str | None, no_generate: bool, max_tokens: int, as_json: bool) 
         "python": python_info(),
         "tracer": tracer_info(),
         "sandbox": sandbox_info(),
+        "threads": threads_info(),
         **named_models_report(),
     }
     if spec:
@@ -101,6 +114,10 @@ def _print(report: dict[str, Any]) -> None:
     click.echo(f"tracer   {report['tracer']['backend']}")
     sandbox = report["sandbox"]
     click.echo(f"sandbox  {sandbox['backend']}" + (f" ({sandbox['reason']})" if sandbox["reason"] else ""))
+    threads = report["threads"]
+    click.echo(
+        f"threads  {threads['embedded']} of {threads['cores']} cores for the embedded model (TRACEFIX_THREADS)"
+    )
     click.echo(f"model    {report['configured']['spec']} (from {report['configured']['from']})")
     for entry in report["models"]:
         click.echo(f"  {entry['spec']:<26} {entry['source']:<8} {entry['detail']}")
