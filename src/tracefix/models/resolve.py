@@ -136,15 +136,24 @@ def load_model(
     cache: bool | None = None,
     n_ctx: int | None = None,
     timeout_s: float = 600.0,
+    prefix_reuse: bool | None = None,
 ) -> Model:
     """Load the model a spec names (None: the configured spec), wrapped in the response cache.
 
     ``cache=None`` follows ``TRACEFIX_CACHE`` (a path, or ``off`` to disable); ``n_ctx`` sets the context
-    window of an embedded model; ``timeout_s`` bounds one request to a server.
+    window of an embedded model; ``timeout_s`` bounds one request to a server; ``prefix_reuse=None``
+    follows ``TRACEFIX_PREFIX_REUSE=1`` (embedded model only; faster, not bit-reproducible, see llama.py).
     """
     text = spec if spec is not None else configured_spec()[0]
     parsed = parse_spec(text)
-    model = _open_backend(parsed, n_ctx=n_ctx, timeout_s=timeout_s)
+    if prefix_reuse is None:
+        prefix_reuse = os.environ.get("TRACEFIX_PREFIX_REUSE", "").strip().lower() in (
+            "1",
+            "true",
+            "yes",
+            "on",
+        )
+    model = _open_backend(parsed, n_ctx=n_ctx, timeout_s=timeout_s, prefix_reuse=prefix_reuse)
     from tracefix.models.cache import CachedModel, ResponseCache, cache_enabled
 
     if not cache_enabled(cache):
@@ -152,13 +161,13 @@ def load_model(
     return CachedModel(model, ResponseCache.default())
 
 
-def _open_backend(spec: ModelSpec, *, n_ctx: int | None, timeout_s: float) -> Model:
+def _open_backend(spec: ModelSpec, *, n_ctx: int | None, timeout_s: float, prefix_reuse: bool) -> Model:
     if spec.kind == "local":
         from tracefix.models.llama import LlamaModel
 
         path, identity = local_gguf(spec)
         name = f"local:{spec.target}" if spec.is_named else f"local:{path.name}"
-        return LlamaModel(path, name=name, identity=identity, n_ctx=n_ctx)
+        return LlamaModel(path, name=name, identity=identity, n_ctx=n_ctx, prefix_reuse=prefix_reuse)
     from tracefix.models.openai_compat import OpenAICompatModel
 
     if spec.kind == "openai":
