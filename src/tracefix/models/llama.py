@@ -4,12 +4,13 @@ One request at a time (a lock): llama.cpp's context holds a single KV cache, and
 threads of one request already use every core.
 
 Prefix reuse and determinism. ``Llama.generate`` keeps the KV cache of the previous call and evaluates
-only the tokens after the longest common prefix. That makes the second call of a growing conversation
-much cheaper, but it changes the arithmetic: the new suffix is evaluated in a different batch shape than
-a cold prompt would be (a repeated prompt re-evaluates only its last token), and the float sums come out
-slightly different, enough to flip a greedy choice now and then (measured in bench/results/models.md).
-So by default every call starts from a cold KV cache and the same messages always give the same reply;
-``prefix_reuse=True`` trades that for speed.
+only the tokens after the longest common prefix: the second turn of a conversation gets 18x cheaper to
+read (bench/results/models.md). But it changes the arithmetic: llama.cpp's CPU backend computes batches of
+fewer than 8 tokens with a different kernel, so a repeated prompt (only its last token re-evaluated) or a
+conversation whose cached part includes the model's own generated tokens sees next-token logits that
+differ from a cold evaluation by up to about 0.4, enough to flip a near-tie. So by default every call
+starts from a cold KV cache and the same messages always give the same reply; ``prefix_reuse=True``
+(``TRACEFIX_PREFIX_REUSE=1`` through ``load_model``) trades that for speed.
 """
 
 from __future__ import annotations
