@@ -11,6 +11,7 @@ import json
 import subprocess
 import sys
 import textwrap
+import time
 import tracemalloc
 from collections.abc import Iterator
 from pathlib import Path
@@ -440,7 +441,10 @@ STUCK = src(
 def test_a_run_that_never_ends_is_stopped_and_keeps_its_last_state(entry: str) -> None:
     test = "bisect([1, 2, 3], 3)" if entry == "bisect" else f"{entry}(0)"
     hook = sys.gettrace()
-    trace = trace_test(STUCK, entry, test, limits=TraceLimits(time_limit_s=0.2))
+    started = time.monotonic()
+    trace = trace_test(STUCK, entry, test, limits=TraceLimits(time_limit_s=0.2, replay_max_visits=10**9))
+    assert time.monotonic() - started < 2
+    assert not any("second run" in note for note in trace.cut)  # a run that never ends is not run again
     assert trace.timeout and not trace.passed
     assert trace.exception is not None and trace.exception.type == "TraceTimeout"
     assert trace.cut[0].startswith("stopped after 0.2 s")

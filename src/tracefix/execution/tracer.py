@@ -132,12 +132,12 @@ def trace_with_cfg(
     started = time.perf_counter()
     run = _execute(job, stdout, _Run())
     trace = _assemble(entry, test, cfg, limits, run)
-    if run.recorder is not None and _worth_replaying(trace, limits):
-        _fill_tail_from_replay(trace, job, run.recorder, run.phase)
     if isinstance(run.error, TraceTimeout):
         trace.timeout = True
         trace.cut.insert(0, f"stopped after {limits.time_limit_s:g} s: the visits show where the run was")
         trace.truncated = True
+    elif run.recorder is not None and _worth_replaying(trace, limits):
+        _fill_tail_from_replay(trace, job, run.recorder, run.phase)
     trace.stdout = stdout.getvalue()
     trace.duration_s = time.perf_counter() - started
     trace.backend = tracer.name
@@ -160,7 +160,7 @@ def _execute(job: _Job, stdout: CappedWriter, run: _Run) -> _Run:
 def _worth_replaying(trace: Trace, limits: TraceLimits) -> bool:
     """Visits of the ring lack their state (the budget ran out) and a second run is affordable."""
     stateless = any(visit.state_cut for visit in trace.visits)
-    return stateless and not trace.timeout and trace.total_visits <= limits.replay_max_visits
+    return stateless and trace.total_visits <= limits.replay_max_visits
 
 
 def _fill_tail_from_replay(trace: Trace, job: _Job, first: Recorder, phase: str) -> None:
