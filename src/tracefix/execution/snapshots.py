@@ -10,6 +10,9 @@ one block in one call) and keeps, within :class:`TraceLimits`:
 
 Snapshot cost is what makes tracing slow, so the line hook does almost nothing: a list lookup, a comparison, a
 counter and a ring append. Values are rendered only for kept visits, and atoms are kept by reference until then.
+
+Two more modes serve the tracer: ``expire()`` (from a signal handler) stops the run at the next safe point, and
+``tail_from`` makes a recorder replay a run whose counts it knows, recording only the visits of its ring.
 """
 
 from __future__ import annotations
