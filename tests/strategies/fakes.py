@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from tracefix.models.base import ServerUnavailable
-from tracefix.records import GenParams, Message, Reply, TestResult, Trace, Usage
+from tracefix.records import CFG, GenParams, Message, Reply, TestResult, Trace, Usage
 from tracefix.strategies.extract import normalized
 
 
@@ -47,6 +47,8 @@ class TableRunner:
             for t in tests
         ]
 
-    def trace(self, program: str, entry: str, test: str, *, prelude: str = "") -> Trace:
+    def trace(
+        self, program: str, entry: str, test: str, *, prelude: str = "", cfg: CFG | None = None
+    ) -> Trace:
         self.traced.append((program, test))
         return self.trace_result or Trace(function=entry, test=test, passed=False)

@@ -7,7 +7,7 @@ from pathlib import Path
 from fakes import Scripted, TableRunner
 
 from tracefix.analysis.cfg import build_cfg
-from tracefix.records import Task, Trace, Visit
+from tracefix.records import CFG, Task, Trace, Visit
 from tracefix.strategies.engine import Settings, run_loop
 from tracefix.strategies.extract import normalized
 from tracefix.strategies.ldb import split_lines
@@ -62,7 +62,9 @@ def passing_trace() -> Trace:
 
 
 class Runner(TableRunner):
-    def trace(self, program: str, entry: str, test: str, *, prelude: str = "") -> Trace:
+    def trace(
+        self, program: str, entry: str, test: str, *, prelude: str = "", cfg: CFG | None = None
+    ) -> Trace:
         self.traced.append((program, test))
         return failing_trace() if test == TESTS[1] else passing_trace()
 

@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 @click.option(
     "--strategy", type=click.Choice(["ldb", "feedback", "explain"]), default="ldb", show_default=True
 )
-@click.option("--level", type=click.Choice(["block", "line", "function"]), default="block", show_default=True)
+@click.option("--level", type=click.Choice(["block", "function"]), default="block", show_default=True)
 @click.option("--max-iters", type=click.IntRange(1, 100), default=3, show_default=True)
 @click.option(
     "--trace-only", is_flag=True, help="Find and trace the function under test; do not ask a model."

@@ -28,7 +28,7 @@ from typing import Any, Literal, TypeVar
 
 from tracefix.execution import bwrap, protocol
 from tracefix.execution.limits import MIB, Limits
-from tracefix.records import TestResult, Trace
+from tracefix.records import CFG, TestResult, Trace
 
 Mode = Literal["auto", "bwrap", "rlimits"]
 T = TypeVar("T")
@@ -260,10 +260,28 @@ class Executor:
         return TestResult.model_validate(self._run(job, limits or self.limits))
 
     def trace(
-        self, program: str, entry: str, test: str, *, prelude: str = "", limits: Limits | None = None
+        self,
+        program: str,
+        entry: str,
+        test: str,
+        *,
+        prelude: str = "",
+        limits: Limits | None = None,
+        cfg: CFG | None = None,
     ) -> Trace:
-        """Run ``test`` with ``entry`` traced block by block (wall and CPU limits scaled by ``trace_factor``)."""
-        job = {"kind": "trace", "program": program, "entry": entry, "test": test, "prelude": prelude}
+        """Run ``test`` with ``entry`` traced block by block (wall and CPU limits scaled by ``trace_factor``).
+
+        ``cfg`` replaces the CFG the tracer would build (e.g. one block per line for ldb's line level).
+        """
+        job: dict[str, Any] = {
+            "kind": "trace",
+            "program": program,
+            "entry": entry,
+            "test": test,
+            "prelude": prelude,
+        }
+        if cfg is not None:
+            job["cfg"] = cfg.model_dump(mode="json")
         return Trace.model_validate(self._run(job, (limits or self.limits).traced()))
 
     def describe(self) -> dict[str, Any]:

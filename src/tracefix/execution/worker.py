@@ -34,6 +34,7 @@ from typing import Any
 
 from tracefix.execution import procs, protocol, runner, seccomp
 from tracefix.execution.limits import Limits
+from tracefix.records import CFG
 
 # Imported once here so forked jobs do not pay for importing the modules test programs use most.
 _PRELOAD = [
@@ -307,7 +308,13 @@ def _run_job(worker: Worker, job: dict[str, Any], limits: Limits) -> dict[str, A
     if kind == "trace":
         if worker.tracer is None:
             raise RuntimeError(f"the tracer could not be imported ({worker.tracer_error})")
-        trace = worker.tracer.trace_test(job["program"], job["entry"], job["test"], prelude=prelude)
+        if job.get("cfg") is not None:
+            cfg = CFG.model_validate(job["cfg"])
+            trace = worker.tracer.trace_with_cfg(
+                job["program"], job["entry"], job["test"], cfg, prelude=prelude
+            )
+        else:
+            trace = worker.tracer.trace_test(job["program"], job["entry"], job["test"], prelude=prelude)
         return dict(trace.model_dump(mode="json"))
     raise ValueError(f"unknown job kind {kind!r}")
 

@@ -189,8 +189,12 @@ class RepoRunner:
             test_result(test, run.result(nodeid), run) for test, nodeid in zip(tests, nodeids, strict=True)
         ]
 
-    def trace(self, program: str, entry: str, test: str, *, prelude: str = "") -> Trace:
+    def trace(
+        self, program: str, entry: str, test: str, *, prelude: str = "", cfg: CFG | None = None
+    ) -> Trace:
         """Run the node id of ``test`` against ``program`` with ``entry`` traced."""
+        if cfg is not None:
+            raise NotImplementedError("the line level is not available for pytest targets; use --level block")
         self._write(program)
         nodeid = self.nodeids[test]
         spec = TraceSpec(nodeid, os.path.join(self.root, self.target.file), entry, test)

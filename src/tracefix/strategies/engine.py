@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Protocol
 
 from tracefix import __version__
 from tracefix.records import (
+    CFG,
     Attempt,
     GenParams,
     Message,
@@ -40,7 +41,11 @@ class Runner(Protocol):
 
     def run_tests(self, program: str, tests: list[str], *, prelude: str = "") -> list[TestResult]: ...
 
-    def trace(self, program: str, entry: str, test: str, *, prelude: str = "") -> Trace: ...
+    def trace(
+        self, program: str, entry: str, test: str, *, prelude: str = "", cfg: CFG | None = None
+    ) -> Trace:
+        """Trace ``entry`` on ``test``; ``cfg`` replaces the function's own block CFG (line level)."""
+        ...
 
 
 @dataclass
@@ -98,8 +103,10 @@ class Context:
         self.usage = self.usage + reply.usage
         return reply
 
-    def trace(self, program: str, test: str) -> Trace:
-        return self.runner.trace(program, self.task.entry_point, test, prelude=self.task.prelude)
+    def trace(self, program: str, test: str, cfg: CFG | None = None) -> Trace:
+        if cfg is None:
+            return self.runner.trace(program, self.task.entry_point, test, prelude=self.task.prelude)
+        return self.runner.trace(program, self.task.entry_point, test, prelude=self.task.prelude, cfg=cfg)
 
     def run_tests(self, program: str, tests: list[str] | None = None) -> list[TestResult]:
         chosen = self.task.visible_tests if tests is None else tests

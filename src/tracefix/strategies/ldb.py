@@ -44,9 +44,9 @@ class Ldb:
     def attempt(self, ctx: Context, state: LoopState) -> Attempt:
         attempt = Attempt(iteration=state.iteration)
         failing = failing_test(state)
-        trace = ctx.trace(state.program, failing.test)
-        attempt.trace = trace
         cfg = _cfg(state.program, ctx.task.entry_point, self.level)
+        trace = ctx.trace(state.program, failing.test, cfg if self.level == "line" else None)
+        attempt.trace = trace
         if self.format == "paper":
             self._paper(ctx, state, attempt, cfg, trace)
         else:
@@ -88,7 +88,8 @@ class Ldb:
 
     def _passing_traces(self, ctx: Context, state: LoopState) -> list[Trace]:
         passing = [r for r in state.results if r.passed][: self.passing_traces]
-        return [ctx.trace(state.program, r.test) for r in passing]
+        cfg = _cfg(state.program, ctx.task.entry_point, self.level) if self.level == "line" else None
+        return [ctx.trace(state.program, r.test, cfg) for r in passing]
 
     # -- paper ------------------------------------------------------------------------------------
 
