@@ -52,7 +52,7 @@ def fakes(monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
         return made["strategies"]
 
     monkeypatch.setattr(cli_bench, "_open_executor", ChildExecutor)
-    monkeypatch.setattr(cli_bench, "_load_model", lambda spec: made["model"])
+    monkeypatch.setattr(cli_bench, "open_model", lambda spec: made["model"])
     monkeypatch.setattr(cli_bench, "make_strategies", make_strategies)
     return made
 
@@ -146,7 +146,7 @@ class Slow(OracleStrategy):
         return super().__call__(task, program)
 
 cli_bench._open_executor = ChildExecutor
-cli_bench._load_model = lambda spec: FakeModel()
+cli_bench.open_model = lambda spec: FakeModel()
 cli_bench.make_strategies = lambda names, *rest: {{n: Slow(n, {{"Mini/2", "Mini/10"}}) for n in names}}
 main(["bench", "--dataset", "humaneval", "--data-dir", {data!r}, "--strategies", "ldb", "--run-dir", {run_dir!r}])
 """

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from tracefix.cli.common import emit_json
+from tracefix.cli.common import emit_json, open_model
 
 if TYPE_CHECKING:
     from tracefix.bench.datasets import BenchProblem
@@ -96,7 +96,7 @@ def bench(
     if seed_table is not None:
         problems = _with_seeds(problems, seed_table, as_json)
     run_dir = run_dir or Path("runs") / f"bench-{dataset}-{datetime.now(UTC):%Y%m%d-%H%M%S}"
-    model = _load_model(model_spec)
+    model = open_model(model_spec)
     config = RunConfig(
         dataset=dataset, data_dir=str(data_dir) if data_dir else None, seeds=str(seeds_path or "generate"),
         seeds_sha256=_sha(seeds_path), strategies=names, model=model.name, model_identity=model.identity,
@@ -201,16 +201,6 @@ def _retry_temperature() -> float:
     from tracefix.strategies.engine import Settings
 
     return Settings().retry_temperature
-
-
-def _load_model(spec: str | None) -> Model:
-    from tracefix.models.base import ModelError
-    from tracefix.models.resolve import load_model
-
-    try:
-        return load_model(spec)
-    except ModelError as exc:
-        raise click.ClickException(str(exc)) from exc
 
 
 def _open_executor() -> Any:

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from tracefix.cli.common import emit_json, read_source
+from tracefix.cli.common import emit_json, load_cfg, read_source
 
 if TYPE_CHECKING:
     from tracefix.records import CFG
@@ -34,17 +34,8 @@ def describe(cfg: CFG, source: str) -> str:
 @click.option("--json", "as_json", is_flag=True, help="Print the CFG record as JSON.")
 def cfg(file: Path, function: str, as_json: bool) -> None:
     """Split FUNCTION in FILE into basic blocks and print its control-flow graph."""
-    from tracefix.analysis.cfg import FunctionNotFound, build_cfg
-
     source = read_source(file)
-    try:
-        graph = build_cfg(source, function)
-    except SyntaxError as exc:
-        raise click.ClickException(
-            f"{file}:{exc.lineno}: syntax error: {exc.msg}; fix the file first"
-        ) from exc
-    except FunctionNotFound as exc:
-        raise click.UsageError(f"--function: {exc}") from exc
+    graph = load_cfg(file, source, function)
     if as_json:
         emit_json(graph)
     else:

@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 from pydantic import BaseModel
+
+if TYPE_CHECKING:
+    from tracefix.models.base import Model
+    from tracefix.records import CFG, Attempt
 
 
 def emit_json(data: BaseModel | dict[str, Any] | list[Any]) -> None:
@@ -45,3 +50,56 @@ def read_tests(tests: tuple[str, ...], tests_file: Path | None) -> list[str]:
     if not collected:
         raise click.UsageError("give at least one test with --test or --tests-file")
     return collected
+
+
+def load_cfg(file: Path, source: str, function: str) -> CFG:
+    """The CFG of ``function`` in ``file``, with a syntax error or an unknown function as a CLI error."""
+    from tracefix.analysis.cfg import FunctionNotFound, build_cfg
+
+    try:
+        return build_cfg(source, function)
+    except SyntaxError as exc:
+        raise click.ClickException(
+            f"{file}:{exc.lineno}: syntax error: {exc.msg}; fix the file first"
+        ) from exc
+    except FunctionNotFound as exc:
+        raise click.UsageError(f"--function: {exc}") from exc
+
+
+def open_model(spec: str | None) -> Model:
+    """The model a spec names (None: the configured one), with backend errors as CLI errors."""
+    from tracefix.models.base import ModelError
+    from tracefix.models.resolve import load_model
+
+    try:
+        return load_model(spec)
+    except ModelError as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+def describe_attempt(attempt: Attempt) -> list[str]:
+    """How one debugging iteration went, for progress on stderr."""
+    lines = [f"iteration {attempt.iteration + 1}:"]
+    for verdict in attempt.verdicts:
+        if not verdict.correct:
+            lines.append(
+                f"  block {verdict.block} judged wrong: {verdict.explanation or '(no reason given)'}"
+            )
+    if attempt.program is None:
+        lines.append(f"  no new program: {attempt.failure}")
+    else:
+        results = attempt.test_results
+        lines.append(f"  {sum(r.passed for r in results)}/{len(results)} visible tests pass")
+    tokens = attempt.usage.prompt_tokens + attempt.usage.completion_tokens
+    lines.append(f"  ({len(attempt.replies)} model calls, {tokens} tokens, {attempt.duration_s:.1f} s)")
+    return lines
+
+
+def attempt_printer(quiet: bool) -> Callable[[Attempt], None]:
+    """An ``on_attempt`` callback that prints each iteration to stderr unless ``quiet`` (JSON output)."""
+
+    def progress(attempt: Attempt) -> None:
+        if not quiet:
+            click.echo("\n".join(describe_attempt(attempt)), err=True)
+
+    return progress

@@ -8,31 +8,10 @@ from typing import TYPE_CHECKING
 
 import click
 
-from tracefix.cli.common import emit_json, read_source, read_tests
+from tracefix.cli.common import attempt_printer, emit_json, load_cfg, open_model, read_source, read_tests
 
 if TYPE_CHECKING:
-    from tracefix.records import Attempt, Session
-
-
-def _passed(attempt: Attempt) -> str:
-    results = attempt.test_results
-    return f"{sum(r.passed for r in results)}/{len(results)} visible tests pass"
-
-
-def _describe_attempt(attempt: Attempt) -> list[str]:
-    lines = [f"iteration {attempt.iteration + 1}:"]
-    for verdict in attempt.verdicts:
-        if not verdict.correct:
-            lines.append(
-                f"  block {verdict.block} judged wrong: {verdict.explanation or '(no reason given)'}"
-            )
-    if attempt.program is None:
-        lines.append(f"  no new program: {attempt.failure}")
-    else:
-        lines.append(f"  {_passed(attempt)}")
-    tokens = attempt.usage.prompt_tokens + attempt.usage.completion_tokens
-    lines.append(f"  ({len(attempt.replies)} model calls, {tokens} tokens, {attempt.duration_s:.1f} s)")
-    return lines
+    from tracefix.records import Session
 
 
 def _diff(before: str, after: str, path: str) -> str:
@@ -97,24 +76,12 @@ def debug(
 ) -> None:
     """Fix FUNCTION in FILE so that the visible tests pass, showing the model the runtime trace."""
     from tracefix.api import debug as run_debug
-    from tracefix.models.base import ModelError
-    from tracefix.models.resolve import load_model
 
     source = read_source(file)
     visible = read_tests(tests, tests_file)
-    try:
-        compile(source, str(file), "exec")
-    except SyntaxError as exc:
-        raise click.ClickException(f"{file}:{exc.lineno}: syntax error: {exc.msg}") from exc
-    try:
-        model = load_model(model_spec)
-    except ModelError as exc:
-        raise click.ClickException(str(exc)) from exc
-
-    def progress(attempt: Attempt) -> None:
-        if not as_json:
-            click.echo("\n".join(_describe_attempt(attempt)), err=True)
-
+    load_cfg(file, source, function)  # a syntax error or a wrong name fails here, before loading the model
+    model = open_model(model_spec)
+    progress = attempt_printer(as_json)
     if not as_json:
         click.echo(f"debugging {function} in {file} with {strategy} ({level}) on {model.name}", err=True)
     try:

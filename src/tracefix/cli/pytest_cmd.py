@@ -7,10 +7,9 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from tracefix.cli.common import emit_json
+from tracefix.cli.common import attempt_printer, emit_json, open_model
 
 if TYPE_CHECKING:
-    from tracefix.records import Attempt
     from tracefix.repo.fix import Fix, Found
 
 
@@ -135,20 +134,10 @@ def _debug(
     timeout: float,
     as_json: bool,
 ) -> Fix:
-    from tracefix.cli.debug import _describe_attempt
-    from tracefix.models.base import ModelError
-    from tracefix.models.resolve import load_model
     from tracefix.repo.fix import debug_found
 
-    try:
-        model = load_model(model_spec)
-    except ModelError as exc:
-        raise click.ClickException(str(exc)) from exc
-
-    def progress(attempt: Attempt) -> None:
-        if not as_json:
-            click.echo("\n".join(_describe_attempt(attempt)), err=True)
-
+    model = open_model(model_spec)
+    progress = attempt_printer(as_json)
     if not as_json:
         click.echo(f"debugging {found.target.qualname} with {strategy} ({level}) on {model.name}", err=True)
     try:

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from tracefix.cli.common import emit_json, read_source, read_tests
+from tracefix.cli.common import emit_json, load_cfg, read_source, read_tests
 
 if TYPE_CHECKING:
     from tracefix.records import CFG, Trace, Visit
@@ -30,7 +30,7 @@ def trace(file: Path, function: str, tests: tuple[str, ...], tests_file: Path | 
     from tracefix.execution.sandbox import Executor
 
     source = read_source(file)
-    cfg = _cfg(file, source, function)
+    cfg = load_cfg(file, source, function)
     collected = read_tests(tests, tests_file)
     with Executor(workers=1) as executor:
         traces = [executor.trace(source, function, test) for test in collected]
@@ -41,19 +41,6 @@ def trace(file: Path, function: str, tests: tuple[str, ...], tests_file: Path | 
         if index:
             click.echo("")
         click.echo(describe(result, cfg, source))
-
-
-def _cfg(file: Path, source: str, function: str) -> CFG:
-    from tracefix.analysis.cfg import FunctionNotFound, build_cfg
-
-    try:
-        return build_cfg(source, function)
-    except SyntaxError as exc:
-        raise click.ClickException(
-            f"{file}:{exc.lineno}: syntax error: {exc.msg}; fix the file first"
-        ) from exc
-    except FunctionNotFound as exc:
-        raise click.UsageError(f"--function: {exc}") from exc
 
 
 def describe(result: Trace, cfg: CFG, source: str) -> str:
