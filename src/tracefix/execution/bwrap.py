@@ -63,19 +63,11 @@ def command(inner: list[str], *, tmp_bytes: int) -> list[str]:
     args += ["--die-with-parent", "--new-session", "--hostname", "sandbox", "--clearenv"]
     for name, value in (("PATH", "/usr/bin:/bin"), ("LANG", "C.UTF-8"), ("PYTHONHASHSEED", "0")):
         args += ["--setenv", name, value]
-    args += _binds()
-    args += [
-        "--proc",
-        "/proc",
-        "--dev",
-        "/dev",
-        "--size",
-        str(tmp_bytes),
-        "--tmpfs",
-        "/tmp",
-        "--chdir",
-        "/tmp",
-    ]
+    args += _system_binds()
+    args += ["--proc", "/proc", "--dev", "/dev", "--size", str(tmp_bytes), "--tmpfs", "/tmp"]
+    # After the private /tmp, so an interpreter or checkout that lives under /tmp is bound over it.
+    args += _python_binds()
+    args += ["--chdir", "/tmp"]
     if os.geteuid() == 0:
         args += ["--cap-drop", "ALL"]
         for cap in _WORKER_CAPS:
@@ -83,7 +75,7 @@ def command(inner: list[str], *, tmp_bytes: int) -> list[str]:
     return [*args, "--", *inner]
 
 
-def _binds() -> list[str]:
+def _system_binds() -> list[str]:
     args: list[str] = []
     for path in _SYSTEM_PATHS:
         if os.path.islink(path):
@@ -92,10 +84,16 @@ def _binds() -> list[str]:
             args += ["--ro-bind", path, path]
     for path in _ETC_FILES:
         args += ["--ro-bind-try", path, path]
+    return args
+
+
+def _python_binds() -> list[str]:
+    args: list[str] = []
     paths = python_paths()
     # bwrap creates the parents of a bind with the host's modes; /root (0700) would hide the interpreter
-    # from the unprivileged job uid, so the parents are made traversable first.
-    for parent in sorted({str(p) for path in paths for p in Path(path).parents if str(p) != "/"}, key=len):
+    # from the unprivileged job uid, so the parents are made traversable first (/tmp exists already).
+    parents = {str(p) for path in paths for p in Path(path).parents if str(p) not in ("/", "/tmp")}
+    for parent in sorted(parents, key=len):
         if parent not in paths:
             args += ["--perms", "0755", "--dir", parent]
     for path in paths:
