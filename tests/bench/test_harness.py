@@ -192,7 +192,7 @@ from tracefix.bench.harness import Selection
 
 class Slow(OracleStrategy):
     def __call__(self, task, program):
-        time.sleep(1.5)
+        time.sleep(4)
         return super().__call__(task, program)
 
 strategies = {{"a": Slow("a", {{"Mini/2", "Mini/10"}}), "b": Slow("b", {{"Mini/2"}})}}
