@@ -132,7 +132,9 @@ def test_user_mistakes_are_usage_errors(tmp_path: Path, fakes: dict[str, Any]) -
 
 
 CLI_SCRIPT = """
-import sys, time
+import signal, sys, time
+# A shell that starts the suite in the background leaves SIGINT ignored, and children inherit that.
+signal.signal(signal.SIGINT, signal.default_int_handler)
 sys.path.insert(0, {tests!r})
 import tracefix.cli.bench as cli_bench
 from tracefix.bench.store import RunStore

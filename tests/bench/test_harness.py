@@ -183,7 +183,9 @@ def test_a_sigkilled_run_keeps_every_finished_item(tmp_path: Path) -> None:
 
 
 CTRL_C_SCRIPT = """
-import sys, time
+import signal, sys, time
+# A shell that starts the suite in the background leaves SIGINT ignored, and children inherit that.
+signal.signal(signal.SIGINT, signal.default_int_handler)
 sys.path.insert(0, {tests!r})
 from pathlib import Path
 from benchfakes import OracleStrategy
