@@ -125,7 +125,9 @@ def test_generated_seeds_come_from_the_model(tmp_path: Path, fakes: dict[str, An
 def test_user_mistakes_are_usage_errors(tmp_path: Path, fakes: dict[str, Any]) -> None:
     unknown = bench("--strategies", "magic", "--run-dir", str(tmp_path / "x"))
     assert unknown.exit_code == 2
-    assert "unknown magic" in unknown.output
+    assert "unknown strategy 'magic'" in unknown.output
+    bad_option = bench("--strategies", "feedback,ldb[prefil=on]", "--run-dir", str(tmp_path / "y"))
+    assert bad_option.exit_code == 2 and "ldb has no option 'prefil'" in bad_option.output
     no_dir = CliRunner().invoke(main, ["bench", "--dataset", "mbpp", "--resume"])
     assert no_dir.exit_code == 2
     assert "--run-dir" in no_dir.output
@@ -189,3 +191,14 @@ def test_a_model_error_while_generating_seeds_is_a_clear_error(tmp_path: Path, f
     assert result.exit_code == 1
     assert "model error: no server" in result.output
     assert "--resume" in result.output
+
+
+def test_variants_of_a_strategy_run_side_by_side_under_their_canonical_names(
+    tmp_path: Path, fakes: dict[str, Any]
+) -> None:
+    specs = "ldb, ldb[prefill=true,blocks=4], ldb[blocks=4,prefill=on]"
+    result = bench("--strategies", specs, "--run-dir", str(tmp_path / "v"), "--json")
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout)
+    assert list(summary["strategies"]) == ["ldb", "ldb[blocks=4,prefill=on]"]
+    assert summary["config"]["strategies"] == ["ldb", "ldb[blocks=4,prefill=on]"]

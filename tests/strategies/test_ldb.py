@@ -134,3 +134,89 @@ def test_spectrum_note_only_for_blocks_no_passing_test_ran() -> None:
     evidence = {e.block: e for e in gather(PROGRAM, cfg, failing_trace(), [{0, 1, 2, 4}])}
     assert evidence[3].notes == ["the passing tests never ran this block"]
     assert evidence[4].notes == ["returned 10"]
+
+
+def returning_trace() -> Trace:
+    """The failing trace, with the return recorded as the real tracer records it."""
+    trace = failing_trace()
+    trace.visits[-1].exit = "return"
+    trace.visits[-1].value = "10"
+    return trace
+
+
+def test_hints_say_where_the_returned_variable_got_its_value() -> None:
+    from tracefix.strategies.evidence import findings
+
+    cfg = build_cfg(PROGRAM, "sum_evens")
+    found = findings(PROGRAM, cfg, returning_trace(), ["numbers"])
+    assert found == ["`total` is returned as 10; it changed in BLOCK 0 (once), BLOCK 3 (2 times)."]
+    dropped = returning_trace()
+    dropped.total_visits += 5  # some visits were not kept: only what was seen is claimed
+    assert findings(PROGRAM, cfg, dropped, ["numbers"]) == [
+        "`total` is returned as 10; it changed in BLOCK 0, BLOCK 3."
+    ]
+
+
+def test_hints_name_the_values_the_raising_line_read() -> None:
+    from tracefix.records import ExceptionInfo
+    from tracefix.strategies.evidence import findings
+
+    program = "def first(xs):\n    i = len(xs)\n    return xs[i]\n"
+    cfg = build_cfg(program, "first")
+    raising = Visit(seq=0, block=cfg.entry, state={"xs": "[1, 2]", "i": "2"}, changed=["xs", "i"])
+    raising.exception = "IndexError: list index out of range"
+    trace = Trace(
+        function="first",
+        test="assert first([1, 2]) == 1",
+        passed=False,
+        exception=ExceptionInfo(type="IndexError", message="list index out of range", line=3),
+        visits=[raising],
+        total_visits=1,
+    )
+    assert findings(program, cfg, trace, ["xs"]) == [
+        "IndexError: list index out of range was raised at line 3 (`return xs[i]`), in BLOCK "
+        f"{cfg.entry} on its run 1, with xs = [1, 2], i = 2."
+    ]
+
+
+class ReturningRunner(Runner):
+    def trace(
+        self, program: str, entry: str, test: str, *, prelude: str = "", cfg: CFG | None = None
+    ) -> Trace:
+        self.traced.append((program, test))
+        return returning_trace() if test == TESTS[1] else passing_trace()
+
+
+def test_hints_option_puts_the_findings_above_the_blocks() -> None:
+    model = Scripted([f"```python\n{FIXED}```"])
+    strategy = make_strategy("ldb[hints=on]")
+    run = ReturningRunner({normalized(PROGRAM): {TESTS[0]}, normalized(FIXED): set(TESTS)})
+    session = run_loop(strategy, TASK, PROGRAM, model, run, Settings(max_iters=1))
+    prompt = model.requests[0][0][-1].content
+    assert "What the trace shows:\n- `total` is returned as 10; it changed in BLOCK 0" in prompt
+    assert prompt.index("What the trace shows") < prompt.index("[BLOCK 0]")
+    assert session.strategy == "ldb[hints=on]" and session.outcome == "fixed"
+
+
+def test_prefill_leads_the_reply_when_the_model_can_continue() -> None:
+    model = Scripted([" 1\nREASON: the loop skips index 0\n", f"{FIXED}```\n"], continues_assistant=True)
+    session = run_loop(
+        make_strategy("ldb[prefill=on]"), TASK, PROGRAM, model, runner(), Settings(max_iters=1)
+    )
+    (lead, lead_params), (code, code_params) = model.requests
+    assert lead[-1].role == "assistant" and lead[-1].content == "WRONG BLOCK:"
+    assert "```" in lead_params.stop and lead_params.max_tokens == 160
+    assert code[-1].content == "WRONG BLOCK: 1\nREASON: the loop skips index 0\n```python\n"
+    assert "```" not in code_params.stop
+    attempt = session.attempts[0]
+    assert session.outcome == "fixed" and session.calls == 2 and len(attempt.replies) == 1
+    assert attempt.replies[0].usage.prompt_tokens == 200  # both calls counted
+    assert [(v.block, v.correct) for v in attempt.verdicts] == [(1, False)]
+
+
+def test_prefill_is_a_plain_request_when_the_model_cannot_continue() -> None:
+    model = Scripted([f"WRONG BLOCK: 1\nREASON: skips index 0\n```python\n{FIXED}```"])
+    session = run_loop(
+        make_strategy("ldb[prefill=on]"), TASK, PROGRAM, model, runner(), Settings(max_iters=1)
+    )
+    assert session.calls == 1 and model.requests[0][0][-1].role == "user"

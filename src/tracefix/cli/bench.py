@@ -38,7 +38,13 @@ DATASET_CHOICES = ["humaneval", "mbpp", "transcoder"]
     help="Seed file in LDB's format (task_id, solution), or 'generate' to have the model write the seeds "
     "(default: LDB's GPT-3.5 seeds in the data directory).",
 )
-@click.option("--strategies", default="ldb,feedback,explain", show_default=True, help="Comma-separated.")
+@click.option(
+    "--strategies",
+    default="ldb,feedback,explain",
+    show_default=True,
+    help="Comma-separated strategy specs; a spec may set options, e.g. ldb[prefill=on,blocks=4] "
+    "(variants side by side in one run).",
+)
 @click.option("--model", "model_spec", envvar="TRACEFIX_MODEL", help="Model spec (default: embedded model).")
 @click.option("--max-iters", type=click.IntRange(1, 100), default=10, show_default=True)
 @click.option("--level", type=click.Choice(["block", "line", "function"]), default="block", show_default=True)
@@ -127,14 +133,15 @@ def bench(
 
 
 def _strategy_names(text: str) -> list[str]:
-    from tracefix.strategies.registry import STRATEGIES
+    """The strategy specs of ``--strategies``, checked and in canonical form, without duplicates."""
+    from tracefix.strategies.spec import SpecError, describe_options, parse_spec, split_specs
 
-    names = list(dict.fromkeys(n.strip() for n in text.split(",") if n.strip()))
-    unknown = [n for n in names if n not in STRATEGIES]
-    if unknown or not names:
-        raise click.UsageError(
-            f"--strategies: unknown {', '.join(unknown) or '(none given)'}; choose from {', '.join(STRATEGIES)}"
-        )
+    try:
+        names = list(dict.fromkeys(str(parse_spec(part)) for part in split_specs(text)))
+    except SpecError as exc:
+        raise click.UsageError(f"--strategies: {exc}\n{describe_options()}") from exc
+    if not names:
+        raise click.UsageError("--strategies: none given; choose from ldb, feedback, explain")
     return names
 
 

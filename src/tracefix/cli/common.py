@@ -15,6 +15,19 @@ if TYPE_CHECKING:
     from tracefix.records import CFG, Attempt
 
 
+def strategy_option(_ctx: click.Context, _param: click.Parameter, value: str) -> str:
+    """Check a ``--strategy`` spec (``ldb``, ``ldb[prefill=on]``, ...) and return it in canonical form."""
+    from tracefix.strategies.spec import SpecError, describe_options, parse_spec
+
+    try:
+        return str(parse_spec(value))
+    except SpecError as exc:
+        raise click.BadParameter(f"{exc}\n{describe_options()}") from exc
+
+
+STRATEGY_HELP = "ldb, feedback or explain, optionally with options, e.g. ldb[prefill=on]."
+
+
 def emit_json(data: BaseModel | dict[str, Any] | list[Any]) -> None:
     """Print a record or plain data as indented JSON on stdout."""
     if isinstance(data, BaseModel):

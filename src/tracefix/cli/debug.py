@@ -8,7 +8,16 @@ from typing import TYPE_CHECKING
 
 import click
 
-from tracefix.cli.common import attempt_printer, emit_json, load_cfg, open_model, read_source, read_tests
+from tracefix.cli.common import (
+    STRATEGY_HELP,
+    attempt_printer,
+    emit_json,
+    load_cfg,
+    open_model,
+    read_source,
+    read_tests,
+    strategy_option,
+)
 
 if TYPE_CHECKING:
     from tracefix.records import Session
@@ -38,9 +47,7 @@ def _write_back(path: Path, source: str, session: Session) -> None:
     "--tests-file", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="One test per line."
 )
 @click.option("--task", "task", help="What the function should do (default: its docstring).")
-@click.option(
-    "--strategy", type=click.Choice(["ldb", "feedback", "explain"]), default="ldb", show_default=True
-)
+@click.option("--strategy", default="ldb", show_default=True, callback=strategy_option, help=STRATEGY_HELP)
 @click.option("--level", type=click.Choice(["block", "line", "function"]), default="block", show_default=True)
 @click.option(
     "--format",

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from tracefix.cli.common import attempt_printer, emit_json, open_model
+from tracefix.cli.common import STRATEGY_HELP, attempt_printer, emit_json, open_model, strategy_option
 
 if TYPE_CHECKING:
     from tracefix.repo.fix import Fix, Found
@@ -24,9 +24,7 @@ if TYPE_CHECKING:
 )
 @click.option("--target", help="The function to fix, as module:function or module:Class.method.")
 @click.option("--model", "model_spec", envvar="TRACEFIX_MODEL", help="Model spec (default: embedded model).")
-@click.option(
-    "--strategy", type=click.Choice(["ldb", "feedback", "explain"]), default="ldb", show_default=True
-)
+@click.option("--strategy", default="ldb", show_default=True, callback=strategy_option, help=STRATEGY_HELP)
 @click.option("--level", type=click.Choice(["block", "function"]), default="block", show_default=True)
 @click.option("--max-iters", type=click.IntRange(1, 100), default=3, show_default=True)
 @click.option(

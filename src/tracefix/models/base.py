@@ -50,7 +50,11 @@ class Model(Protocol):
         ...
 
     def complete(self, messages: list[Message], params: GenParams) -> Reply:
-        """Generate one reply to ``messages``. Raises :class:`ModelError` subclasses on failure."""
+        """Generate one reply to ``messages``. Raises :class:`ModelError` subclasses on failure.
+
+        A backend whose ``continues_assistant`` attribute is true (an optional capability, the embedded
+        backend has it) treats a final assistant message as the start of its reply and returns only what
+        it adds; callers check the attribute before sending one."""
         ...
 
     def close(self) -> None:

@@ -7,7 +7,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from tracefix.records import Attempt
 from tracefix.strategies.common import problem_values
@@ -17,13 +17,17 @@ from tracefix.strategies.templates import chat
 
 @dataclass
 class PromptOnly:
-    """A strategy whose prompt is one template over the failing test; ``name`` is also the template."""
+    """A strategy whose prompt is one template over the failing test."""
 
-    name: str
+    template: str
+    name: str = field(default="")
+
+    def __post_init__(self) -> None:
+        self.name = self.name or self.template
 
     def attempt(self, ctx: Context, state: LoopState) -> Attempt:
         attempt = Attempt(iteration=state.iteration)
-        ctx.request_program(chat(self.name, **problem_values(state)), state, attempt)
+        ctx.request_program(chat(self.template, **problem_values(state)), state, attempt)
         return attempt
 
 

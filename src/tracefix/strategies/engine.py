@@ -59,6 +59,10 @@ class Settings:
     context_tokens: int = 6000
 
 
+LEAD_TOKENS = 160
+"""Token cap on the led part of a reply (``Context.ask_led``): a block number and one sentence."""
+
+
 class ModelFailure(Exception):
     """The model backend failed in a way that ends the session (unreachable, context overflow, ...)."""
 
@@ -112,13 +116,43 @@ class Context:
         chosen = self.task.visible_tests if tests is None else tests
         return self.runner.run_tests(program, chosen, prelude=self.task.prelude)
 
-    def request_program(self, messages: list[Message], state: LoopState, attempt: Attempt) -> None:
+    @property
+    def continues_replies(self) -> bool:
+        """Whether the model can continue a reply whose first words are given (see ``ask_led``)."""
+        return bool(getattr(self.model, "continues_assistant", False))
+
+    def ask_led(self, messages: list[Message], lead: str, params: GenParams | None = None) -> Reply:
+        """Ask with the reply's first words given, then the code block opened: two calls, one reply.
+
+        The model continues ``lead`` up to its first code fence (at most ``LEAD_TOKENS`` tokens), then
+        ```` ```python```` is appended and it writes the program. A small model that tends to copy the
+        program unchanged first has to commit to what is wrong. Usage is the sum of both calls.
+        """
+        params = params or self.settings.params
+        head = params.model_copy(update={"stop": [*params.stop, "```"], "max_tokens": LEAD_TOKENS})
+        first = self.ask([*messages, Message(role="assistant", content=lead)], head)
+        opened = lead + first.text.rstrip() + "\n```python\n"
+        second = self.ask([*messages, Message(role="assistant", content=opened)], params)
+        return Reply(
+            text=opened + second.text,
+            usage=first.usage + second.usage,
+            latency_s=first.latency_s + second.latency_s,
+            model=second.model,
+            finish_reason=second.finish_reason,
+            cached=first.cached and second.cached,
+        )
+
+    def request_program(
+        self, messages: list[Message], state: LoopState, attempt: Attempt, *, lead: str | None = None
+    ) -> None:
         """Ask for a fixed program; on no code or an already-tried program, ask once more, saying why.
 
-        Fills ``attempt.replies``, ``attempt.messages``, ``attempt.program`` and ``attempt.failure``.
+        With ``lead`` and a model that can continue a reply, the first request is led (``ask_led``); the
+        second, if needed, is a plain request. Fills ``attempt.replies``, ``attempt.messages``,
+        ``attempt.program`` and ``attempt.failure``.
         """
         attempt.messages = list(messages)
-        reply = self.ask(messages)
+        reply = self.ask_led(messages, lead) if lead and self.continues_replies else self.ask(messages)
         attempt.replies.append(reply)
         program, failure = self._judge(reply.text, state)
         if failure is not None and self.settings.retry_unchanged:
@@ -259,17 +293,22 @@ def debug(
     settings: Settings | None = None,
     on_attempt: Callable[[Attempt], None] | None = None,
 ) -> Session:
-    """Debug ``program`` for ``task`` with the named strategy; see ``run_loop``."""
-    from tracefix.strategies.registry import make_strategy
+    """Debug ``program`` for ``task`` with the strategy a spec names (``ldb``, ``ldb[prefill=on]``, ...).
+
+    ``level`` and ``format`` are ldb's defaults where the spec does not set them; see ``run_loop``."""
+    from tracefix.strategies.registry import engine_settings, make_strategy
 
     chosen = make_strategy(strategy, level=level, format=format)
-    settings = settings or Settings()
+    settings = engine_settings(strategy, settings or Settings())
     settings.max_iters = max_iters
     if executor is None:
         from tracefix.execution.sandbox import default_executor
 
         executor = default_executor()
-    session = run_loop(chosen, task, program, model, executor, settings, level=level, on_attempt=on_attempt)
-    if strategy == "ldb" and format != "focused":
-        session.level = f"{level}/{format}"
+    shown_level = getattr(chosen, "level", level)
+    session = run_loop(
+        chosen, task, program, model, executor, settings, level=shown_level, on_attempt=on_attempt
+    )
+    if getattr(chosen, "format", "focused") != "focused":
+        session.level = f"{shown_level}/{chosen.format}"  # type: ignore[attr-defined]
     return session

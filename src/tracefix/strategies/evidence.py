@@ -16,7 +16,7 @@ from __future__ import annotations
 import ast
 import itertools
 import math
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -224,3 +224,102 @@ def render_paper(program: str, cfg: CFG, trace: Trace, max_blocks: int = 10) -> 
         previous[visit.frame] = visit.state
         shown.append(visit.block)
     return "\n".join(out), shown
+
+
+# -- findings: what the trace says about the wrong result, in plain sentences ---------------------------
+
+MAX_FINDINGS = 4
+
+
+def _names(code: str) -> list[str]:
+    """Variable names read by a line of code, in order of appearance (no attributes or calls' names)."""
+    text = code.strip().rstrip(":")
+    for prefix in ("return ", "elif ", "if ", "while "):
+        if text.startswith(prefix):
+            text = text[len(prefix) :]
+            break
+    try:
+        tree = ast.parse(text, mode="exec")
+    except SyntaxError:
+        return []
+    called = {id(n.func) for n in ast.walk(tree) if isinstance(n, ast.Call)}
+    seen: dict[str, None] = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name) and id(node) not in called:
+            seen.setdefault(node.id, None)
+    return list(seen)
+
+
+def _history(visits: Sequence[Visit], name: str) -> list[Visit]:
+    return [v for v in visits if name in v.changed]
+
+
+def _times(n: int) -> str:
+    return "once" if n == 1 else f"{n} times"
+
+
+def _return_findings(
+    program_lines: Sequence[str], cfg: CFG, trace: Trace, parameters: Sequence[str]
+) -> list[str]:
+    """Where each variable of the final ``return`` got its value in the outermost call.
+
+    Arguments the call never changed are left out: their values are in the failing test already."""
+    outer = [v for v in trace.visits if v.depth == 0]
+    last = next((v for v in reversed(outer) if v.exit == "return"), None)
+    if last is None:
+        return []
+    frame = [v for v in outer if v.frame == last.frame]
+    lines = [program_lines[n - 1].strip() for n in cfg.block(last.block).lines if 0 < n <= len(program_lines)]
+    statement = next((line for line in reversed(lines) if line.startswith("return")), "")
+    complete = not trace.truncated and len(trace.visits) == trace.total_visits
+    complete = complete and not any(v.state_cut for v in frame)
+    out = []
+    for name in _names(statement):
+        if name not in last.state:
+            continue
+        changes = _history(frame, name)
+        if name in parameters and all(v is frame[0] for v in changes):
+            continue
+        value = _short(last.state[name])
+        if not complete:  # visits were dropped: say only what was seen
+            seen = ", ".join(f"BLOCK {b}" for b in dict.fromkeys(v.block for v in changes))
+            out.append(f"`{name}` is returned as {value}" + (f"; it changed in {seen}." if seen else "."))
+        elif not changes:
+            out.append(f"`{name}` is returned as {value}: it never changed during the call.")
+        elif len(changes) == 1:
+            out.append(
+                f"`{name}` is returned as {value}: it was set once, in BLOCK {changes[0].block}, "
+                "and no other block changed it."
+            )
+        else:
+            counts = Counter(v.block for v in changes)
+            where = ", ".join(f"BLOCK {b} ({_times(n)})" for b, n in counts.items())
+            out.append(f"`{name}` is returned as {value}; it changed in {where}.")
+    return out
+
+
+def _exception_findings(program_lines: Sequence[str], trace: Trace) -> list[str]:
+    """The values read by the line that raised, as they were when it raised."""
+    exc = trace.exception
+    if exc is None or exc.in_test or exc.line is None or not 0 < exc.line <= len(program_lines):
+        return []
+    raising = next((v for v in reversed(trace.visits) if v.exception), None)
+    code = program_lines[exc.line - 1].strip()
+    state = raising.state if raising is not None else {}
+    values = [f"{n} = {_short(state[n])}" for n in _names(code) if n in state]
+    where = f"line {exc.line} (`{code}`)"
+    if raising is not None:
+        where += f", in BLOCK {raising.block} on its run {raising.occurrence + 1}"
+    text = f"{exc.type}: {exc.message}".rstrip(": ")
+    return [f"{text} was raised at {where}" + (f", with {', '.join(values)}." if values else ".")]
+
+
+def findings(program: str, cfg: CFG, trace: Trace, parameters: Sequence[str] = ()) -> list[str]:
+    """A few sentences that tie the wrong result to the blocks that produced it, read off the trace.
+
+    An exception: the values the raising line read. A wrong return value: where each variable of the
+    ``return`` got its value (``parameters``, the function's, are skipped when the call left them alone).
+    """
+    lines = program.splitlines()
+    found = _exception_findings(lines, trace) or _return_findings(lines, cfg, trace, parameters)
+    return found[:MAX_FINDINGS]

@@ -39,6 +39,10 @@ class Ldb:
     max_blocks: int = 8
     passing_traces: int = 3
     verdict_tokens: int = 512
+    prefill: bool = False
+    """Start the reply with "WRONG BLOCK:" (on models that can continue a reply), then open the code block."""
+    hints: bool = False
+    """Put the findings (where the returned value or the exception came from) above the blocks."""
     name: str = field(default="ldb", init=False)
 
     def attempt(self, ctx: Context, state: LoopState) -> Attempt:
@@ -61,7 +65,8 @@ class Ldb:
         text, shown = self._evidence(ctx, state, cfg, trace)
         attempt.shown_blocks = shown
         values = problem_values(state)
-        ctx.request_program(chat("ldb_focused", evidence=text, level=self.level, **values), state, attempt)
+        messages = chat("ldb_focused", evidence=text, level=self.level, **values)
+        ctx.request_program(messages, state, attempt, lead="WRONG BLOCK:" if self.prefill else None)
         verdicts: list[Verdict] = []
         how = "none"
         for reply in attempt.replies:  # the last reply that names a block wins
@@ -84,7 +89,12 @@ class Ldb:
         passing = [set(t.block_counts) for t in self._passing_traces(ctx, state)]
         gathered = ev.gather(state.program, cfg, trace, passing)
         shown, hidden = ev.select(gathered, self.max_blocks)
-        return ev.render_focused(shown, hidden), [b.block for b in shown]
+        text = ev.render_focused(shown, hidden)
+        if self.hints and (
+            found := ev.findings(state.program, cfg, trace, _parameters(state.program, ctx.task.entry_point))
+        ):
+            text = "What the trace shows:\n" + "\n".join(f"- {f}" for f in found) + "\n\n" + text
+        return text, [b.block for b in shown]
 
     def _passing_traces(self, ctx: Context, state: LoopState) -> list[Trace]:
         passing = [r for r in state.results if r.passed][: self.passing_traces]

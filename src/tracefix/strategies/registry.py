@@ -1,24 +1,50 @@
-"""The strategies by name, and their options."""
+"""The strategies by spec (a name, optionally with options: ``ldb[prefill=on]``), see ``spec.py``."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from tracefix.strategies.baselines import explain, feedback
-from tracefix.strategies.engine import Strategy
+from tracefix.strategies.engine import Settings, Strategy
 from tracefix.strategies.ldb import FORMATS, LEVELS, Ldb
+from tracefix.strategies.spec import parse_spec
 
 STRATEGIES = ("ldb", "feedback", "explain")
 
 
-def make_strategy(name: str, *, level: str = "block", format: str = "focused") -> Strategy:
-    """Build a strategy by name; ``level`` and ``format`` apply to ldb only."""
-    if name == "feedback":
-        return feedback()
-    if name == "explain":
-        return explain()
-    if name == "ldb":
+def make_strategy(text: str, *, level: str = "block", format: str = "focused") -> Strategy:
+    """Build the strategy a spec names; ``level`` and ``format`` are ldb's defaults when the spec omits them.
+
+    The strategy's ``name`` is the spec in canonical form, so results are labelled with the exact variant.
+    Raises :class:`~tracefix.strategies.spec.SpecError` (a ``ValueError``) on an unknown name or option.
+    """
+    spec = parse_spec(text)
+    strategy: Strategy
+    if spec.name == "feedback":
+        strategy = feedback()
+    elif spec.name == "explain":
+        strategy = explain()
+    else:
         if level not in LEVELS:
             raise ValueError(f"unknown level {level!r}; choose one of {', '.join(LEVELS)}")
         if format not in FORMATS:
             raise ValueError(f"unknown format {format!r}; choose one of {', '.join(FORMATS)}")
-        return Ldb(level=level, format=format)
-    raise ValueError(f"unknown strategy {name!r}; choose one of {', '.join(STRATEGIES)}")
+        values = spec.values()
+        strategy = Ldb(
+            level=str(values.get("level", level)),
+            format=str(values.get("format", format)),
+            max_blocks=int(str(values.get("blocks", 8))),
+            passing_traces=int(str(values.get("passing", 3))),
+            prefill=bool(values.get("prefill", False)),
+            hints=bool(values.get("hints", False)),
+        )
+    strategy.name = str(spec)
+    return strategy
+
+
+def engine_settings(text: str, settings: Settings) -> Settings:
+    """``settings`` with the engine options a spec sets (``retry``) applied."""
+    values = parse_spec(text).engine_values()
+    if "retry" in values:
+        settings = replace(settings, retry_unchanged=bool(values["retry"]))
+    return settings
