@@ -36,3 +36,17 @@ def test_ldb_fixes_the_shipped_example(model: Model, name: str) -> None:
     assert session.outcome == "fixed", session.final_program
     assert all(r.passed for r in session.attempts[-1].test_results)
     assert session.attempts[0].trace is not None and session.attempts[0].trace.visits
+
+
+def test_ldb_with_hints_and_a_led_reply_on_the_real_model(model: Model) -> None:
+    source = (EXAMPLES / "sum_evens.py").read_text()
+    tests = read_tests((), EXAMPLES / "sum_evens_tests.txt")
+    session = api.debug(
+        source, "sum_evens", tests, model=model, strategy="ldb[hints=on,prefill=on]", max_iters=3
+    )
+    assert session.strategy == "ldb[hints=on,prefill=on]"
+    first = session.attempts[0]
+    assert "What the trace shows:" in first.messages[-1].content
+    assert first.replies[0].text.startswith("WRONG BLOCK:") and first.verdict_parse == "format"
+    assert first.verdicts and not first.verdicts[0].correct
+    assert session.outcome == "fixed", session.final_program
