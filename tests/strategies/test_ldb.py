@@ -153,7 +153,7 @@ def test_hints_say_where_the_returned_variable_got_its_value() -> None:
     dropped = returning_trace()
     dropped.total_visits += 5  # some visits were not kept: only what was seen is claimed
     assert findings(PROGRAM, cfg, dropped, ["numbers"]) == [
-        "`total` is returned as 10; it changed in BLOCK 0, BLOCK 3."
+        "`total` is returned as 10; its last change was in BLOCK 3."
     ]
 
 

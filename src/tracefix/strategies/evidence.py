@@ -263,6 +263,9 @@ def _return_findings(
 ) -> list[str]:
     """Where each variable of the final ``return`` got its value in the outermost call.
 
+    A visit's ``changed`` compares its state with the previous *kept* visit's, so when visits were dropped
+    a change shows at the next kept visit: "set once" and "the last change" stay true, counts do not.
+
     Arguments the call never changed are left out: their values are in the failing test already."""
     outer = [v for v in trace.visits if v.depth == 0]
     last = next((v for v in reversed(outer) if v.exit == "return"), None)
@@ -281,20 +284,19 @@ def _return_findings(
         if name in parameters and all(v is frame[0] for v in changes):
             continue
         value = _short(last.state[name])
-        if not complete:  # visits were dropped: say only what was seen
-            seen = ", ".join(f"BLOCK {b}" for b in dict.fromkeys(v.block for v in changes))
-            out.append(f"`{name}` is returned as {value}" + (f"; it changed in {seen}." if seen else "."))
-        elif not changes:
+        if not changes:
             out.append(f"`{name}` is returned as {value}: it never changed during the call.")
-        elif len(changes) == 1:
+        elif len(changes) == 1:  # true with dropped visits too: a kept state after a change would show it
             out.append(
-                f"`{name}` is returned as {value}: it was set once, in BLOCK {changes[0].block}, "
-                "and no other block changed it."
+                f"`{name}` is returned as {value}, the value BLOCK {changes[0].block} gave it; "
+                "no later block changed it."
             )
-        else:
+        elif complete:
             counts = Counter(v.block for v in changes)
             where = ", ".join(f"BLOCK {b} ({_times(n)})" for b, n in counts.items())
             out.append(f"`{name}` is returned as {value}; it changed in {where}.")
+        else:  # visits were dropped: a change is seen at the next kept visit, so only the last is sure
+            out.append(f"`{name}` is returned as {value}; its last change was in BLOCK {changes[-1].block}.")
     return out
 
 
