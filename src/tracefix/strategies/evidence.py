@@ -258,8 +258,51 @@ def _times(n: int) -> str:
     return "once" if n == 1 else f"{n} times"
 
 
+def _literal(text: str | None) -> object:
+    """The value a safe repr stands for, when it is a plain literal; else None."""
+    if text is None:
+        return None
+    try:
+        return ast.literal_eval(text)
+    except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+        return None
+
+
+def first_difference(actual: object, expected: object) -> int | None:
+    """Index of the first element where two lists, tuples or strings of one type differ; None if none."""
+    if not isinstance(expected, list | tuple | str) or type(actual) is not type(expected):
+        return None
+    assert isinstance(actual, list | tuple | str)
+    for index, (got, want) in enumerate(zip(actual, expected, strict=False)):
+        if got != want:
+            return index
+    return None if len(actual) == len(expected) else min(len(actual), len(expected))
+
+
+def _divergence(
+    name: str, frame: Sequence[Visit], actual: object, expected: object, parameters: Sequence[str]
+) -> str | None:
+    """Which visit put the first wrong element into the returned sequence ``name``, and the locals then."""
+    index = first_difference(actual, expected)
+    if index is None or not isinstance(actual, list | tuple | str) or index >= len(actual):
+        return None  # no difference, or the result is only too short (said by the length)
+    assert isinstance(expected, list | tuple | str)
+    want = repr(expected[index]) if index < len(expected) else "nothing (the result is too long)"
+    got = _short(repr(actual[index]))
+    head = f"The first wrong element of `{name}` is at index {index}: {got}, where the test expects {_short(want)}."
+    for visit in frame:
+        value = _literal(visit.state.get(name)) if name in visit.changed else None
+        if isinstance(value, type(actual)) and len(value) > index and value[index] == actual[index]:
+            others = [n for n, v in visit.state.items() if n != name and n not in parameters and len(v) <= 40]
+            others = others[:4]
+            context = ", ".join(f"{n} = {visit.state[n]}" for n in others)
+            run = f"BLOCK {visit.block} on its run {visit.occurrence + 1}"
+            return f"{head} It was put there by {run}" + (f" ({context})." if context else ".")
+    return head
+
+
 def _return_findings(
-    program_lines: Sequence[str], cfg: CFG, trace: Trace, parameters: Sequence[str]
+    program_lines: Sequence[str], cfg: CFG, trace: Trace, parameters: Sequence[str], expected: str | None
 ) -> list[str]:
     """Where each variable of the final ``return`` got its value in the outermost call.
 
@@ -297,6 +340,10 @@ def _return_findings(
             out.append(f"`{name}` is returned as {value}; it changed in {where}.")
         else:  # visits were dropped: a change is seen at the next kept visit, so only the last is sure
             out.append(f"`{name}` is returned as {value}; its last change was in BLOCK {changes[-1].block}.")
+        if statement.strip() == f"return {name}" and (
+            found := _divergence(name, frame, _literal(last.state[name]), _literal(expected), parameters)
+        ):
+            out.append(found)
     return out
 
 
@@ -316,12 +363,16 @@ def _exception_findings(program_lines: Sequence[str], trace: Trace) -> list[str]
     return [f"{text} was raised at {where}" + (f", with {', '.join(values)}." if values else ".")]
 
 
-def findings(program: str, cfg: CFG, trace: Trace, parameters: Sequence[str] = ()) -> list[str]:
+def findings(
+    program: str, cfg: CFG, trace: Trace, parameters: Sequence[str] = (), expected: str | None = None
+) -> list[str]:
     """A few sentences that tie the wrong result to the blocks that produced it, read off the trace.
 
     An exception: the values the raising line read. A wrong return value: where each variable of the
-    ``return`` got its value (``parameters``, the function's, are skipped when the call left them alone).
+    ``return`` got its value (``parameters``, the function's, are skipped when the call left them alone),
+    and, given the test's ``expected`` value, which run of which block put the first wrong element into a
+    returned list or string.
     """
     lines = program.splitlines()
-    found = _exception_findings(lines, trace) or _return_findings(lines, cfg, trace, parameters)
+    found = _exception_findings(lines, trace) or _return_findings(lines, cfg, trace, parameters, expected)
     return found[:MAX_FINDINGS]

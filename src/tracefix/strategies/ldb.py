@@ -24,6 +24,7 @@ from tracefix.strategies import evidence as ev
 from tracefix.strategies.common import failing_test, problem_values
 from tracefix.strategies.engine import Context, LoopState
 from tracefix.strategies.templates import chat, render
+from tracefix.strategies.tests import split_assert
 from tracefix.strategies.verdicts import parse_prose_verdicts, parse_verdicts, parse_wrong_block
 
 LEVELS = ("block", "line", "function")
@@ -90,11 +91,16 @@ class Ldb:
         gathered = ev.gather(state.program, cfg, trace, passing)
         shown, hidden = ev.select(gathered, self.max_blocks)
         text = ev.render_focused(shown, hidden)
-        if self.hints and (
-            found := ev.findings(state.program, cfg, trace, _parameters(state.program, ctx.task.entry_point))
-        ):
+        if self.hints and (found := self._findings(ctx, state, cfg, trace)):
             text = "What the trace shows:\n" + "\n".join(f"- {f}" for f in found) + "\n\n" + text
         return text, [b.block for b in shown]
+
+    def _findings(self, ctx: Context, state: LoopState, cfg: CFG, trace: Trace) -> list[str]:
+        expectation = split_assert(failing_test(state).test)
+        parameters = _parameters(state.program, ctx.task.entry_point)
+        return ev.findings(
+            state.program, cfg, trace, parameters, expectation.expected if expectation else None
+        )
 
     def _passing_traces(self, ctx: Context, state: LoopState) -> list[Trace]:
         passing = [r for r in state.results if r.passed][: self.passing_traces]

@@ -1,0 +1,61 @@
+"""The findings of ldb's hints, from real traces taken in the sandbox (no model)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from tracefix.analysis.cfg import build_cfg
+from tracefix.execution.sandbox import Executor
+from tracefix.strategies.evidence import findings, first_difference
+
+DOUBLES = """\
+def doubles(xs):
+    out = []
+    for x in xs:
+        y = x + x if x > 1 else x
+        out.append(y)
+    return out
+"""
+
+GROUPS = """\
+def groups(text):
+    found = []
+    depth = 0
+    for char in text:
+        depth += 1 if char == "(" else -1
+    return found
+"""
+
+
+@pytest.fixture(scope="module")
+def executor() -> Iterator[Executor]:
+    with Executor() as running:
+        yield running
+
+
+def facts(executor: Executor, program: str, entry: str, test: str, expected: str) -> list[str]:
+    trace = executor.trace(program, entry, test)
+    assert trace.visits, trace.error
+    return findings(program, build_cfg(program, entry), trace, ["xs", "text"], expected)
+
+
+def test_the_first_wrong_element_is_traced_to_the_run_that_added_it(executor: Executor) -> None:
+    found = facts(executor, DOUBLES, "doubles", "assert doubles([2, 1, 3]) == [4, 2, 6]", "[4, 2, 6]")
+    assert found[0].startswith("`out` is returned as [4, 1, 6]; it changed in BLOCK")
+    assert found[1].startswith("The first wrong element of `out` is at index 1: 1, where the test expects 2.")
+    assert "on its run 2" in found[1] and "x = 1" in found[1] and "y = 1" in found[1]
+
+
+def test_a_result_that_never_changed_is_said_to_be_untouched(executor: Executor) -> None:
+    found = facts(executor, GROUPS, "groups", "assert groups('(()) ()') == [2, 1]", "[2, 1]")
+    assert found == ["`found` is returned as [], the value BLOCK 0 gave it; no later block changed it."]
+
+
+def test_first_difference() -> None:
+    assert first_difference([1, 2, 3], [1, 5, 3]) == 1
+    assert first_difference("abc", "abd") == 2
+    assert first_difference([1], [1, 2]) == 1
+    assert first_difference([1, 2], [1, 2]) is None
+    assert first_difference([1], (1,)) is None and first_difference(3, 4) is None
