@@ -38,7 +38,7 @@ def executor() -> Iterator[Executor]:
 def facts(executor: Executor, program: str, entry: str, test: str, expected: str) -> list[str]:
     trace = executor.trace(program, entry, test)
     assert trace.visits, trace.error
-    return findings(program, build_cfg(program, entry), trace, ["xs", "text"], expected)
+    return [f.text for f in findings(program, build_cfg(program, entry), trace, ["xs", "text"], expected)]
 
 
 def test_the_first_wrong_element_is_traced_to_the_run_that_added_it(executor: Executor) -> None:
@@ -59,3 +59,12 @@ def test_first_difference() -> None:
     assert first_difference([1], [1, 2]) == 1
     assert first_difference([1, 2], [1, 2]) is None
     assert first_difference([1], (1,)) is None and first_difference(3, 4) is None
+
+
+def test_the_blamed_block_is_named_with_why(executor: Executor) -> None:
+    test = "assert doubles([2, 1, 3]) == [4, 2, 6]"
+    cfg = build_cfg(DOUBLES, "doubles")
+    found = findings(DOUBLES, cfg, executor.trace(DOUBLES, "doubles", test), ["xs"], "[4, 2, 6]")
+    body = next(b.id for b in cfg.blocks if 5 in b.lines)
+    assert found[0].culprit is None and found[1].culprit == body
+    assert found[1].why == "it put 1 at index 1 of `out`, where the test expects 2"

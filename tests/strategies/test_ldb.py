@@ -148,11 +148,11 @@ def test_hints_say_where_the_returned_variable_got_its_value() -> None:
     from tracefix.strategies.evidence import findings
 
     cfg = build_cfg(PROGRAM, "sum_evens")
-    found = findings(PROGRAM, cfg, returning_trace(), ["numbers"])
+    found = [f.text for f in findings(PROGRAM, cfg, returning_trace(), ["numbers"])]
     assert found == ["`total` is returned as 10; it changed in BLOCK 0 (once), BLOCK 3 (2 times)."]
     dropped = returning_trace()
     dropped.total_visits += 5  # some visits were not kept: only what was seen is claimed
-    assert findings(PROGRAM, cfg, dropped, ["numbers"]) == [
+    assert [f.text for f in findings(PROGRAM, cfg, dropped, ["numbers"])] == [
         "`total` is returned as 10; its last change was in BLOCK 3."
     ]
 
@@ -173,7 +173,7 @@ def test_hints_name_the_values_the_raising_line_read() -> None:
         visits=[raising],
         total_visits=1,
     )
-    assert findings(program, cfg, trace, ["xs"]) == [
+    assert [f.text for f in findings(program, cfg, trace, ["xs"])] == [
         "IndexError: list index out of range was raised at line 3 (`return xs[i]`), in BLOCK "
         f"{cfg.entry} on its run 1, with xs = [1, 2], i = 2."
     ]

@@ -49,7 +49,7 @@ DATASET_CHOICES = ["humaneval", "mbpp", "transcoder"]
 @click.option("--max-iters", type=click.IntRange(1, 100), default=10, show_default=True)
 @click.option("--level", type=click.Choice(["block", "line", "function"]), default="block", show_default=True)
 @click.option(
-    "--format", "fmt", type=click.Choice(["focused", "paper"]), default="focused", show_default=True,
+    "--format", "fmt", type=click.Choice(["focused", "paper", "hole"]), default="focused", show_default=True,
     help="ldb prompt format.",
 )  # fmt: skip
 @click.option("--limit", type=click.IntRange(1), help="Debug only the first N problems (after the filters).")

@@ -52,7 +52,7 @@ def _write_back(path: Path, source: str, session: Session) -> None:
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(["focused", "paper"]),
+    type=click.Choice(["focused", "paper", "hole"]),
     default="focused",
     show_default=True,
     help="ldb prompt format: one focused request, or the paper's verdicts-then-fix.",

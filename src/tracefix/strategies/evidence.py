@@ -231,6 +231,15 @@ def render_paper(program: str, cfg: CFG, trace: Trace, max_blocks: int = 10) -> 
 MAX_FINDINGS = 4
 
 
+@dataclass
+class Finding:
+    """One sentence of what the trace shows; ``culprit`` is the block it blames, with ``why`` in short."""
+
+    text: str
+    culprit: int | None = None
+    why: str = ""
+
+
 def _names(code: str) -> list[str]:
     """Variable names read by a line of code, in order of appearance (no attributes or calls' names)."""
     text = code.strip().rstrip(":")
@@ -281,7 +290,7 @@ def first_difference(actual: object, expected: object) -> int | None:
 
 def _divergence(
     name: str, frame: Sequence[Visit], actual: object, expected: object, parameters: Sequence[str]
-) -> str | None:
+) -> Finding | None:
     """Which visit put the first wrong element into the returned sequence ``name``, and the locals then."""
     index = first_difference(actual, expected)
     if index is None or not isinstance(actual, list | tuple | str) or index >= len(actual):
@@ -297,13 +306,15 @@ def _divergence(
             others = others[:4]
             context = ", ".join(f"{n} = {visit.state[n]}" for n in others)
             run = f"BLOCK {visit.block} on its run {visit.occurrence + 1}"
-            return f"{head} It was put there by {run}" + (f" ({context})." if context else ".")
-    return head
+            text = f"{head} It was put there by {run}" + (f" ({context})." if context else ".")
+            why = f"it put {got} at index {index} of `{name}`, where the test expects {_short(want)}"
+            return Finding(text, visit.block, why)
+    return Finding(head)
 
 
 def _return_findings(
     program_lines: Sequence[str], cfg: CFG, trace: Trace, parameters: Sequence[str], expected: str | None
-) -> list[str]:
+) -> list[Finding]:
     """Where each variable of the final ``return`` got its value in the outermost call.
 
     A visit's ``changed`` compares its state with the previous *kept* visit's, so when visits were dropped
@@ -319,7 +330,7 @@ def _return_findings(
     statement = next((line for line in reversed(lines) if line.startswith("return")), "")
     complete = not trace.truncated and len(trace.visits) == trace.total_visits
     complete = complete and not any(v.state_cut for v in frame)
-    out = []
+    out: list[Finding] = []
     for name in _names(statement):
         if name not in last.state:
             continue
@@ -328,18 +339,22 @@ def _return_findings(
             continue
         value = _short(last.state[name])
         if not changes:
-            out.append(f"`{name}` is returned as {value}: it never changed during the call.")
+            out.append(Finding(f"`{name}` is returned as {value}: it never changed during the call."))
         elif len(changes) == 1:  # true with dropped visits too: a kept state after a change would show it
             out.append(
-                f"`{name}` is returned as {value}, the value BLOCK {changes[0].block} gave it; "
-                "no later block changed it."
+                Finding(
+                    f"`{name}` is returned as {value}, the value BLOCK {changes[0].block} gave it; "
+                    "no later block changed it."
+                )
             )
         elif complete:
             counts = Counter(v.block for v in changes)
             where = ", ".join(f"BLOCK {b} ({_times(n)})" for b, n in counts.items())
-            out.append(f"`{name}` is returned as {value}; it changed in {where}.")
+            out.append(Finding(f"`{name}` is returned as {value}; it changed in {where}."))
         else:  # visits were dropped: a change is seen at the next kept visit, so only the last is sure
-            out.append(f"`{name}` is returned as {value}; its last change was in BLOCK {changes[-1].block}.")
+            out.append(
+                Finding(f"`{name}` is returned as {value}; its last change was in BLOCK {changes[-1].block}.")
+            )
         if statement.strip() == f"return {name}" and (
             found := _divergence(name, frame, _literal(last.state[name]), _literal(expected), parameters)
         ):
@@ -347,7 +362,7 @@ def _return_findings(
     return out
 
 
-def _exception_findings(program_lines: Sequence[str], trace: Trace) -> list[str]:
+def _exception_findings(program_lines: Sequence[str], trace: Trace) -> list[Finding]:
     """The values read by the line that raised, as they were when it raised."""
     exc = trace.exception
     if exc is None or exc.in_test or exc.line is None or not 0 < exc.line <= len(program_lines):
@@ -360,12 +375,14 @@ def _exception_findings(program_lines: Sequence[str], trace: Trace) -> list[str]
     if raising is not None:
         where += f", in BLOCK {raising.block} on its run {raising.occurrence + 1}"
     text = f"{exc.type}: {exc.message}".rstrip(": ")
-    return [f"{text} was raised at {where}" + (f", with {', '.join(values)}." if values else ".")]
+    sentence = f"{text} was raised at {where}" + (f", with {', '.join(values)}." if values else ".")
+    culprit = raising.block if raising is not None else exc.block
+    return [Finding(sentence, culprit, f"it raised {text}")]
 
 
 def findings(
     program: str, cfg: CFG, trace: Trace, parameters: Sequence[str] = (), expected: str | None = None
-) -> list[str]:
+) -> list[Finding]:
     """A few sentences that tie the wrong result to the blocks that produced it, read off the trace.
 
     An exception: the values the raising line read. A wrong return value: where each variable of the

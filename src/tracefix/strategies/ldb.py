@@ -5,6 +5,8 @@ Two formats:
   located by the trace and by the passing tests, loop runs collapsed, changed variables only); the model
   names the wrong block in one line and writes the fix in the same reply. Built for small local models,
   which in the paper's two-call format mostly returned the program unchanged (see FINDINGS.md).
+- ``hole``: one request. The block the trace blames (see ``hole.py``) is cut out of the program and replaced
+  by a TODO saying why; the model writes the program with that part anew. Each iteration cuts another block.
 - ``paper``: LDB's own two calls, as published: a JSON verdict for each of at most ten block visits, then
   "fix the program", in one conversation. Kept so results stay comparable with the paper on strong models.
 
@@ -21,6 +23,7 @@ from dataclasses import dataclass, field
 from tracefix.analysis.cfg import build_cfg
 from tracefix.records import CFG, Attempt, Message, Trace, Verdict
 from tracefix.strategies import evidence as ev
+from tracefix.strategies import hole
 from tracefix.strategies.common import failing_test, problem_values
 from tracefix.strategies.engine import Context, LoopState
 from tracefix.strategies.templates import chat, render
@@ -28,7 +31,7 @@ from tracefix.strategies.tests import split_assert
 from tracefix.strategies.verdicts import parse_prose_verdicts, parse_verdicts, parse_wrong_block
 
 LEVELS = ("block", "line", "function")
-FORMATS = ("focused", "paper")
+FORMATS = ("focused", "paper", "hole")
 
 
 @dataclass
@@ -54,6 +57,8 @@ class Ldb:
         attempt.trace = trace
         if self.format == "paper":
             self._paper(ctx, state, attempt, cfg, trace)
+        elif self.format == "hole" and self.level != "function":
+            self._hole(ctx, state, attempt, cfg, trace)
         else:
             self._focused(ctx, state, attempt, cfg, trace)
         return attempt
@@ -92,10 +97,10 @@ class Ldb:
         shown, hidden = ev.select(gathered, self.max_blocks)
         text = ev.render_focused(shown, hidden)
         if self.hints and (found := self._findings(ctx, state, cfg, trace)):
-            text = "What the trace shows:\n" + "\n".join(f"- {f}" for f in found) + "\n\n" + text
+            text = "What the trace shows:\n" + "\n".join(f"- {f.text}" for f in found) + "\n\n" + text
         return text, [b.block for b in shown]
 
-    def _findings(self, ctx: Context, state: LoopState, cfg: CFG, trace: Trace) -> list[str]:
+    def _findings(self, ctx: Context, state: LoopState, cfg: CFG, trace: Trace) -> list[ev.Finding]:
         expectation = split_assert(failing_test(state).test)
         parameters = _parameters(state.program, ctx.task.entry_point)
         return ev.findings(
@@ -106,6 +111,30 @@ class Ldb:
         passing = [r for r in state.results if r.passed][: self.passing_traces]
         cfg = _cfg(state.program, ctx.task.entry_point, self.level) if self.level == "line" else None
         return [ctx.trace(state.program, r.test, cfg) for r in passing]
+
+    # -- hole -------------------------------------------------------------------------------------
+
+    def _hole(self, ctx: Context, state: LoopState, attempt: Attempt, cfg: CFG | None, trace: Trace) -> None:
+        values = problem_values(state)
+        holed, found = None, []
+        if cfg is not None and trace.visits:
+            passing = [set(t.block_counts) for t in self._passing_traces(ctx, state)]
+            gathered = {item.block: item for item in ev.gather(state.program, cfg, trace, passing)}
+            found = self._findings(ctx, state, cfg, trace)
+            tried = [b for a in state.history if a.start_program == state.program for b in a.shown_blocks]
+            for block in hole.targets(list(gathered.values()), found, tried):
+                why = hole.reason(gathered[block], found)
+                holed = hole.cut(state.program, gathered[block], why)
+                if holed is not None:
+                    attempt.shown_blocks = [block]
+                    attempt.verdicts = [Verdict(block=block, correct=False, explanation=why)]
+                    attempt.verdict_parse = "trace"
+                    break
+        if holed is None:  # no trace, or every block tried: the focused request instead
+            self._focused(ctx, state, attempt, cfg, trace)
+            return
+        messages = chat("ldb_hole", holed=holed, findings=[f.text for f in found], **values)
+        ctx.request_program(messages, state, attempt)
 
     # -- paper ------------------------------------------------------------------------------------
 

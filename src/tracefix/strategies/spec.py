@@ -70,7 +70,10 @@ OPTIONS: dict[str, dict[str, Option]] = {
     "explain": {},
     "ldb": {
         "level": Option(_choice("block", "line", "function"), "granularity of the trace"),
-        "format": Option(_choice("focused", "paper"), "one focused request, or the paper's two calls"),
+        "format": Option(
+            _choice("focused", "paper", "hole"),
+            "one focused request, the paper's two calls, or the blamed block cut out and written anew",
+        ),
         "blocks": Option(_count(1, 50), "at most this many blocks shown (focused format; default 8)"),
         "passing": Option(_count(0, 10), "passing tests traced for fault localisation (default 3)"),
         "prefill": Option(_flag, "make the reply start with the wrong block's number (models that can)"),

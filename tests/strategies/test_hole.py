@@ -1,0 +1,98 @@
+"""ldb's hole format: which block is cut, how it is cut, and a new block each iteration."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fakes import Scripted
+from test_ldb import FIXED, PROGRAM, TASK, TESTS, ReturningRunner
+
+from tracefix.records import CFG
+from tracefix.strategies.engine import Settings, run_loop
+from tracefix.strategies.evidence import BlockEvidence, Finding
+from tracefix.strategies.extract import normalized
+from tracefix.strategies.hole import cut, cut_span, targets
+from tracefix.strategies.registry import make_strategy
+
+EXAMPLES = Path(__file__).parents[2] / "examples"
+
+
+def block(
+    n: int, code: str, kind: str = "body", suspicion: float = 0.5, lines: list[int] | None = None
+) -> BlockEvidence:
+    return BlockEvidence(n, lines or [n], code, kind, 1, [], suspicion=suspicion)
+
+
+def test_blamed_block_first_then_statements_then_headers_then_returns() -> None:
+    gathered = [
+        block(0, "total = 0", suspicion=0.5),
+        block(1, "for i in xs:", "for", suspicion=1.0),
+        block(2, "total += i", suspicion=0.7),
+        block(3, "x = 1", suspicion=0.7),
+        block(4, "return total", suspicion=1.0),
+    ]
+    found = [Finding("it raised", culprit=1, why="it raised")]
+    assert targets(gathered, found, []) == [1, 3, 2, 0, 4]
+    assert targets(gathered, [], [3, 2]) == [0, 1, 4]
+    assert targets(gathered, [Finding("x", culprit=9)], []) == [3, 2, 0, 1, 4]  # a block that did not run
+
+
+MULTI = """\
+def f(xs):
+    total = sum(
+        xs
+    )
+    for x in xs:
+        if x > 1:
+            total += x
+        elif x < 0:
+            total -= x
+    return total
+"""
+
+
+def test_cut_spans_whole_statements_and_headers_with_their_bodies() -> None:
+    assert cut_span(MULTI, [2], header=False) == (2, 4)
+    assert cut_span(MULTI, [5], header=True) == (5, 9)
+    assert cut_span(MULTI, [8], header=True) == (8, 9)  # an elif: the rest of the chain
+    holed = cut(MULTI, block(5, "for x in xs:", "for", lines=[5]), "it returned 0")
+    assert holed is not None
+    assert (
+        holed.splitlines()[4]
+        == "    # TODO: the code that was here is wrong (it returned 0); write the correct code here"
+    )
+    assert holed.splitlines()[5] == "    return total"
+    assert cut("def f(:\n", block(1, "x"), "y") is None
+
+
+def test_each_iteration_cuts_another_block_of_the_same_program() -> None:
+    unchanged = f"```python\n{PROGRAM}```"
+    model = Scripted([unchanged, unchanged, unchanged, unchanged, f"```python\n{FIXED}```"])
+    runner = ReturningRunner({normalized(PROGRAM): {TESTS[0]}, normalized(FIXED): set(TESTS)})
+    session = run_loop(make_strategy("ldb[format=hole]"), TASK, PROGRAM, model, runner, Settings(max_iters=3))
+    assert session.outcome == "fixed" and session.strategy == "ldb[format=hole]"
+    first, _, third = session.attempts
+    cut_blocks = [a.shown_blocks[0] for a in session.attempts]
+    assert len(set(cut_blocks)) == 3
+    assert first.verdicts[0].block == cut_blocks[0] and not first.verdicts[0].correct
+    prompt = first.messages[1].content  # the hole request (the retry follows it)
+    assert "# TODO: the code that was here is wrong" in prompt
+    assert "What the trace shows:\n- `total` is returned as 10" in prompt
+    assert "[BLOCK" not in prompt
+    assert third.program is not None
+
+
+class NoTrace(ReturningRunner):
+    def trace(
+        self, program: str, entry: str, test: str, *, prelude: str = "", cfg: CFG | None = None
+    ) -> object:
+        from tracefix.records import Trace
+
+        return Trace(function=entry, test=test, passed=False, error="the function was not called")
+
+
+def test_without_a_trace_it_asks_the_focused_question() -> None:
+    model = Scripted([f"```python\n{FIXED}```"])
+    runner = NoTrace({normalized(PROGRAM): {TESTS[0]}, normalized(FIXED): set(TESTS)})
+    session = run_loop(make_strategy("ldb[format=hole]"), TASK, PROGRAM, model, runner, Settings(max_iters=1))
+    assert "WRONG BLOCK" in model.requests[0][0][-1].content and session.outcome == "fixed"
