@@ -1,0 +1,87 @@
+"""Write a benchmark run's results as Markdown for ``bench/results/``, finished or still running.
+
+    .venv/bin/python bench/run_summary.py bench/runs/humaneval-qwen1.5b \
+        --command "tracefix bench --dataset humaneval ..." --out bench/results/humaneval-qwen1.5b.md
+
+Reads the run store (safe while the run goes on: SQLite readers do not block the writer), refreshes the
+run directory's summary.json and results.csv, and writes one table per run: per strategy, pass@1 over the
+whole dataset, repairs, model calls, tokens and seconds per debugged problem, then which problems one
+strategy repaired and another did not. A run that is not finished says how many problems are pending; the
+strategies are compared on the problems all of them finished (the harness runs every strategy on a
+problem before the next problem, so at most the problem in flight differs).
+"""
+
+from __future__ import annotations
+
+import argparse
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from tracefix.bench.report import only_fixed_lines, write_outputs
+from tracefix.bench.store import RunStore
+
+
+def table(summary: dict[str, Any]) -> list[str]:
+    rows = [
+        "| strategy | pass@1 | repaired (of failing hidden) | repaired (of failing visible) | regressed "
+        "| calls | prompt / completion tokens | seconds | runs | pending |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for name, s in summary["strategies"].items():
+        rows.append(
+            f"| `{name}` | {s['pass_at_1']:.1f} % | {s['repaired']} ({s['repair_rate_hidden']:.1f} %) "
+            f"| {s['repaired_debuggable']} ({s['repair_rate_visible']:.1f} %) | {s['regressed']} "
+            f"| {s['calls']['median']:g} ({s['calls']['mean']:g}) "
+            f"| {s['prompt_tokens']['median']:.0f} / {s['completion_tokens']['median']:.0f} "
+            f"({s['prompt_tokens']['mean']:.0f} / {s['completion_tokens']['mean']:.0f}) "
+            f"| {s['wall_s']['median']:.0f} ({s['wall_s']['mean']:.0f}) | {s['runs']} | {s['pending']} |"
+        )
+    return rows
+
+
+def render(summary: dict[str, Any], command: str) -> str:
+    config, seed = summary["config"], summary["seed"]
+    pending = max((s["pending"] for s in summary["strategies"].values()), default=0)
+    state = (
+        f"in progress: {pending} selected problems not finished by every strategy" if pending else "finished"
+    )
+    lines = [
+        f"# {config['dataset']}: {', '.join(config['strategies'])} on {config['model']}",
+        "",
+        f"Command: `{command}`  ",
+        f"Written {datetime.now(UTC):%Y-%m-%d %H:%M} UTC by `bench/run_summary.py`; run {state}.  ",
+        f"Seeds: `{config['seeds']}` (sha256 {str(config['seeds_sha256'])[:12]}...), max {config['max_iters']} "
+        f"iterations, temperature {config['temperature']}, tracefix {config['tracefix_version']}.",
+        "",
+        f"{summary['problems']} problems; seed pass@1 {seed['pass_at_1']:.1f} % ({seed['passed']}). Debugged: "
+        f"{summary['selected']} selected, {seed['failed_hidden']} failing their hidden tests, "
+        f"{summary['debuggable']} of the selected failing a visible test (only those can be debugged).",
+        "",
+        "Per debugged problem: median (mean). Pending problems keep their seed's result in pass@1.",
+        "",
+        *table(summary),
+        "",
+        *[f"- {line}" for line in only_fixed_lines(summary)],
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("run_dir", type=Path)
+    parser.add_argument("--command", required=True, help="The tracefix bench command that made the run.")
+    parser.add_argument("--out", type=Path, required=True)
+    args = parser.parse_args()
+    store = RunStore(args.run_dir)
+    try:
+        summary = write_outputs(store)
+    finally:
+        store.close()
+    args.out.write_text(render(summary, args.command))
+    print(args.out.read_text())
+
+
+if __name__ == "__main__":
+    main()
