@@ -11,7 +11,7 @@ from tracefix.records import CFG
 from tracefix.strategies.engine import Settings, run_loop
 from tracefix.strategies.evidence import BlockEvidence, Finding
 from tracefix.strategies.extract import normalized
-from tracefix.strategies.hole import cut, cut_span, targets
+from tracefix.strategies.hole import cut, cut_span, strip_todo, targets, top_level
 from tracefix.strategies.registry import make_strategy
 
 EXAMPLES = Path(__file__).parents[2] / "examples"
@@ -96,3 +96,27 @@ def test_without_a_trace_it_asks_the_focused_question() -> None:
     runner = NoTrace({normalized(PROGRAM): {TESTS[0]}, normalized(FIXED): set(TESTS)})
     session = run_loop(make_strategy("ldb[format=hole]"), TASK, PROGRAM, model, runner, Settings(max_iters=1))
     assert "WRONG BLOCK" in model.requests[0][0][-1].content and session.outcome == "fixed"
+
+
+def test_top_level_statements_come_before_inner_blocks_and_loops_are_cut_whole() -> None:
+    gathered = [
+        block(0, "total = 0", suspicion=0.5, lines=[2]),
+        block(1, "for x in xs:", "for", suspicion=0.5, lines=[5]),
+        block(2, "if x > 1:", "if", suspicion=0.5, lines=[6]),
+        block(3, "total += x", suspicion=1.0, lines=[7]),
+        block(4, "return total", suspicion=1.0, lines=[10]),
+    ]
+    outer = top_level(MULTI, "f")
+    assert outer == {2: 4, 5: 9, 10: 10}
+    assert targets(gathered, [], [], outer) == [1, 0, 3, 2, 4]  # top level (the loop whole) first
+    assert targets(gathered, [Finding("x", culprit=3, why="y")], [1], outer) == [3, 0, 2, 4]
+
+
+def test_copied_todo_lines_are_dropped_from_the_reply() -> None:
+    todo = "    # TODO: the code that was here is wrong (x); write the correct code here\n"
+    assert strip_todo("def f():\n" + todo + "    return 1\n") == "def f():\n    return 1\n"
+    fixed_with_todo = FIXED.replace("    total = 0\n", "    total = 0\n" + todo)
+    model = Scripted([f"```python\n{fixed_with_todo}```"])
+    runner = ReturningRunner({normalized(PROGRAM): {TESTS[0]}, normalized(FIXED): set(TESTS)})
+    session = run_loop(make_strategy("ldb[format=hole]"), TASK, PROGRAM, model, runner, Settings(max_iters=1))
+    assert session.final_program is not None and "TODO" not in session.final_program

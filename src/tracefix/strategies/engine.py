@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Protocol
 
 from tracefix import __version__
@@ -143,18 +143,25 @@ class Context:
         )
 
     def request_program(
-        self, messages: list[Message], state: LoopState, attempt: Attempt, *, lead: str | None = None
+        self,
+        messages: list[Message],
+        state: LoopState,
+        attempt: Attempt,
+        *,
+        lead: str | None = None,
+        clean: Callable[[str], str] | None = None,
     ) -> None:
         """Ask for a fixed program; on no code or an already-tried program, ask once more, saying why.
 
         With ``lead`` and a model that can continue a reply, the first request is led (``ask_led``); the
-        second, if needed, is a plain request. Fills ``attempt.replies``, ``attempt.messages``,
+        second, if needed, is a plain request. ``clean`` tidies an extracted program before it is judged (e.g.
+        drops prompt scaffolding the model copied). Fills ``attempt.replies``, ``attempt.messages``,
         ``attempt.program`` and ``attempt.failure``.
         """
         attempt.messages = list(messages)
         reply = self.ask_led(messages, lead) if lead and self.continues_replies else self.ask(messages)
         attempt.replies.append(reply)
-        program, failure = self._judge(reply.text, state)
+        program, failure = self._judge(reply.text, state, clean)
         if failure is not None and self.settings.retry_unchanged:
             retry = [
                 *messages,
@@ -167,12 +174,16 @@ class Context:
             reply = self.ask(retry, params)
             attempt.replies.append(reply)
             attempt.messages = retry
-            program, failure = self._judge(reply.text, state)
+            program, failure = self._judge(reply.text, state, clean)
         attempt.program = program
         attempt.failure = failure
 
-    def _judge(self, text: str, state: LoopState) -> tuple[str | None, str | None]:
+    def _judge(
+        self, text: str, state: LoopState, clean: Callable[[str], str] | None = None
+    ) -> tuple[str | None, str | None]:
         extraction = extract_program(text, self.task.entry_point, state.program)
+        if extraction.program is not None and clean is not None:
+            extraction = replace(extraction, program=clean(extraction.program))
         if extraction.program is None:
             return None, (
                 f"Your reply had no usable program ({extraction.failure}). Reply with the complete "

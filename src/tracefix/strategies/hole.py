@@ -1,16 +1,16 @@
 """The ``hole`` format of ldb: cut the block the trace blames out of the program, and have it written anew.
 
 Small models asked to fix a program mostly copy it back unchanged (FINDINGS.md; here, 7 of 7 first replies
-of the focused format on the first HumanEval problems). A program with the wrong block cut out cannot be
+of the focused format on the first HumanEval problems). A program with the wrong part cut out cannot be
 copied back: the model has to write that part again, from the task, the failing test and what the trace
-says about it. The trace chooses the block:
-1. the block where the exception arose, or the run of a block that put the first wrong element into the
-   returned list or string (``evidence.findings``);
-2. then the other blocks the failing test ran, plain statements before loop and branch headers, each group
-   by suspicion (Ochiai over the passing tests), later blocks first on ties; ``return`` blocks last.
-A block already cut out of the same program in an earlier iteration is not chosen again, so each iteration
-tries a different hypothesis. A header block is cut with its whole statement (the loop or branch is
-rewritten); a plain block is cut statement by statement, multi-line statements whole.
+says about it. The trace chooses the part, one per iteration, never the same twice on the same program:
+1. a block the findings blame (``evidence.findings``): where the exception arose, or the run of a block that
+   put the first wrong element into the returned list or string; cut alone, it is a precise hypothesis;
+2. else the function's top-level statements the failing test ran (a loop or branch whole, by the highest
+   suspicion of the blocks inside; a plain block by its own; Ochiai over the passing tests), later ones
+   first on ties: room to restructure;
+3. then plain blocks by suspicion, then inner headers (with their statement), ``return`` blocks last.
+A header is cut with its whole statement; a plain block statement by statement, multi-line ones whole.
 """
 
 from __future__ import annotations
@@ -20,25 +20,59 @@ from collections.abc import Iterable, Sequence
 
 from tracefix.strategies.evidence import BlockEvidence, Finding
 
-HEADER_KINDS = frozenset({"for", "async for", "while", "if", "with", "async with", "try", "match", "case"})
+HEADER_KINDS = frozenset({"for", "async for", "while", "if", "elif", "with", "async with", "match", "case"})
+TODO_MARK = "# TODO: the code that was here is wrong"
 
 
 def _is_return(item: BlockEvidence) -> bool:
     return item.code.strip().startswith("return") and "\n" not in item.code.strip()
 
 
-def targets(gathered: Sequence[BlockEvidence], found: Sequence[Finding], tried: Iterable[int]) -> list[int]:
-    """Blocks to cut, most likely culprit first, leaving out ``tried``."""
+def top_level(program: str, entry_point: str) -> dict[int, int]:
+    """Start line -> end line of each statement directly in the body of the function ``entry_point``."""
+    name = entry_point.rsplit(".", 1)[-1]
+    try:
+        tree = ast.parse(program)
+    except SyntaxError:
+        return {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.name == name:
+            return {stmt.lineno: stmt.end_lineno or stmt.lineno for stmt in node.body}
+    return {}
+
+
+def targets(
+    gathered: Sequence[BlockEvidence],
+    found: Sequence[Finding],
+    tried: Iterable[int],
+    outer: dict[int, int] | None = None,
+) -> list[int]:
+    """Blocks to cut, most likely culprit first, leaving out ``tried``; ``outer`` is ``top_level``'s map."""
     skip = set(tried)
+    outer = outer or {}
     ran = {item.block for item in gathered}
     blamed = [f.culprit for f in found if f.culprit is not None and f.culprit in ran]
+
+    def spanned(item: BlockEvidence) -> float:  # a header stands for its statement: its highest suspicion
+        if item.kind not in HEADER_KINDS:
+            return item.suspicion
+        end = outer[item.lines[0]]
+        return max(i.suspicion for i in gathered if item.lines[0] <= i.lines[0] <= end)
+
+    units = [i for i in gathered if i.lines and i.lines[0] in outer and not _is_return(i)]
+    units.sort(key=lambda i: (-spanned(i), -i.block))
 
     def rank(item: BlockEvidence) -> tuple[int, float, int]:
         group = 2 if _is_return(item) else (1 if item.kind in HEADER_KINDS else 0)
         return (group, -item.suspicion, -item.block)
 
-    ordered = [*blamed, *(item.block for item in sorted(gathered, key=rank))]
+    ordered = [*blamed, *(i.block for i in units), *(item.block for item in sorted(gathered, key=rank))]
     return [b for b in dict.fromkeys(ordered) if b not in skip]
+
+
+def strip_todo(program: str) -> str:
+    """A reply's program without the TODO lines it copied from the prompt."""
+    return "\n".join(line for line in program.splitlines() if TODO_MARK not in line) + "\n"
 
 
 def _statements(tree: ast.AST) -> list[ast.stmt]:
@@ -74,7 +108,7 @@ def cut(program: str, item: BlockEvidence, why: str) -> str | None:
     first, last = span
     lines = program.splitlines()
     indent = lines[first - 1][: len(lines[first - 1]) - len(lines[first - 1].lstrip())]
-    todo = f"{indent}# TODO: the code that was here is wrong ({why}); write the correct code here"
+    todo = f"{indent}{TODO_MARK} ({why}); write the correct code here"
     return "\n".join([*lines[: first - 1], todo, *lines[last:]])
 
 

@@ -122,7 +122,8 @@ class Ldb:
             gathered = {item.block: item for item in ev.gather(state.program, cfg, trace, passing)}
             found = self._findings(ctx, state, cfg, trace)
             tried = [b for a in state.history if a.start_program == state.program for b in a.shown_blocks]
-            for block in hole.targets(list(gathered.values()), found, tried):
+            outer = hole.top_level(state.program, ctx.task.entry_point)
+            for block in hole.targets(list(gathered.values()), found, tried, outer):
                 why = hole.reason(gathered[block], found)
                 holed = hole.cut(state.program, gathered[block], why)
                 if holed is not None:
@@ -134,7 +135,7 @@ class Ldb:
             self._focused(ctx, state, attempt, cfg, trace)
             return
         messages = chat("ldb_hole", holed=holed, findings=[f.text for f in found], **values)
-        ctx.request_program(messages, state, attempt)
+        ctx.request_program(messages, state, attempt, clean=hole.strip_todo)
 
     # -- paper ------------------------------------------------------------------------------------
 
