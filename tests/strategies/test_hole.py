@@ -120,3 +120,11 @@ def test_copied_todo_lines_are_dropped_from_the_reply() -> None:
     runner = ReturningRunner({normalized(PROGRAM): {TESTS[0]}, normalized(FIXED): set(TESTS)})
     session = run_loop(make_strategy("ldb[format=hole]"), TASK, PROGRAM, model, runner, Settings(max_iters=1))
     assert session.final_program is not None and "TODO" not in session.final_program
+
+
+def test_hints_off_hides_the_findings_but_not_the_cut() -> None:
+    model = Scripted([f"```python\n{FIXED}```"])
+    runner = ReturningRunner({normalized(PROGRAM): {TESTS[0]}, normalized(FIXED): set(TESTS)})
+    run_loop(make_strategy("ldb[format=hole,hints=off]"), TASK, PROGRAM, model, runner, Settings(max_iters=1))
+    prompt = model.requests[0][0][-1].content
+    assert "# TODO: the code that was here is wrong" in prompt and "What the trace shows" not in prompt

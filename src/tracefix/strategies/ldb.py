@@ -45,8 +45,9 @@ class Ldb:
     verdict_tokens: int = 512
     prefill: bool = False
     """Start the reply with "WRONG BLOCK:" (on models that can continue a reply), then open the code block."""
-    hints: bool = False
-    """Put the findings (where the returned value or the exception came from) above the blocks."""
+    hints: bool | None = None
+    """Show the findings (where the returned value or the exception came from): None is the format's own
+    default, off for ``focused`` (above the blocks when on), on for ``hole`` (below the failing test)."""
     name: str = field(default="ldb", init=False)
 
     def attempt(self, ctx: Context, state: LoopState) -> Attempt:
@@ -96,7 +97,7 @@ class Ldb:
         gathered = ev.gather(state.program, cfg, trace, passing)
         shown, hidden = ev.select(gathered, self.max_blocks)
         text = ev.render_focused(shown, hidden)
-        if self.hints and (found := self._findings(ctx, state, cfg, trace)):
+        if self.hints is True and (found := self._findings(ctx, state, cfg, trace)):
             text = "What the trace shows:\n" + "\n".join(f"- {f.text}" for f in found) + "\n\n" + text
         return text, [b.block for b in shown]
 
@@ -134,7 +135,8 @@ class Ldb:
         if holed is None:  # no trace, or every block tried: the focused request instead
             self._focused(ctx, state, attempt, cfg, trace)
             return
-        messages = chat("ldb_hole", holed=holed, findings=[f.text for f in found], **values)
+        shown = [f.text for f in found] if self.hints is not False else []
+        messages = chat("ldb_hole", holed=holed, findings=shown, **values)
         ctx.request_program(messages, state, attempt, clean=hole.strip_todo)
 
     # -- paper ------------------------------------------------------------------------------------

@@ -36,7 +36,7 @@ def make_strategy(text: str, *, level: str = "block", format: str = "focused") -
             max_blocks=int(str(values.get("blocks", 8))),
             passing_traces=int(str(values.get("passing", 3))),
             prefill=bool(values.get("prefill", False)),
-            hints=bool(values.get("hints", False)),
+            hints=None if "hints" not in values else bool(values["hints"]),
         )
     strategy.name = str(spec)
     return strategy

@@ -77,7 +77,7 @@ OPTIONS: dict[str, dict[str, Option]] = {
         "blocks": Option(_count(1, 50), "at most this many blocks shown (focused format; default 8)"),
         "passing": Option(_count(0, 10), "passing tests traced for fault localisation (default 3)"),
         "prefill": Option(_flag, "make the reply start with the wrong block's number (models that can)"),
-        "hints": Option(_flag, "state what the trace shows about the wrong value before the blocks"),
+        "hints": Option(_flag, "say what the trace shows about the wrong result (default: on for hole only)"),
     },
 }
 
