@@ -230,8 +230,10 @@ def seed_row(task_id: str, position: int, *, hidden_pass: bool, visible: tuple[i
     )
 
 
-def make_run(run_dir: Path) -> Path:
+def make_run(run_dir: Path, ldb: str = "ldb") -> Path:
     """A small finished run of two strategies on four problems, written through the real run store.
+
+    ``ldb`` names the first strategy (a spec such as ``ldb[format=hole]`` tests names with brackets).
 
     HumanEval/0 passes everything (not selected); /1 passes its visible tests but fails hidden ones; /2 and
     /3 fail a visible test. ldb repairs /2 in 2 iterations and /3 in 1; feedback repairs /2 in 1 and
@@ -240,7 +242,7 @@ def make_run(run_dir: Path) -> Path:
     config = RunConfig(
         dataset="humaneval",
         seeds="seeds.jsonl",
-        strategies=["ldb", "feedback"],
+        strategies=[ldb, "feedback"],
         model="qwen2.5-coder-1.5b",
         max_iters=3,
         tracefix_version="0.1.0",
@@ -257,8 +259,8 @@ def make_run(run_dir: Path) -> Path:
         store.save_seed(seed)
     store.select(["HumanEval/1", "HumanEval/2", "HumanEval/3"])
     outcomes = {
-        ("HumanEval/2", "ldb"): (True, 2, "fixed"),
-        ("HumanEval/3", "ldb"): (True, 1, "fixed"),
+        ("HumanEval/2", ldb): (True, 2, "fixed"),
+        ("HumanEval/3", ldb): (True, 1, "fixed"),
         ("HumanEval/2", "feedback"): (True, 1, "fixed"),
         ("HumanEval/3", "feedback"): (False, 3, "fixed"),
     }
@@ -278,7 +280,7 @@ def make_run(run_dir: Path) -> Path:
             outcome=outcome,
             hidden=hidden(passes),
             calls=iterations,
-            prompt_tokens=800 * iterations + (400 if strategy == "ldb" else 0),
+            prompt_tokens=800 * iterations + (400 if strategy == ldb else 0),
             completion_tokens=150 * iterations,
             iterations=iterations,
             duration_s=12.5 * iterations,

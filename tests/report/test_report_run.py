@@ -97,3 +97,12 @@ def test_a_missing_or_broken_session_file_loses_its_page_and_link_only(run_dir: 
     html = out.read_text(encoding="utf-8")
     assert 'href="sessions/ldb/HumanEval_2.html"' not in html
     assert 'href="sessions/ldb/HumanEval_3.html"' in html
+
+
+def test_a_strategy_spec_names_its_page_directory_and_its_link_is_escaped(tmp_path: Path) -> None:
+    run_dir = make_run(tmp_path / "run", ldb="ldb[format=hole]")
+    out = tmp_path / "site" / "run.html"
+    pages = write_run_report(run_dir, out)
+    assert out.parent / "sessions" / "ldb[format=hole]" / "HumanEval_2.html" in pages
+    html = out.read_text(encoding="utf-8")
+    assert 'href="sessions/ldb%5Bformat%3Dhole%5D/HumanEval_2.html"' in html

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from markupsafe import Markup
 
@@ -187,7 +188,7 @@ def cell(seed: SeedRow, row: ResultRow | None) -> Cell:
     label = CELL_LABELS[status]
     if status == "failing" and row.outcome == "fixed":
         label = "passes visible only"
-    link = session_page(row.strategy, row.task_id) if row.session_path else None
+    link = quote(session_page(row.strategy, row.task_id)) if row.session_path else None  # ldb[format=hole]
     tokens = row.prompt_tokens + row.completion_tokens
     return Cell(status, label, tokens, row.duration_s, row.iterations, link)
 
