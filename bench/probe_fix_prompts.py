@@ -26,6 +26,7 @@ from tracefix.execution.sandbox import Executor
 from tracefix.models.resolve import load_model
 from tracefix.records import GenParams, Message
 from tracefix.strategies import evidence as ev
+from tracefix.strategies import findings as fd
 from tracefix.strategies.extract import extract_program, normalized
 from tracefix.strategies.ldb import _parameters
 from tracefix.strategies.templates import render
@@ -62,7 +63,7 @@ def variants(task, program, failing, failure, cfg, trace, passing):
     shown, hidden = ev.select(gathered, 8)
     blocks = ev.render_focused(shown, hidden)
     e = split_assert(failing.test)
-    found = ev.findings(
+    found = fd.findings(
         program, cfg, trace, _parameters(program, task.entry_point), e.expected if e else None
     )
     found = [f.text for f in found]  # findings were plain strings when the probe ran

@@ -8,7 +8,7 @@ import pytest
 
 from tracefix.analysis.cfg import build_cfg
 from tracefix.execution.sandbox import Executor
-from tracefix.strategies.evidence import findings, first_difference
+from tracefix.strategies.findings import findings, first_difference
 
 DOUBLES = """\
 def doubles(xs):

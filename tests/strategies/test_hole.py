@@ -9,8 +9,9 @@ from test_ldb import FIXED, PROGRAM, TASK, TESTS, ReturningRunner
 
 from tracefix.records import CFG
 from tracefix.strategies.engine import Settings, run_loop
-from tracefix.strategies.evidence import BlockEvidence, Finding
+from tracefix.strategies.evidence import BlockEvidence
 from tracefix.strategies.extract import normalized
+from tracefix.strategies.findings import Finding
 from tracefix.strategies.hole import cut, cut_span, strip_todo, targets, top_level
 from tracefix.strategies.registry import make_strategy
 

@@ -145,7 +145,7 @@ def returning_trace() -> Trace:
 
 
 def test_hints_say_where_the_returned_variable_got_its_value() -> None:
-    from tracefix.strategies.evidence import findings
+    from tracefix.strategies.findings import findings
 
     cfg = build_cfg(PROGRAM, "sum_evens")
     found = [f.text for f in findings(PROGRAM, cfg, returning_trace(), ["numbers"])]
@@ -159,7 +159,7 @@ def test_hints_say_where_the_returned_variable_got_its_value() -> None:
 
 def test_hints_name_the_values_the_raising_line_read() -> None:
     from tracefix.records import ExceptionInfo
-    from tracefix.strategies.evidence import findings
+    from tracefix.strategies.findings import findings
 
     program = "def first(xs):\n    i = len(xs)\n    return xs[i]\n"
     cfg = build_cfg(program, "first")

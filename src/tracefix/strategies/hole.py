@@ -18,7 +18,8 @@ from __future__ import annotations
 import ast
 from collections.abc import Iterable, Sequence
 
-from tracefix.strategies.evidence import BlockEvidence, Finding
+from tracefix.strategies.evidence import BlockEvidence
+from tracefix.strategies.findings import Finding
 
 HEADER_KINDS = frozenset({"for", "async for", "while", "if", "elif", "with", "async with", "match", "case"})
 TODO_MARK = "# TODO: the code that was here is wrong"

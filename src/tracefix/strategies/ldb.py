@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from tracefix.analysis.cfg import build_cfg
 from tracefix.records import CFG, Attempt, Message, Trace, Verdict
 from tracefix.strategies import evidence as ev
+from tracefix.strategies import findings as fd
 from tracefix.strategies import hole
 from tracefix.strategies.common import failing_test, problem_values
 from tracefix.strategies.engine import Context, LoopState
@@ -101,10 +102,10 @@ class Ldb:
             text = "What the trace shows:\n" + "\n".join(f"- {f.text}" for f in found) + "\n\n" + text
         return text, [b.block for b in shown]
 
-    def _findings(self, ctx: Context, state: LoopState, cfg: CFG, trace: Trace) -> list[ev.Finding]:
+    def _findings(self, ctx: Context, state: LoopState, cfg: CFG, trace: Trace) -> list[fd.Finding]:
         expectation = split_assert(failing_test(state).test)
         parameters = _parameters(state.program, ctx.task.entry_point)
-        return ev.findings(
+        return fd.findings(
             state.program, cfg, trace, parameters, expectation.expected if expectation else None
         )
 
@@ -224,7 +225,7 @@ def _function_view(program: str, entry_point: str, trace: Trace) -> str:
     """The function level of the ablation: the call's arguments and its outcome, nothing in between."""
     first = trace.visits[0].state
     params = _parameters(program, entry_point)
-    args = ", ".join(f"{p} = {ev._short(first[p])}" for p in params if p in first)
+    args = ", ".join(f"{p} = {ev.short(first[p])}" for p in params if p in first)
     outcome = (
         f"raised {trace.exception.type}: {trace.exception.message}"
         if trace.exception and not trace.exception.in_test
