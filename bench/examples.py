@@ -1,6 +1,6 @@
 """Each strategy on the shipped buggy examples, with the real embedded model and no response cache.
 
-    .venv/bin/python bench/examples.py [--model SPEC] [--max-iters N] [--out bench/results/examples.md]
+    .venv/bin/python bench/examples.py [--model SPEC] [--max-iters N] [--strategies SPECS] [--out FILE]
 
 Records, per example and strategy: fixed or not, iterations, model calls, tokens and seconds.
 """
@@ -16,10 +16,11 @@ from pathlib import Path
 from tracefix import api
 from tracefix.cli.common import read_tests
 from tracefix.models.resolve import load_model
+from tracefix.strategies.spec import split_specs
 
 EXAMPLES = Path(__file__).parents[1] / "examples"
 NAMES = ["sum_evens", "count_positives", "product_of_odds", "longest_run"]
-STRATEGIES = ["ldb", "feedback", "explain"]
+STRATEGIES = "ldb,feedback,explain,ldb[format=hole]"
 
 
 def main() -> None:
@@ -28,6 +29,7 @@ def main() -> None:
     )
     parser.add_argument("--model", default="local:qwen2.5-coder-1.5b")
     parser.add_argument("--max-iters", type=int, default=3)
+    parser.add_argument("--strategies", default=STRATEGIES, help="comma-separated strategy specs")
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
     model = load_model(args.model, cache=False)
@@ -38,7 +40,7 @@ def main() -> None:
     for name in NAMES:
         source = (EXAMPLES / f"{name}.py").read_text()
         tests = read_tests((), EXAMPLES / f"{name}_tests.txt")
-        for strategy in STRATEGIES:
+        for strategy in split_specs(args.strategies):
             session = api.debug(source, name, tests, model=model, strategy=strategy, max_iters=args.max_iters)
             row = (
                 f"| {name} | {strategy} | {session.outcome} | {len(session.attempts)} | {session.calls} "
