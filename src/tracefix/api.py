@@ -55,7 +55,7 @@ def debug(
     strategy: str = "ldb",
     *,
     level: str = "block",
-    format: str = "focused",
+    format: str = "hole",
     max_iters: int = 10,
     executor: Runner | None = None,
     settings: Settings | None = None,

@@ -42,9 +42,14 @@ def test_ldb_with_hints_and_a_led_reply_on_the_real_model(model: Model) -> None:
     source = (EXAMPLES / "sum_evens.py").read_text()
     tests = read_tests((), EXAMPLES / "sum_evens_tests.txt")
     session = api.debug(
-        source, "sum_evens", tests, model=model, strategy="ldb[hints=on,prefill=on]", max_iters=3
+        source,
+        "sum_evens",
+        tests,
+        model=model,
+        strategy="ldb[format=focused,hints=on,prefill=on]",
+        max_iters=3,
     )
-    assert session.strategy == "ldb[hints=on,prefill=on]"
+    assert session.strategy == "ldb[format=focused,hints=on,prefill=on]"
     first = session.attempts[0]
     assert "What the trace shows:" in first.messages[-1].content
     assert first.replies[0].text.startswith("WRONG BLOCK:") and first.verdict_parse == "format"

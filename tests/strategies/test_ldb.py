@@ -76,7 +76,9 @@ def runner() -> Runner:
 def test_focused_prompt_shows_blocks_values_and_branches_and_parses_the_verdict() -> None:
     reply = f"WRONG BLOCK: 1\nREASON: the loop starts at index 1 and skips the first number\n```python\n{FIXED}```"
     model = Scripted([reply])
-    session = run_loop(make_strategy("ldb"), TASK, PROGRAM, model, runner(), Settings(max_iters=2))
+    session = run_loop(
+        make_strategy("ldb[format=focused]"), TASK, PROGRAM, model, runner(), Settings(max_iters=2)
+    )
     assert session.outcome == "fixed"
     prompt = model.requests[0][0][-1].content
     assert "[BLOCK 1] line 8, ran 3 times" in prompt
@@ -189,19 +191,19 @@ class ReturningRunner(Runner):
 
 def test_hints_option_puts_the_findings_above_the_blocks() -> None:
     model = Scripted([f"```python\n{FIXED}```"])
-    strategy = make_strategy("ldb[hints=on]")
+    strategy = make_strategy("ldb[format=focused,hints=on]")
     run = ReturningRunner({normalized(PROGRAM): {TESTS[0]}, normalized(FIXED): set(TESTS)})
     session = run_loop(strategy, TASK, PROGRAM, model, run, Settings(max_iters=1))
     prompt = model.requests[0][0][-1].content
     assert "What the trace shows:\n- `total` is returned as 10; it changed in BLOCK 0" in prompt
     assert prompt.index("What the trace shows") < prompt.index("[BLOCK 0]")
-    assert session.strategy == "ldb[hints=on]" and session.outcome == "fixed"
+    assert session.strategy == "ldb[format=focused,hints=on]" and session.outcome == "fixed"
 
 
 def test_prefill_leads_the_reply_when_the_model_can_continue() -> None:
     model = Scripted([" 1\nREASON: the loop skips index 0\n", f"{FIXED}```\n"], continues_assistant=True)
     session = run_loop(
-        make_strategy("ldb[prefill=on]"), TASK, PROGRAM, model, runner(), Settings(max_iters=1)
+        make_strategy("ldb[format=focused,prefill=on]"), TASK, PROGRAM, model, runner(), Settings(max_iters=1)
     )
     (lead, lead_params), (code, code_params) = model.requests
     assert lead[-1].role == "assistant" and lead[-1].content == "WRONG BLOCK:"
@@ -217,6 +219,6 @@ def test_prefill_leads_the_reply_when_the_model_can_continue() -> None:
 def test_prefill_is_a_plain_request_when_the_model_cannot_continue() -> None:
     model = Scripted([f"WRONG BLOCK: 1\nREASON: skips index 0\n```python\n{FIXED}```"])
     session = run_loop(
-        make_strategy("ldb[prefill=on]"), TASK, PROGRAM, model, runner(), Settings(max_iters=1)
+        make_strategy("ldb[format=focused,prefill=on]"), TASK, PROGRAM, model, runner(), Settings(max_iters=1)
     )
     assert session.calls == 1 and model.requests[0][0][-1].role == "user"

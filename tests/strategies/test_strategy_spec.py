@@ -63,6 +63,12 @@ def test_make_strategy_applies_options_and_names_the_variant() -> None:
     assert isinstance(fb, PromptOnly) and fb.template == "feedback" and fb.name == "feedback[retry=off]"
 
 
+def test_prefill_needs_the_focused_format() -> None:
+    with pytest.raises(SpecError, match="add format=focused"):
+        make_strategy("ldb[prefill=on]")
+    assert make_strategy("ldb[prefill=on]", format="focused").name == "ldb[prefill=on]"
+
+
 def test_engine_options_change_a_copy_of_the_settings() -> None:
     base = Settings(max_iters=4)
     changed = engine_settings("explain[retry=off]", base)

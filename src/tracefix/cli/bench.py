@@ -49,8 +49,8 @@ DATASET_CHOICES = ["humaneval", "mbpp", "transcoder"]
 @click.option("--max-iters", type=click.IntRange(1, 100), default=10, show_default=True)
 @click.option("--level", type=click.Choice(["block", "line", "function"]), default="block", show_default=True)
 @click.option(
-    "--format", "fmt", type=click.Choice(["focused", "paper", "hole"]), default="focused", show_default=True,
-    help="ldb prompt format.",
+    "--format", "fmt", type=click.Choice(["hole", "focused", "paper"]), default="hole", show_default=True,
+    help="ldb prompt format (hole, focused or paper; see README).",
 )  # fmt: skip
 @click.option("--limit", type=click.IntRange(1), help="Debug only the first N problems (after the filters).")
 @click.option("--only-failing", is_flag=True, help="Debug only the seeds that fail their hidden tests.")

@@ -93,11 +93,10 @@ def open_model(spec: str | None) -> Model:
 def describe_attempt(attempt: Attempt) -> list[str]:
     """How one debugging iteration went, for progress on stderr."""
     lines = [f"iteration {attempt.iteration + 1}:"]
+    who = "blamed by the trace, cut out and rewritten" if attempt.verdict_parse == "trace" else "judged wrong"
     for verdict in attempt.verdicts:
         if not verdict.correct:
-            lines.append(
-                f"  block {verdict.block} judged wrong: {verdict.explanation or '(no reason given)'}"
-            )
+            lines.append(f"  block {verdict.block} {who}: {verdict.explanation or '(no reason given)'}")
     if attempt.program is None:
         lines.append(f"  no new program: {attempt.failure}")
     else:

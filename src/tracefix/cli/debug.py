@@ -52,10 +52,11 @@ def _write_back(path: Path, source: str, session: Session) -> None:
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(["focused", "paper", "hole"]),
-    default="focused",
+    type=click.Choice(["hole", "focused", "paper"]),
+    default="hole",
     show_default=True,
-    help="ldb prompt format: one focused request, or the paper's verdicts-then-fix.",
+    help="ldb prompt format: hole (the block the trace blames cut out and written anew), focused (one "
+    "request showing the blocks and their states) or paper (the paper's verdicts, then the fix).",
 )
 @click.option("--model", "model_spec", envvar="TRACEFIX_MODEL", help="Model spec (default: embedded model).")
 @click.option("--max-iters", type=click.IntRange(1, 100), default=10, show_default=True)

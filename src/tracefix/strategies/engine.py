@@ -298,7 +298,7 @@ def debug(
     *,
     strategy: str = "ldb",
     level: str = "block",
-    format: str = "focused",
+    format: str = "hole",
     max_iters: int = 10,
     executor: Runner | None = None,
     settings: Settings | None = None,
@@ -320,6 +320,6 @@ def debug(
     session = run_loop(
         chosen, task, program, model, executor, settings, level=shown_level, on_attempt=on_attempt
     )
-    if getattr(chosen, "format", "focused") != "focused":
-        session.level = f"{shown_level}/{chosen.format}"  # type: ignore[attr-defined]
+    if hasattr(chosen, "format"):  # ldb: the level and the prompt format
+        session.level = f"{shown_level}/{chosen.format}"
     return session

@@ -32,7 +32,8 @@ from tracefix.strategies.tests import split_assert
 from tracefix.strategies.verdicts import parse_prose_verdicts, parse_verdicts, parse_wrong_block
 
 LEVELS = ("block", "line", "function")
-FORMATS = ("focused", "paper", "hole")
+FORMATS = ("hole", "focused", "paper")
+DEFAULT_FORMAT = "hole"
 
 
 @dataclass
@@ -40,7 +41,7 @@ class Ldb:
     """LDB's block-level verification, at a chosen level and prompt format."""
 
     level: str = "block"
-    format: str = "focused"
+    format: str = DEFAULT_FORMAT
     max_blocks: int = 8
     passing_traces: int = 3
     verdict_tokens: int = 512

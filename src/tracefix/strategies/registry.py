@@ -6,13 +6,13 @@ from dataclasses import replace
 
 from tracefix.strategies.baselines import explain, feedback
 from tracefix.strategies.engine import Settings, Strategy
-from tracefix.strategies.ldb import FORMATS, LEVELS, Ldb
-from tracefix.strategies.spec import parse_spec
+from tracefix.strategies.ldb import DEFAULT_FORMAT, FORMATS, LEVELS, Ldb
+from tracefix.strategies.spec import SpecError, parse_spec
 
 STRATEGIES = ("ldb", "feedback", "explain")
 
 
-def make_strategy(text: str, *, level: str = "block", format: str = "focused") -> Strategy:
+def make_strategy(text: str, *, level: str = "block", format: str = DEFAULT_FORMAT) -> Strategy:
     """Build the strategy a spec names; ``level`` and ``format`` are ldb's defaults when the spec omits them.
 
     The strategy's ``name`` is the spec in canonical form, so results are labelled with the exact variant.
@@ -30,6 +30,8 @@ def make_strategy(text: str, *, level: str = "block", format: str = "focused") -
         if format not in FORMATS:
             raise ValueError(f"unknown format {format!r}; choose one of {', '.join(FORMATS)}")
         values = spec.values()
+        if values.get("prefill") and values.get("format", format) != "focused":
+            raise SpecError(f"{text!r}: prefill leads the focused format's reply; add format=focused")
         strategy = Ldb(
             level=str(values.get("level", level)),
             format=str(values.get("format", format)),
