@@ -18,6 +18,7 @@ from __future__ import annotations
 import ast
 from collections.abc import Iterable, Sequence
 
+from tracefix.analysis.source import parse_function
 from tracefix.strategies.evidence import BlockEvidence
 from tracefix.strategies.findings import Finding
 
@@ -31,15 +32,11 @@ def _is_return(item: BlockEvidence) -> bool:
 
 def top_level(program: str, entry_point: str) -> dict[int, int]:
     """Start line -> end line of each statement directly in the body of the function ``entry_point``."""
-    name = entry_point.rsplit(".", 1)[-1]
     try:
-        tree = ast.parse(program)
-    except SyntaxError:
+        function = parse_function(program, entry_point)  # the definition the CFG is built from
+    except (SyntaxError, LookupError):
         return {}
-    for node in ast.walk(tree):
-        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.name == name:
-            return {stmt.lineno: stmt.end_lineno or stmt.lineno for stmt in node.body}
-    return {}
+    return {stmt.lineno: stmt.end_lineno or stmt.lineno for stmt in function.body}
 
 
 def targets(

@@ -16,11 +16,11 @@ Levels (the paper's ablation): ``block`` (basic blocks), ``line`` (every line it
 
 from __future__ import annotations
 
-import ast
 import itertools
 from dataclasses import dataclass, field
 
 from tracefix.analysis.cfg import build_cfg
+from tracefix.analysis.source import parse_function
 from tracefix.records import CFG, Attempt, Message, Trace, Verdict
 from tracefix.strategies import evidence as ev
 from tracefix.strategies import findings as fd
@@ -214,12 +214,11 @@ def split_lines(cfg: CFG) -> CFG:
 
 
 def _parameters(program: str, entry_point: str) -> list[str]:
-    name = entry_point.rsplit(".", 1)[-1]
-    for node in ast.walk(ast.parse(program)):
-        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.name == name:
-            args = node.args
-            return [a.arg for a in [*args.posonlyargs, *args.args, *args.kwonlyargs]]
-    return []
+    try:
+        args = parse_function(program, entry_point).args  # the definition the CFG is built from
+    except (SyntaxError, LookupError):
+        return []
+    return [a.arg for a in [*args.posonlyargs, *args.args, *args.kwonlyargs]]
 
 
 def _function_view(program: str, entry_point: str, trace: Trace) -> str:
