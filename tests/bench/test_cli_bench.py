@@ -193,6 +193,31 @@ def test_a_model_error_while_generating_seeds_is_a_clear_error(tmp_path: Path, f
     assert "--resume" in result.output
 
 
+def test_a_resume_runs_the_strategies_it_names_and_without_names_every_stored_one(
+    tmp_path: Path, fakes: dict[str, Any]
+) -> None:
+    run_dir = str(tmp_path / "run")
+    assert bench("--strategies", "explain", "--run-dir", run_dir, "--limit", "2").exit_code == 0
+    # A strategy named on resume joins the run; the stored one is not run again.
+    resumed = bench("--strategies", "feedback", "--run-dir", run_dir, "--limit", "2", "--resume", "--json")
+    assert resumed.exit_code == 0, resumed.output
+    assert list(fakes["strategies"]) == ["feedback"]
+    assert fakes["strategies"]["feedback"].seen
+    summary = json.loads(resumed.stdout)
+    assert summary["config"]["strategies"] == ["explain", "feedback"]
+    # Without --strategies, a resume runs every stored strategy (all finished here: nothing is asked).
+    again = bench("--run-dir", run_dir, "--limit", "2", "--resume", "--json")
+    assert again.exit_code == 0, again.output
+    assert list(fakes["strategies"]) == ["explain", "feedback"]
+    assert all(not s.seen for s in fakes["strategies"].values())
+    empty = bench("--run-dir", str(tmp_path / "empty"), "--resume")
+    assert empty.exit_code == 2
+    assert "no run to resume" in empty.output
+    assert (
+        bench("--strategies", "explain", "--run-dir", str(tmp_path / "empty"), "--limit", "1").exit_code == 0
+    )
+
+
 def test_variants_of_a_strategy_run_side_by_side_under_their_canonical_names(
     tmp_path: Path, fakes: dict[str, Any]
 ) -> None:

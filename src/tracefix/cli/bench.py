@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
+from click.core import ParameterSource
 
 from tracefix.cli.common import emit_json, open_model
 
@@ -43,7 +44,8 @@ DATASET_CHOICES = ["humaneval", "mbpp", "transcoder"]
     default="ldb,feedback,explain",
     show_default=True,
     help="Comma-separated strategy specs; a spec may set options, e.g. ldb[prefill=on,blocks=4] "
-    "(variants side by side in one run).",
+    "(variants side by side in one run). With --resume: the named strategies run (new ones join the run); "
+    "without it, every strategy of the stored run.",
 )
 @click.option("--model", "model_spec", envvar="TRACEFIX_MODEL", help="Model spec (default: embedded model).")
 @click.option("--max-iters", type=click.IntRange(1, 100), default=10, show_default=True)
@@ -88,12 +90,14 @@ def bench(
     Results go to --run-dir (run.sqlite, sessions/, summary.json, results.csv); a stopped run continues
     with --resume and the same options.
     """
+    named = click.get_current_context().get_parameter_source("strategies") != ParameterSource.DEFAULT
     from tracefix import __version__
     from tracefix.bench.harness import Selection
     from tracefix.bench.store import RunConfig
     from tracefix.models.base import ModelError
 
-    names = _strategy_names(strategies)
+    # A resume that names no strategies adds none (the default list is for new runs).
+    names = _strategy_names(strategies) if named or not resume else []
     if resume and run_dir is None:
         raise click.UsageError("--resume needs the --run-dir of the run to continue")
     data_dir = _data_dir(dataset, data_dir)
@@ -112,7 +116,8 @@ def bench(
     selection = Selection(limit=limit, only_failing=only_failing, sample=sample, sample_seed=sample_seed)
     try:
         with _open_executor() as executor:
-            harness = _harness(problems, seed_table, model, names, config, executor, run_dir, resume, jobs)
+            only = names if resume and named else None
+            harness = _harness(problems, seed_table, model, only, config, executor, run_dir, resume, jobs)
             try:
                 state = _run(harness, selection, quiet=as_json)
             except KeyboardInterrupt:  # outside the parallel phases (e.g. while a seed is generated)
@@ -238,7 +243,7 @@ def _harness(
     problems: list[BenchProblem],
     seed_table: dict[str, Seed] | None,
     model: Model,
-    names: list[str],
+    only: list[str] | None,
     config: RunConfig,
     executor: Any,
     run_dir: Path,
@@ -250,6 +255,9 @@ def _harness(
     from tracefix.bench.store import ConfigMismatch, RunStore
 
     store = RunStore(run_dir)
+    if not config.strategies and store.config() is None:
+        store.close()
+        raise click.UsageError(f"{run_dir} holds no run to resume: name the --strategies to start one")
     try:
         config = store.start(config, resume=resume)
     except ConfigMismatch as exc:
@@ -261,8 +269,9 @@ def _harness(
             return seed_table[problem.task_id]
         return generate_seed(problem.task, model)
 
-    # On resume the stored strategies (possibly more than named now) all run, on the same seeds.
-    strategies = make_strategies(config.strategies, model, executor, config)
+    # A resume runs the strategies it names (``only``: new ones join the run, on the same seeds) or, when
+    # it names none, every strategy of the stored run; the others keep their results and stay pending.
+    strategies = make_strategies(only or config.strategies, model, executor, config)
     return Harness(
         problems=problems, seed_for=seed_for, strategies=strategies, executor=executor, store=store, jobs=jobs
     )
