@@ -8,7 +8,7 @@ import pytest
 
 from tracefix.analysis.cfg import build_cfg
 from tracefix.execution.sandbox import Executor
-from tracefix.strategies.findings import findings, first_difference
+from tracefix.strategies.findings import code_namer, findings, first_difference
 
 DOUBLES = """\
 def doubles(xs):
@@ -68,3 +68,19 @@ def test_the_blamed_block_is_named_with_why(executor: Executor) -> None:
     body = next(b.id for b in cfg.blocks if 5 in b.lines)
     assert found[0].culprit is None and found[1].culprit == body
     assert found[1].why == "it put 1 at index 1 of `out`, where the test expects 2"
+
+
+def test_blocks_can_be_named_by_their_code_and_removed_blocks_as_one(executor: Executor) -> None:
+    test = "assert doubles([2, 1, 3]) == [4, 2, 6]"
+    cfg = build_cfg(DOUBLES, "doubles")
+    trace = executor.trace(DOUBLES, "doubles", test)
+    by_code = findings(DOUBLES, cfg, trace, ["xs"], "[4, 2, 6]", code_namer(DOUBLES, cfg))
+    assert by_code[0].text.startswith("`out` is returned as [4, 1, 6]; it changed in `out = []` (once), ")
+    assert "`y = x + x if x > 1 else x; out.append(y)` (3 times)" in by_code[0].text
+    assert "It was put there by `y = x + x if x > 1 else x; out.append(y)` on its run 2" in by_code[1].text
+    assert "BLOCK" not in " ".join(f.text for f in by_code)
+    loop = code_namer(DOUBLES, cfg, (3, 5))  # the loop cut out, as the hole format does
+    removed = findings(DOUBLES, cfg, trace, ["xs"], "[4, 2, 6]", loop)
+    assert removed[0].text.endswith(
+        "it changed in `out = []` (once), the removed code (now the TODO) (3 times)."
+    )

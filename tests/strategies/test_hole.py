@@ -129,3 +129,12 @@ def test_hints_off_hides_the_findings_but_not_the_cut() -> None:
     run_loop(make_strategy("ldb[format=hole,hints=off]"), TASK, PROGRAM, model, runner, Settings(max_iters=1))
     prompt = model.requests[0][0][-1].content
     assert "# TODO: the code that was here is wrong" in prompt and "What the trace shows" not in prompt
+
+
+def test_cite_code_names_blocks_by_their_code_and_the_cut_one_as_removed() -> None:
+    model = Scripted([f"```python\n{FIXED}```"])
+    runner = ReturningRunner({normalized(PROGRAM): {TESTS[0]}, normalized(FIXED): set(TESTS)})
+    run_loop(make_strategy("ldb[cite=code,format=hole]"), TASK, PROGRAM, model, runner, Settings(max_iters=1))
+    prompt = model.requests[0][0][-1].content
+    assert "it changed in `total = 0` (once), the removed code (now the TODO) (2 times)." in prompt
+    assert "BLOCK" not in prompt

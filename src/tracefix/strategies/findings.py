@@ -11,13 +11,36 @@ from __future__ import annotations
 
 import ast
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from tracefix.records import CFG, Trace, Visit
 from tracefix.strategies.evidence import short
 
 MAX_FINDINGS = 4
+
+Namer = Callable[[int], str]
+"""How a finding names a block: ``BLOCK 3`` where the prompt shows numbered blocks, else its code."""
+
+
+def block_number(block: int) -> str:
+    return f"BLOCK {block}"
+
+
+def code_namer(program: str, cfg: CFG, cut: tuple[int, int] | None = None) -> Namer:
+    """Name a block by its code (lines joined by "; ", cut when long), for prompts that show no block numbers; a block inside the
+    ``cut`` span of lines (first, last) is "the removed code" (the hole format's TODO)."""
+    lines = program.splitlines()
+
+    def name(block: int) -> str:
+        numbers = [n for n in cfg.block(block).lines if 0 < n <= len(lines)]
+        if not numbers:
+            return f"block {block}"
+        if cut is not None and cut[0] <= min(numbers) <= cut[1]:
+            return "the removed code (now the TODO)"
+        return f"`{short('; '.join(lines[n - 1].strip() for n in sorted(numbers)))}`"
+
+    return name
 
 
 @dataclass
@@ -78,7 +101,12 @@ def first_difference(actual: object, expected: object) -> int | None:
 
 
 def _divergence(
-    name: str, frame: Sequence[Visit], actual: object, expected: object, parameters: Sequence[str]
+    name: str,
+    frame: Sequence[Visit],
+    actual: object,
+    expected: object,
+    parameters: Sequence[str],
+    namer: Namer = block_number,
 ) -> Finding | None:
     """Which visit put the first wrong element into the returned sequence ``name``, and the locals then."""
     index = first_difference(actual, expected)
@@ -94,7 +122,7 @@ def _divergence(
             others = [n for n, v in visit.state.items() if n != name and n not in parameters and len(v) <= 40]
             others = others[:4]
             context = ", ".join(f"{n} = {visit.state[n]}" for n in others)
-            run = f"BLOCK {visit.block} on its run {visit.occurrence + 1}"
+            run = f"{namer(visit.block)} on its run {visit.occurrence + 1}"
             text = f"{head} It was put there by {run}" + (f" ({context})." if context else ".")
             why = f"it put {got} at index {index} of `{name}`, where the test expects {short(want)}"
             return Finding(text, visit.block, why)
@@ -102,7 +130,12 @@ def _divergence(
 
 
 def _return_findings(
-    program_lines: Sequence[str], cfg: CFG, trace: Trace, parameters: Sequence[str], expected: str | None
+    program_lines: Sequence[str],
+    cfg: CFG,
+    trace: Trace,
+    parameters: Sequence[str],
+    expected: str | None,
+    namer: Namer = block_number,
 ) -> list[Finding]:
     """Where each variable of the final ``return`` got its value in the outermost call.
 
@@ -132,26 +165,32 @@ def _return_findings(
         elif len(changes) == 1:  # true with dropped visits too: a kept state after a change would show it
             out.append(
                 Finding(
-                    f"`{name}` is returned as {value}, the value BLOCK {changes[0].block} gave it; "
+                    f"`{name}` is returned as {value}, the value {namer(changes[0].block)} gave it; "
                     "no later block changed it."
                 )
             )
         elif complete:
-            counts = Counter(v.block for v in changes)
-            where = ", ".join(f"BLOCK {b} ({_times(n)})" for b, n in counts.items())
+            counts = Counter(namer(v.block) for v in changes)  # blocks of the removed code count as one
+            where = ", ".join(f"{where} ({_times(n)})" for where, n in counts.items())
             out.append(Finding(f"`{name}` is returned as {value}; it changed in {where}."))
         else:  # visits were dropped: a change is seen at the next kept visit, so only the last is sure
             out.append(
-                Finding(f"`{name}` is returned as {value}; its last change was in BLOCK {changes[-1].block}.")
+                Finding(
+                    f"`{name}` is returned as {value}; its last change was in {namer(changes[-1].block)}."
+                )
             )
         if statement.strip() == f"return {name}" and (
-            found := _divergence(name, frame, _literal(last.state[name]), _literal(expected), parameters)
+            found := _divergence(
+                name, frame, _literal(last.state[name]), _literal(expected), parameters, namer
+            )
         ):
             out.append(found)
     return out
 
 
-def _exception_findings(program_lines: Sequence[str], trace: Trace) -> list[Finding]:
+def _exception_findings(
+    program_lines: Sequence[str], trace: Trace, namer: Namer = block_number
+) -> list[Finding]:
     """The values read by the line that raised, as they were when it raised."""
     exc = trace.exception
     if exc is None or exc.in_test or exc.line is None or not 0 < exc.line <= len(program_lines):
@@ -160,9 +199,9 @@ def _exception_findings(program_lines: Sequence[str], trace: Trace) -> list[Find
     code = program_lines[exc.line - 1].strip()
     state = raising.state if raising is not None else {}
     values = [f"{n} = {short(state[n])}" for n in _names(code) if n in state]
-    where = f"line {exc.line} (`{code}`)"
+    where = f"line {exc.line} (`{code}`)" if namer is block_number else f"`{code}`"
     if raising is not None:
-        where += f", in BLOCK {raising.block} on its run {raising.occurrence + 1}"
+        where += f", in {namer(raising.block)} on its run {raising.occurrence + 1}"
     text = f"{exc.type}: {exc.message}".rstrip(": ")
     sentence = f"{text} was raised at {where}" + (f", with {', '.join(values)}." if values else ".")
     culprit = raising.block if raising is not None else exc.block
@@ -170,15 +209,22 @@ def _exception_findings(program_lines: Sequence[str], trace: Trace) -> list[Find
 
 
 def findings(
-    program: str, cfg: CFG, trace: Trace, parameters: Sequence[str] = (), expected: str | None = None
+    program: str,
+    cfg: CFG,
+    trace: Trace,
+    parameters: Sequence[str] = (),
+    expected: str | None = None,
+    namer: Namer = block_number,
 ) -> list[Finding]:
     """A few sentences that tie the wrong result to the blocks that produced it, read off the trace.
 
     An exception: the values the raising line read. A wrong return value: where each variable of the
     ``return`` got its value (``parameters``, the function's, are skipped when the call left them alone),
     and, given the test's ``expected`` value, which run of which block put the first wrong element into a
-    returned list or string.
+    returned list or string. ``namer`` names blocks (by number, or by code with :func:`code_namer`).
     """
     lines = program.splitlines()
-    found = _exception_findings(lines, trace) or _return_findings(lines, cfg, trace, parameters, expected)
+    found = _exception_findings(lines, trace, namer) or _return_findings(
+        lines, cfg, trace, parameters, expected, namer
+    )
     return found[:MAX_FINDINGS]

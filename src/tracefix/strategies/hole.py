@@ -98,6 +98,11 @@ def cut_span(program: str, lines: Sequence[int], header: bool) -> tuple[int, int
     return wanted[0].lineno, max(last.end_lineno or last.lineno, max(lines))
 
 
+def span(program: str, item: BlockEvidence) -> tuple[int, int] | None:
+    """The lines (first, last) that cutting ``item`` removes."""
+    return cut_span(program, item.lines, item.kind in HEADER_KINDS)
+
+
 def cut(program: str, item: BlockEvidence, why: str) -> str | None:
     """``program`` with ``item``'s statements replaced by one TODO comment that says why they were wrong."""
     span = cut_span(program, item.lines, item.kind in HEADER_KINDS)

@@ -50,6 +50,9 @@ class Ldb:
     hints: bool | None = None
     """Show the findings (where the returned value or the exception came from): None is the format's own
     default, off for ``focused`` (above the blocks when on), on for ``hole`` (below the failing test)."""
+    cite: str = "blocks"
+    """How the hole format's findings name blocks: ``blocks`` (BLOCK 3, as first measured, though the hole
+    prompt shows no numbers) or ``code`` (a block by its code; blocks cut out are "the removed code")."""
     name: str = field(default="ldb", init=False)
 
     def attempt(self, ctx: Context, state: LoopState) -> Attempt:
@@ -103,11 +106,13 @@ class Ldb:
             text = "What the trace shows:\n" + "\n".join(f"- {f.text}" for f in found) + "\n\n" + text
         return text, [b.block for b in shown]
 
-    def _findings(self, ctx: Context, state: LoopState, cfg: CFG, trace: Trace) -> list[fd.Finding]:
+    def _findings(
+        self, ctx: Context, state: LoopState, cfg: CFG, trace: Trace, namer: fd.Namer = fd.block_number
+    ) -> list[fd.Finding]:
         expectation = split_assert(failing_test(state).test)
         parameters = _parameters(state.program, ctx.task.entry_point)
         return fd.findings(
-            state.program, cfg, trace, parameters, expectation.expected if expectation else None
+            state.program, cfg, trace, parameters, expectation.expected if expectation else None, namer
         )
 
     def _passing_traces(self, ctx: Context, state: LoopState) -> list[Trace]:
@@ -119,7 +124,8 @@ class Ldb:
 
     def _hole(self, ctx: Context, state: LoopState, attempt: Attempt, cfg: CFG | None, trace: Trace) -> None:
         values = problem_values(state)
-        holed, found = None, []
+        holed: str | None = None
+        found: list[fd.Finding] = []
         if cfg is not None and trace.visits:
             passing = [set(t.block_counts) for t in self._passing_traces(ctx, state)]
             gathered = {item.block: item for item in ev.gather(state.program, cfg, trace, passing)}
@@ -133,6 +139,9 @@ class Ldb:
                     attempt.shown_blocks = [block]
                     attempt.verdicts = [Verdict(block=block, correct=False, explanation=why)]
                     attempt.verdict_parse = "trace"
+                    if self.cite == "code":
+                        namer = fd.code_namer(state.program, cfg, hole.span(state.program, gathered[block]))
+                        found = self._findings(ctx, state, cfg, trace, namer)
                     break
         if holed is None:  # no trace, or every block tried: the focused request instead
             self._focused(ctx, state, attempt, cfg, trace)

@@ -39,6 +39,7 @@ def make_strategy(text: str, *, level: str = "block", format: str = DEFAULT_FORM
             passing_traces=int(str(values.get("passing", 3))),
             prefill=bool(values.get("prefill", False)),
             hints=None if "hints" not in values else bool(values["hints"]),
+            cite=str(values.get("cite", "blocks")),
         )
     strategy.name = str(spec)
     return strategy

@@ -78,6 +78,10 @@ OPTIONS: dict[str, dict[str, Option]] = {
         "passing": Option(_count(0, 10), "passing tests traced for fault localisation (default 3)"),
         "prefill": Option(_flag, "make the reply start with the wrong block's number (models that can)"),
         "hints": Option(_flag, "say what the trace shows about the wrong result (default: on for hole only)"),
+        "cite": Option(
+            _choice("blocks", "code"),
+            "how the hole format's findings name a block: BLOCK numbers (default) or their code",
+        ),
     },
 }
 
