@@ -55,3 +55,16 @@ def test_ldb_with_hints_and_a_led_reply_on_the_real_model(model: Model) -> None:
     assert first.replies[0].text.startswith("WRONG BLOCK:") and first.verdict_parse == "format"
     assert first.verdicts and not first.verdicts[0].correct
     assert session.outcome == "fixed", session.final_program
+
+
+def test_hole_naming_blocks_by_code_with_recut_on_the_real_model(model: Model) -> None:
+    source = (EXAMPLES / "count_positives.py").read_text()
+    tests = read_tests((), EXAMPLES / "count_positives_tests.txt")
+    spec = "ldb[cite=code,format=hole,recut=on]"
+    session = api.debug(source, "count_positives", tests, model=model, strategy=spec, max_iters=3)
+    assert session.strategy == spec
+    first = session.attempts[0]
+    prompt = first.messages[1].content
+    assert "# TODO: the code that was here is wrong" in prompt and "BLOCK" not in prompt
+    assert first.verdict_parse == "trace" and [v.block for v in first.verdicts] == first.shown_blocks
+    assert session.outcome == "fixed", session.final_program

@@ -138,3 +138,30 @@ def test_cite_code_names_blocks_by_their_code_and_the_cut_one_as_removed() -> No
     prompt = model.requests[0][0][-1].content
     assert "it changed in `total = 0` (once), the removed code (now the TODO) (2 times)." in prompt
     assert "BLOCK" not in prompt
+
+
+def test_recut_answers_an_already_tried_program_with_the_next_cut() -> None:
+    unchanged = f"```python\n{PROGRAM}```"
+    model = Scripted([unchanged, f"```python\n{FIXED}```"])
+    runner = ReturningRunner({normalized(PROGRAM): {TESTS[0]}, normalized(FIXED): set(TESTS)})
+    session = run_loop(
+        make_strategy("ldb[format=hole,recut=on]"), TASK, PROGRAM, model, runner, Settings(max_iters=1)
+    )
+    assert session.outcome == "fixed"
+    (attempt,) = session.attempts
+    assert len(attempt.shown_blocks) == 2 and len(set(attempt.shown_blocks)) == 2
+    assert [v.block for v in attempt.verdicts] == attempt.shown_blocks
+    note = model.requests[1][0][-1].content
+    assert note.startswith("That program is the same as one already tried")
+    assert "another part removed instead" in note and "# TODO: the code that was here is wrong" in note
+    first_holed = model.requests[0][0][-1].content.split("```python\n")[1].split("```")[0]
+    assert note.split("```python\n")[1].split("```")[0] != first_holed  # another part is cut
+
+
+def test_without_recut_an_already_tried_program_gets_the_engine_note() -> None:
+    unchanged = f"```python\n{PROGRAM}```"
+    model = Scripted([unchanged, f"```python\n{FIXED}```"])
+    runner = ReturningRunner({normalized(PROGRAM): {TESTS[0]}, normalized(FIXED): set(TESTS)})
+    session = run_loop(make_strategy("ldb[format=hole]"), TASK, PROGRAM, model, runner, Settings(max_iters=1))
+    assert len(session.attempts[0].shown_blocks) == 1
+    assert "another part removed" not in model.requests[1][0][-1].content

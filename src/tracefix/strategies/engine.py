@@ -59,6 +59,13 @@ class Settings:
     context_tokens: int = 6000
 
 
+REPEATED = (
+    "That program is the same as one already tried, and it fails the test. "
+    "Change the code that produces the wrong value, and reply with the complete corrected "
+    "program in one ```python block."
+)
+"""The engine's note after a reply whose program was already tried."""
+
 LEAD_TOKENS = 160
 """Token cap on the led part of a reply (``Context.ask_led``): a block number and one sentence."""
 
@@ -150,18 +157,22 @@ class Context:
         *,
         lead: str | None = None,
         clean: Callable[[str], str] | None = None,
+        on_repeat: Callable[[], str | None] | None = None,
     ) -> None:
         """Ask for a fixed program; on no code or an already-tried program, ask once more, saying why.
 
         With ``lead`` and a model that can continue a reply, the first request is led (``ask_led``); the
         second, if needed, is a plain request. ``clean`` tidies an extracted program before it is judged (e.g.
-        drops prompt scaffolding the model copied). Fills ``attempt.replies``, ``attempt.messages``,
-        ``attempt.program`` and ``attempt.failure``.
+        drops prompt scaffolding the model copied). ``on_repeat`` may word the second request after an
+        already-tried program its own way (None keeps the engine's note). Fills ``attempt.replies``,
+        ``attempt.messages``, ``attempt.program`` and ``attempt.failure``.
         """
         attempt.messages = list(messages)
         reply = self.ask_led(messages, lead) if lead and self.continues_replies else self.ask(messages)
         attempt.replies.append(reply)
         program, failure = self._judge(reply.text, state, clean)
+        if failure == REPEATED and on_repeat is not None and self.settings.retry_unchanged:
+            failure = on_repeat() or failure
         if failure is not None and self.settings.retry_unchanged:
             retry = [
                 *messages,
@@ -190,11 +201,7 @@ class Context:
                 f"corrected program, defining `{self.task.entry_point}`, in one ```python block."
             )
         if normalized(extraction.program) in state.tried:
-            return None, (
-                "That program is the same as one already tried, and it fails the test. "
-                "Change the code that produces the wrong value, and reply with the complete corrected "
-                "program in one ```python block."
-            )
+            return None, REPEATED
         return extraction.program, None
 
 

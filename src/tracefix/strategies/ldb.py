@@ -53,6 +53,10 @@ class Ldb:
     cite: str = "blocks"
     """How the hole format's findings name blocks: ``blocks`` (BLOCK 3, as first measured, though the hole
     prompt shows no numbers) or ``code`` (a block by its code; blocks cut out are "the removed code")."""
+    recut: bool = False
+    """Hole format: when the filled program was already tried, the second request cuts the next part the
+    trace blames instead of repeating the engine's "already tried" note (a reconstruction of the cut code
+    is weak evidence that the part was right)."""
     name: str = field(default="ldb", init=False)
 
     def attempt(self, ctx: Context, state: LoopState) -> Attempt:
@@ -126,29 +130,56 @@ class Ldb:
         values = problem_values(state)
         holed: str | None = None
         found: list[fd.Finding] = []
+        order: list[int] = []
+        gathered: dict[int, ev.BlockEvidence] = {}
         if cfg is not None and trace.visits:
             passing = [set(t.block_counts) for t in self._passing_traces(ctx, state)]
             gathered = {item.block: item for item in ev.gather(state.program, cfg, trace, passing)}
             found = self._findings(ctx, state, cfg, trace)
             tried = [b for a in state.history if a.start_program == state.program for b in a.shown_blocks]
             outer = hole.top_level(state.program, ctx.task.entry_point)
-            for block in hole.targets(list(gathered.values()), found, tried, outer):
-                why = hole.reason(gathered[block], found)
-                holed = hole.cut(state.program, gathered[block], why)
-                if holed is not None:
-                    attempt.shown_blocks = [block]
-                    attempt.verdicts = [Verdict(block=block, correct=False, explanation=why)]
-                    attempt.verdict_parse = "trace"
-                    if self.cite == "code":
-                        namer = fd.code_namer(state.program, cfg, hole.span(state.program, gathered[block]))
-                        found = self._findings(ctx, state, cfg, trace, namer)
-                    break
-        if holed is None:  # no trace, or every block tried: the focused request instead
+            order = hole.targets(list(gathered.values()), found, tried, outer)
+            holed = self._cut_next(state.program, order, gathered, found, attempt)
+        if cfg is None or holed is None:  # no trace, or every block tried: the focused request instead
             self._focused(ctx, state, attempt, cfg, trace)
             return
+        if self.cite == "code":
+            namer = fd.code_namer(
+                state.program, cfg, hole.span(state.program, gathered[attempt.shown_blocks[0]])
+            )
+            found = self._findings(ctx, state, cfg, trace, namer)
         shown = [f.text for f in found] if self.hints is not False else []
         messages = chat("ldb_hole", holed=holed, findings=shown, **values)
-        ctx.request_program(messages, state, attempt, clean=hole.strip_todo)
+
+        def recut() -> str | None:
+            again = self._cut_next(state.program, order, gathered, found, attempt)
+            why = attempt.verdicts[-1].explanation
+            return render("ldb_hole_recut", holed=again, why=why) if again is not None else None
+
+        ctx.request_program(
+            messages, state, attempt, clean=hole.strip_todo, on_repeat=recut if self.recut else None
+        )
+
+    @staticmethod
+    def _cut_next(
+        program: str,
+        order: list[int],
+        gathered: dict[int, ev.BlockEvidence],
+        found: list[fd.Finding],
+        attempt: Attempt,
+    ) -> str | None:
+        """Cut the first block of ``order`` not cut yet in ``attempt``; record it as shown and blamed."""
+        for block in order:
+            if block in attempt.shown_blocks:
+                continue
+            why = hole.reason(gathered[block], found)
+            holed = hole.cut(program, gathered[block], why)
+            if holed is not None:
+                attempt.shown_blocks.append(block)
+                attempt.verdicts.append(Verdict(block=block, correct=False, explanation=why))
+                attempt.verdict_parse = "trace"
+                return holed
+        return None
 
     # -- paper ------------------------------------------------------------------------------------
 

@@ -40,6 +40,7 @@ def make_strategy(text: str, *, level: str = "block", format: str = DEFAULT_FORM
             prefill=bool(values.get("prefill", False)),
             hints=None if "hints" not in values else bool(values["hints"]),
             cite=str(values.get("cite", "blocks")),
+            recut=bool(values.get("recut", False)),
         )
     strategy.name = str(spec)
     return strategy

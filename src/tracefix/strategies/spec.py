@@ -82,6 +82,9 @@ OPTIONS: dict[str, dict[str, Option]] = {
             _choice("blocks", "code"),
             "how the hole format's findings name a block: BLOCK numbers (default) or their code",
         ),
+        "recut": Option(
+            _flag, "hole format: after an already-tried program, cut the next part (default off)"
+        ),
     },
 }
 
