@@ -40,6 +40,21 @@ def table(summary: dict[str, Any]) -> list[str]:
     return rows
 
 
+def cost(summary: dict[str, Any]) -> list[str]:
+    """What the run cost per strategy, summed over the debugged problems (means times runs)."""
+    rows = [
+        "| strategy | debugged problems | model calls | prompt tokens | completion tokens | wall time |",
+        "| --- | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for name, s in summary["strategies"].items():
+        runs = s["runs"]
+        rows.append(
+            f"| `{name}` | {runs} | {s['calls']['mean'] * runs:,.0f} | {s['prompt_tokens']['mean'] * runs:,.0f} "
+            f"| {s['completion_tokens']['mean'] * runs:,.0f} | {s['wall_s']['total'] / 60:,.0f} min |"
+        )
+    return rows
+
+
 def render(summary: dict[str, Any], command: str) -> str:
     config, seed = summary["config"], summary["seed"]
     pending = max((s["pending"] for s in summary["strategies"].values()), default=0)
@@ -63,6 +78,11 @@ def render(summary: dict[str, Any], command: str) -> str:
         *table(summary),
         "",
         *[f"- {line}" for line in only_fixed_lines(summary)],
+        "",
+        "Cost of the run so far (sums over the debugged problems; replies served from the response cache on a",
+        "resume count their tokens but take almost no time):",
+        "",
+        *cost(summary),
         "",
     ]
     return "\n".join(lines)
