@@ -22,6 +22,12 @@ def test_describe_exception_in_program() -> None:
     assert describe_failure(result) == "It raised ZeroDivisionError: division by zero at line 7."
 
 
+def test_describe_exception_without_a_message() -> None:
+    exc = ExceptionInfo(type="AssertionError", message="", line=14)  # e.g. the program's own module-level assert
+    result = TestResult(test="assert f(0) == 1", passed=False, exception=exc)
+    assert describe_failure(result) == "It raised AssertionError at line 14."
+
+
 def test_describe_timeout() -> None:
     result = TestResult(test="assert f(0) == 1", passed=False, timeout=True)
     assert "did not finish in time" in describe_failure(result)

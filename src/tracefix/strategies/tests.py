@@ -44,7 +44,8 @@ def describe_failure(result: TestResult) -> str:
     exception = result.exception
     if exception is not None and not (exception.in_test and exception.type == "AssertionError"):
         where = f" at line {exception.line}" if exception.line and not exception.in_test else ""
-        return f"It raised {exception.type}: {exception.message}{where}".rstrip(": ") + "."
+        what = f"{exception.type}: {exception.message}" if exception.message.strip() else exception.type
+        return f"It raised {what}{where}."
     if expectation is not None and result.actual is not None:
         return f"{expectation.call} returned {result.actual}, but the test expects {expectation.expected}."
     if result.error:
