@@ -7,7 +7,7 @@ from fakes import Scripted, TableRunner
 from tracefix.records import Task
 from tracefix.strategies.engine import Settings, run_loop
 from tracefix.strategies.extract import normalized
-from tracefix.strategies.registry import make_strategy
+from tracefix.strategies.registry import engine_settings, make_strategy
 
 TESTS = ["assert f(1) == 2", "assert f(2) == 3"]
 TASK = Task(description="Add one.", entry_point="f", visible_tests=TESTS)
@@ -78,6 +78,16 @@ def test_next_iteration_starts_from_the_best_program() -> None:
     _, model = run([fenced(HALF), fenced(worse), fenced(FIXED)], max_iters=3)
     third_prompt = model.requests[2][0][-1].content
     assert "2 if x == 1 else x" in third_prompt
+
+
+def test_ties_keep_the_newest_program_unless_the_spec_says_oldest() -> None:
+    other = "def f(x):\n    return -x\n"  # passes no test, as many as BUGGY
+    for spec, start in [("feedback", other), ("feedback[ties=oldest]", BUGGY)]:
+        model = Scripted([fenced(other), fenced(FIXED)])
+        settings = engine_settings(spec, Settings(max_iters=2))
+        session = run_loop(make_strategy(spec), TASK, BUGGY, model, runner(), settings)
+        assert session.attempts[1].start_program == start, spec
+    assert engine_settings("ldb[ties=newest]", Settings()).keep_newest
 
 
 def test_model_failure_ends_the_session_and_keeps_what_was_done() -> None:

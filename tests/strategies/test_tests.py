@@ -23,7 +23,8 @@ def test_describe_exception_in_program() -> None:
 
 
 def test_describe_exception_without_a_message() -> None:
-    exc = ExceptionInfo(type="AssertionError", message="", line=14)  # e.g. the program's own module-level assert
+    # e.g. an assert of the program's own, at module level
+    exc = ExceptionInfo(type="AssertionError", message="", line=14)
     result = TestResult(test="assert f(0) == 1", passed=False, exception=exc)
     assert describe_failure(result) == "It raised AssertionError at line 14."
 

@@ -5,7 +5,8 @@ the model, and returns a candidate program; the engine runs the visible tests on
 they all pass or the budget ends. What the engine does for every strategy alike, so comparisons are fair:
 - a reply with no usable code, or a program the loop has already tried, is a failed attempt, and the model
   is asked once more with that said (at a higher temperature, so it does not repeat itself);
-- the next iteration starts from the best program so far (most visible tests passed; ties keep the newest);
+- the next iteration starts from the best program so far (most visible tests passed; ties keep the newest,
+  or the oldest with the engine option ``ties=oldest``);
 - model errors end the session with what was done so far kept, never lost.
 Hidden tests never reach this module: a ``Task`` carries only visible tests.
 """
@@ -56,6 +57,10 @@ class Settings:
     params: GenParams = field(default_factory=lambda: GenParams(max_tokens=768))
     retry_temperature: float = 0.7
     retry_unchanged: bool = True
+    keep_newest: bool = True
+    """Which program the next iteration starts from when a new one passes as many visible tests as the best
+    so far: the newest (default), or the older one (``ties=oldest``: suits ldb's hole format, which cuts
+    another part of the same program each iteration)."""
     context_tokens: int = 6000
 
 
@@ -249,7 +254,8 @@ def run_loop(
         if attempt.program is not None:
             attempt.test_results = ctx.run_tests(attempt.program)
             state.tried.append(normalized(attempt.program))
-            if _passed(attempt.test_results) >= _passed(best[1]):
+            gained, kept = _passed(attempt.test_results), _passed(best[1])
+            if gained > kept or (gained == kept and settings.keep_newest):
                 best = (attempt.program, attempt.test_results)
         attempt.usage = sum((r.usage for r in attempt.replies), Usage())
         attempt.duration_s = time.monotonic() - began

@@ -47,8 +47,10 @@ def make_strategy(text: str, *, level: str = "block", format: str = DEFAULT_FORM
 
 
 def engine_settings(text: str, settings: Settings) -> Settings:
-    """``settings`` with the engine options a spec sets (``retry``) applied."""
+    """``settings`` with the engine options a spec sets (``retry``, ``ties``) applied."""
     values = parse_spec(text).engine_values()
     if "retry" in values:
         settings = replace(settings, retry_unchanged=bool(values["retry"]))
+    if "ties" in values:
+        settings = replace(settings, keep_newest=values["ties"] == "newest")
     return settings

@@ -63,6 +63,11 @@ class Option:
 
 ENGINE_OPTIONS: dict[str, Option] = {
     "retry": Option(_flag, "ask once more when a reply has no new program (default on)"),
+    "ties": Option(
+        _choice("newest", "oldest"),
+        "the program the next iteration starts from when a new one passes as many visible tests as the best "
+        "(default newest)",
+    ),
 }
 
 OPTIONS: dict[str, dict[str, Option]] = {
