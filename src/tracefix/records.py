@@ -245,6 +245,8 @@ class Attempt(Record):
     """The program extracted from the reply, or None when no usable program came back."""
     failure: str | None = None
     """Why this attempt produced no new program (no code, syntax error, unchanged, ...)."""
+    note: str | None = None
+    """What tracefix itself changed, when the program came from a quick fix rather than the model."""
     test_results: list[TestResult] = Field(default_factory=list)
     usage: Usage = Field(default_factory=Usage)
     duration_s: float = 0.0

@@ -101,3 +101,11 @@ def test_write_session_report_creates_the_folder_and_renders_without_a_cfg(
 def test_numbers_read_naturally() -> None:
     assert [format_seconds(v) for v in (0.35, 4.24, 185.0)] == ["350 ms", "4.2 s", "3 min 05 s"]
     assert format_tokens(12345) == "12,345"
+
+
+def test_a_quick_fix_is_shown_as_made_without_the_model(session: Session) -> None:
+    first = session.attempts[0].model_copy(update={"note": "added `import math`: <the program> uses `math`"})
+    page = render_session(
+        session.model_copy(update={"attempts": [first, *session.attempts[1:]]}), cfg_for=hand_cfg
+    )
+    assert "Quick fix, no model call: added `import math`: &lt;the program&gt; uses `math`." in page

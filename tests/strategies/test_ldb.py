@@ -222,3 +222,23 @@ def test_prefill_is_a_plain_request_when_the_model_cannot_continue() -> None:
         make_strategy("ldb[format=focused,prefill=on]"), TASK, PROGRAM, model, runner(), Settings(max_iters=1)
     )
     assert session.calls == 1 and model.requests[0][0][-1].role == "user"
+
+
+def test_names_on_mends_a_missing_import_without_the_model() -> None:
+    from tracefix.execution.sandbox import Executor
+
+    program = "def root(x):\n    return math.sqrt(x)\n"
+    task = Task(description="Square root.", entry_point="root", visible_tests=["assert root(4) == 2"])
+    with Executor() as executor:
+        model = Scripted([])
+        session = run_loop(
+            make_strategy("ldb[names=on]"), task, program, model, executor, Settings(max_iters=1)
+        )
+        assert session.outcome == "fixed" and session.calls == 0 and model.requests == []
+        (attempt,) = session.attempts
+        assert attempt.note is not None and attempt.note.startswith("added `import math`")
+        assert session.final_program.startswith("import math\n")
+        without = run_loop(
+            make_strategy("ldb"), task, program, Scripted(["no code"] * 2), executor, Settings(max_iters=1)
+        )
+        assert without.calls == 2 and without.attempts[0].note is None

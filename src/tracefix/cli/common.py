@@ -97,6 +97,8 @@ def describe_attempt(attempt: Attempt) -> list[str]:
     for verdict in attempt.verdicts:
         if not verdict.correct:
             lines.append(f"  block {verdict.block} {who}: {verdict.explanation or '(no reason given)'}")
+    if attempt.note:
+        lines.append(f"  quick fix, no model call: {attempt.note}")
     if attempt.program is None:
         lines.append(f"  no new program: {attempt.failure}")
     else:

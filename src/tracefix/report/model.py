@@ -120,6 +120,7 @@ class AttemptView:
     verdict_parse: str
     diff: Diff | None
     failure: str | None
+    note: str | None
     tests: list[ResultView]
     passed: int
     usage: Usage
@@ -256,6 +257,7 @@ def attempt_view(number: int, attempt: Attempt, program: str, cfg: CFG | None) -
         verdict_parse=attempt.verdict_parse,
         diff=diff_programs(program, attempt.program) if attempt.program is not None else None,
         failure=attempt.failure,
+        note=attempt.note,
         tests=tests,
         passed=passed,
         usage=attempt.usage,

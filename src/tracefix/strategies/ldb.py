@@ -27,6 +27,8 @@ from tracefix.strategies import findings as fd
 from tracefix.strategies import hole
 from tracefix.strategies.common import failing_test, problem_values
 from tracefix.strategies.engine import Context, LoopState
+from tracefix.strategies.extract import normalized
+from tracefix.strategies.quickfix import quick_fix
 from tracefix.strategies.templates import chat, render
 from tracefix.strategies.tests import split_assert
 from tracefix.strategies.verdicts import parse_prose_verdicts, parse_verdicts, parse_wrong_block
@@ -57,6 +59,9 @@ class Ldb:
     """Hole format: when the filled program was already tried, the second request cuts the next part the
     trace blames instead of repeating the engine's "already tried" note (a reconstruction of the cut code
     is weak evidence that the part was right)."""
+    names: bool = False
+    """Mend a failure on a name the program never defines (a misnamed function, a standard-library module
+    never imported) mechanically, without the model (``quickfix.py``), before any trace is asked about."""
     name: str = field(default="ldb", init=False)
 
     def attempt(self, ctx: Context, state: LoopState) -> Attempt:
@@ -65,7 +70,10 @@ class Ldb:
         cfg = _cfg(state.program, ctx.task.entry_point, self.level)
         trace = ctx.trace(state.program, failing.test, cfg if self.level == "line" else None)
         attempt.trace = trace
-        if self.format == "paper":
+        mended = quick_fix(state.program, failing, ctx.task.entry_point) if self.names else None
+        if mended is not None and normalized(mended.program) not in state.tried:
+            attempt.program, attempt.note = mended.program, mended.note  # no model call
+        elif self.format == "paper":
             self._paper(ctx, state, attempt, cfg, trace)
         elif self.format == "hole" and self.level != "function":
             self._hole(ctx, state, attempt, cfg, trace)

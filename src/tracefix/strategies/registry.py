@@ -41,6 +41,7 @@ def make_strategy(text: str, *, level: str = "block", format: str = DEFAULT_FORM
             hints=None if "hints" not in values else bool(values["hints"]),
             cite=str(values.get("cite", "blocks")),
             recut=bool(values.get("recut", False)),
+            names=bool(values.get("names", False)),
         )
     strategy.name = str(spec)
     return strategy

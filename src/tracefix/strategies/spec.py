@@ -87,6 +87,10 @@ OPTIONS: dict[str, dict[str, Option]] = {
             _choice("blocks", "code"),
             "how the hole format's findings name a block: BLOCK numbers (default) or their code",
         ),
+        "names": Option(
+            _flag,
+            "a failure on a name never defined (misnamed function, missing import) is said as such (default off)",
+        ),
         "recut": Option(
             _flag, "hole format: after an already-tried program, cut the next part (default off)"
         ),
