@@ -59,6 +59,9 @@ class Ldb:
     """Hole format: when the filled program was already tried, the second request cuts the next part the
     trace blames instead of repeating the engine's "already tried" note (a reconstruction of the cut code
     is weak evidence that the part was right)."""
+    past: bool = False
+    """Hole format: say how the earlier attempts failed, as the other prompts do (the first measured hole
+    prompt did not, and a one-block function got the same rewrite twice)."""
     names: bool = False
     """Mend a failure on a name the program never defines (a misnamed function, a standard-library module
     never imported) mechanically, without the model (``quickfix.py``), before any trace is asked about."""
@@ -157,6 +160,7 @@ class Ldb:
             )
             found = self._findings(ctx, state, cfg, trace, namer)
         shown = [f.text for f in found] if self.hints is not False else []
+        values = {**values, "history": values["history"] if self.past else []}
         messages = chat("ldb_hole", holed=holed, findings=shown, **values)
 
         def recut() -> str | None:

@@ -42,6 +42,7 @@ def make_strategy(text: str, *, level: str = "block", format: str = DEFAULT_FORM
             cite=str(values.get("cite", "blocks")),
             recut=bool(values.get("recut", False)),
             names=bool(values.get("names", False)),
+            past=bool(values.get("past", False)),
         )
     strategy.name = str(spec)
     return strategy

@@ -91,6 +91,7 @@ OPTIONS: dict[str, dict[str, Option]] = {
             _flag,
             "a failure on a name never defined (misnamed function, missing import) is said as such (default off)",
         ),
+        "past": Option(_flag, "hole format: say how the earlier attempts failed (default off)"),
         "recut": Option(
             _flag, "hole format: after an already-tried program, cut the next part (default off)"
         ),
