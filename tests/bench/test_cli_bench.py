@@ -227,3 +227,10 @@ def test_variants_of_a_strategy_run_side_by_side_under_their_canonical_names(
     summary = json.loads(result.stdout)
     assert list(summary["strategies"]) == ["ldb", "ldb[blocks=4,prefill=on]"]
     assert summary["config"]["strategies"] == ["ldb", "ldb[blocks=4,prefill=on]"]
+
+
+def test_the_printed_summary_keeps_spec_brackets(tmp_path: Path, fakes: dict[str, Any]) -> None:
+    result = bench("--strategies", "feedback,ldb[blocks=4]", "--run-dir", str(tmp_path / "r"))
+    assert result.exit_code == 0, result.output
+    assert "repaired by ldb[blocks=4], not by feedback (1): Mini/10" in result.output
+    assert "ldb[blocks=4]" in result.output.split("repaired by")[0]  # the table's row too

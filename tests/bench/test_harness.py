@@ -54,6 +54,16 @@ def test_seeds_are_scored_on_hidden_and_visible_tests_with_the_prelude(tmp_path:
     assert rows["Mini/4"].claimed_solved is False  # the seed file's own flag is kept beside our score
 
 
+def test_a_strategy_stopped_early_is_not_said_to_miss_the_problems_it_never_ran(tmp_path: Path) -> None:
+    both = oracle("both", ["Mini/2", "Mini/10"])
+    h = harness(tmp_path, {"both": both})
+    assert h.run(Selection()) == "complete"
+    late = harness(tmp_path, {"late": oracle("late", [])}, resume=True)
+    summary = write_outputs(late.store)  # "late" joined the run and has not run yet
+    assert summary["strategies"]["late"]["pending"] == 5
+    assert summary["only_fixed_by"]["both"]["late"] == []
+
+
 def test_summary_of_a_run_with_two_strategies(tmp_path: Path) -> None:
     both = oracle("both", ["Mini/2", "Mini/10"])
     one = oracle("one", ["Mini/2"])

@@ -21,6 +21,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from rich.markup import escape
 from rich.table import Table
 
 from tracefix.bench.store import ResultRow, RunConfig, RunStore, SeedRow, dump_json
@@ -55,7 +56,11 @@ def summarize(
     for name in config.strategies:
         rows = [r for r in results if r.strategy == name]
         summary["strategies"][name] = strategy_summary(seeds, chosen, rows)
-    summary["only_fixed_by"] = _only_fixed_by(summary["strategies"])
+    finished = {
+        name: {r.task_id for r in results if r.strategy == name and r.status != "error"}
+        for name in config.strategies
+    }
+    summary["only_fixed_by"] = _only_fixed_by(summary["strategies"], finished)
     return summary
 
 
@@ -101,9 +106,16 @@ def strategy_summary(
     }
 
 
-def _only_fixed_by(strategies: dict[str, dict[str, Any]]) -> dict[str, dict[str, list[str]]]:
+def _only_fixed_by(
+    strategies: dict[str, dict[str, Any]], finished: dict[str, set[str]]
+) -> dict[str, dict[str, list[str]]]:
+    """Per pair of strategies: the problems the first repaired and the second did not, among the problems
+    both finished (a strategy stopped early is not blamed for the problems it never ran)."""
     fixed = {name: set(s["repaired_ids"]) for name, s in strategies.items()}
-    return {a: {b: sorted(fixed[a] - fixed[b], key=_id_key) for b in fixed if b != a} for a in fixed}
+    return {
+        a: {b: sorted((fixed[a] - fixed[b]) & finished[b], key=_id_key) for b in fixed if b != a}
+        for a in fixed
+    }
 
 
 def _id_key(task_id: str) -> tuple[str, int, str]:
@@ -180,11 +192,12 @@ def summary_table(summary: dict[str, Any]) -> Table:
         f"{seed['failed_visible']} failing a visible test). Calls, tokens in/out, iterations and seconds: "
         "median per debugged problem" + _cache_note(summary),
     )
-    for column in ("strategy", "pass@1", "repaired", "vis.", "regr.", "calls", "tokens", "iters", "s", "err"):
-        table.add_column(column, justify="left" if column == "strategy" else "right")
+    table.add_column("strategy", overflow="fold")  # a long spec folds onto more lines, never cut short
+    for column in ("pass@1", "repaired", "vis.", "regr.", "calls", "tokens", "iters", "s", "err"):
+        table.add_column(column, justify="right")
     for name, s in summary["strategies"].items():
         table.add_row(
-            name,
+            escape(name),  # a spec's brackets are not Rich markup: ldb[format=hole] stays whole
             f"{s['pass_at_1']:.1f} %",
             f"{s['repaired']} ({s['repair_rate_hidden']:.0f} %)",
             f"{s['repair_rate_visible']:.0f} %",

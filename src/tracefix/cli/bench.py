@@ -296,9 +296,11 @@ def _finish(harness: Harness, state: str, as_json: bool) -> None:
         emit_json({"state": state, "run_dir": str(harness.store.run_dir), **summary})
     else:
         console = Console()
+        if not console.is_terminal:  # a log file or a pipe: no reason to squeeze the table into 80 columns
+            console = Console(width=160)
         console.print(summary_table(summary))
         for line in only_fixed_lines(summary):
-            console.print(line)
+            console.print(line, markup=False, highlight=False)
         console.print(f"run stored in {harness.store.run_dir} (summary.json, results.csv, sessions/)")
     if state != "complete":
         click.echo(f"run {state}: continue it with --resume --run-dir {harness.store.run_dir}", err=True)
