@@ -4,7 +4,7 @@ Small models asked to fix a program mostly copy it back unchanged (FINDINGS.md; 
 of the focused format on the first HumanEval problems). A program with the wrong part cut out cannot be
 copied back: the model has to write that part again, from the task, the failing test and what the trace
 says about it. The trace chooses the part, one per iteration, never the same twice on the same program:
-1. a block the findings blame (``evidence.findings``): where the exception arose, or the run of a block that
+1. a block the findings blame (``findings.py``): where the exception arose, or the run of a block that
    put the first wrong element into the returned list or string; cut alone, it is a precise hypothesis;
 2. else the function's top-level statements the failing test ran (a loop or branch whole, by the highest
    suspicion of the blocks inside; a plain block by its own; Ochiai over the passing tests), later ones

@@ -1,16 +1,19 @@
 """The ldb strategy: debug with the runtime evidence of the failing test, block by block.
 
-Two formats:
-- ``focused`` (default): one request. The evidence picks the few blocks worth a look (the failing block
+Three formats:
+- ``focused``: one request. The evidence picks the few blocks worth a look (the failing block
   located by the trace and by the passing tests, loop runs collapsed, changed variables only); the model
   names the wrong block in one line and writes the fix in the same reply. Built for small local models,
   which in the paper's two-call format mostly returned the program unchanged (see FINDINGS.md).
-- ``hole``: one request. The block the trace blames (see ``hole.py``) is cut out of the program and replaced
-  by a TODO saying why; the model writes the program with that part anew. Each iteration cuts another block.
+- ``hole`` (default): one request. The block the trace blames (see ``hole.py``) is cut out of the program and
+  replaced by a TODO saying why; the model writes the program with that part anew. Each iteration cuts another
+  block. Options under measurement: ``recut`` (an already-tried reply is answered with the next cut),
+  ``past`` (the prompt says how earlier attempts failed), ``cite`` (findings name blocks by their code).
 - ``paper``: LDB's own two calls, as published: a JSON verdict for each of at most ten block visits, then
   "fix the program", in one conversation. Kept so results stay comparable with the paper on strong models.
 
-Levels (the paper's ablation): ``block`` (basic blocks), ``line`` (every line its own block) and
+With ``names=on``, a failure on a name the program never defines is mended first, without the model
+(``quickfix.py``). Levels (the paper's ablation): ``block`` (basic blocks), ``line`` (every line its own block) and
 ``function`` (only the call's inputs and its outcome).
 """
 
