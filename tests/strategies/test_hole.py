@@ -140,7 +140,7 @@ def test_cite_code_names_blocks_by_their_code_and_the_cut_one_as_removed() -> No
     assert "BLOCK" not in prompt
 
 
-def test_recut_answers_an_already_tried_program_with_the_next_cut() -> None:
+def test_recut_answers_an_already_tried_program_with_the_next_cut_in_a_fresh_conversation() -> None:
     unchanged = f"```python\n{PROGRAM}```"
     model = Scripted([unchanged, f"```python\n{FIXED}```"])
     runner = ReturningRunner({normalized(PROGRAM): {TESTS[0]}, normalized(FIXED): set(TESTS)})
@@ -151,11 +151,13 @@ def test_recut_answers_an_already_tried_program_with_the_next_cut() -> None:
     (attempt,) = session.attempts
     assert len(attempt.shown_blocks) == 2 and len(set(attempt.shown_blocks)) == 2
     assert [v.block for v in attempt.verdicts] == attempt.shown_blocks
-    note = model.requests[1][0][-1].content
-    assert note.startswith("That program is the same as one already tried")
-    assert "another part removed instead" in note and "# TODO: the code that was here is wrong" in note
-    first_holed = model.requests[0][0][-1].content.split("```python\n")[1].split("```")[0]
-    assert note.split("```python\n")[1].split("```")[0] != first_holed  # another part is cut
+    (first, first_params), (second, second_params) = model.requests
+    assert [m.role for m in second] == ["system", "user"]  # no old reply in it to copy
+    assert second[-1].content.startswith("Complete this Python program")
+    holed = [m[-1].content.split("```python\n")[1].split("```")[0] for m in (first, second)]
+    assert "# TODO" in holed[1] and holed[0] != holed[1]  # another part is cut
+    assert second_params.temperature == first_params.temperature
+    assert attempt.messages == second
 
 
 def test_without_recut_an_already_tried_program_gets_the_engine_note() -> None:

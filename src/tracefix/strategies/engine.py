@@ -162,23 +162,29 @@ class Context:
         *,
         lead: str | None = None,
         clean: Callable[[str], str] | None = None,
-        on_repeat: Callable[[], str | None] | None = None,
+        on_repeat: Callable[[], list[Message] | None] | None = None,
     ) -> None:
         """Ask for a fixed program; on no code or an already-tried program, ask once more, saying why.
 
         With ``lead`` and a model that can continue a reply, the first request is led (``ask_led``); the
         second, if needed, is a plain request. ``clean`` tidies an extracted program before it is judged (e.g.
-        drops prompt scaffolding the model copied). ``on_repeat`` may word the second request after an
-        already-tried program its own way (None keeps the engine's note). Fills ``attempt.replies``,
-        ``attempt.messages``, ``attempt.program`` and ``attempt.failure``.
+        drops prompt scaffolding the model copied). ``on_repeat`` may replace the second request after an
+        already-tried program with a fresh one of its own (a new conversation, at the first request's
+        temperature: the old reply is not there to be copied again); None keeps the engine's note. Fills
+        ``attempt.replies``, ``attempt.messages`` (the last request's), ``attempt.program`` and
+        ``attempt.failure``.
         """
         attempt.messages = list(messages)
         reply = self.ask_led(messages, lead) if lead and self.continues_replies else self.ask(messages)
         attempt.replies.append(reply)
         program, failure = self._judge(reply.text, state, clean)
-        if failure == REPEATED and on_repeat is not None and self.settings.retry_unchanged:
-            failure = on_repeat() or failure
-        if failure is not None and self.settings.retry_unchanged:
+        fresh = on_repeat() if failure == REPEATED and on_repeat and self.settings.retry_unchanged else None
+        if fresh is not None:
+            reply = self.ask(fresh)
+            attempt.replies.append(reply)
+            attempt.messages = fresh
+            program, failure = self._judge(reply.text, state, clean)
+        elif failure is not None and self.settings.retry_unchanged:
             retry = [
                 *messages,
                 Message(role="assistant", content=reply.text),

@@ -59,9 +59,10 @@ class Ldb:
     """How the hole format's findings name blocks: ``blocks`` (BLOCK 3, as first measured, though the hole
     prompt shows no numbers) or ``code`` (a block by its code; blocks cut out are "the removed code")."""
     recut: bool = False
-    """Hole format: when the filled program was already tried, the second request cuts the next part the
-    trace blames instead of repeating the engine's "already tried" note (a reconstruction of the cut code
-    is weak evidence that the part was right)."""
+    """Hole format: when the filled program was already tried, the second request is a fresh one with the
+    next part the trace blames cut out, instead of the engine's "already tried" note in the same conversation
+    (a reconstruction of the cut code is weak evidence that the part was right; and a first version that
+    asked in the same conversation got the old program copied back from the model's own reply)."""
     past: bool = False
     """Hole format: say how the earlier attempts failed, as the other prompts do (the first measured hole
     prompt did not, and a one-block function got the same rewrite twice)."""
@@ -157,22 +158,24 @@ class Ldb:
         if cfg is None or holed is None:  # no trace, or every block tried: the focused request instead
             self._focused(ctx, state, attempt, cfg, trace)
             return
-        if self.cite == "code":
-            namer = fd.code_namer(
-                state.program, cfg, hole.span(state.program, gathered[attempt.shown_blocks[0]])
-            )
-            found = self._findings(ctx, state, cfg, trace, namer)
-        shown = [f.text for f in found] if self.hints is not False else []
         values = {**values, "history": values["history"] if self.past else []}
-        messages = chat("ldb_hole", holed=holed, findings=shown, **values)
 
-        def recut() -> str | None:
+        def request(holed: str) -> list[Message]:
+            """The hole prompt for the part cut last; with ``cite=code`` the findings name that cut."""
+            said = found
+            if self.cite == "code" and cfg is not None:
+                span = hole.span(state.program, gathered[attempt.shown_blocks[-1]])
+                said = self._findings(ctx, state, cfg, trace, fd.code_namer(state.program, cfg, span))
+            shown = [f.text for f in said] if self.hints is not False else []
+            return chat("ldb_hole", holed=holed, findings=shown, **values)
+
+        def recut() -> list[Message] | None:
+            """After an already-tried program: the next cut, asked in a fresh conversation."""
             again = self._cut_next(state.program, order, gathered, found, attempt)
-            why = attempt.verdicts[-1].explanation
-            return render("ldb_hole_recut", holed=again, why=why) if again is not None else None
+            return request(again) if again is not None else None
 
         ctx.request_program(
-            messages, state, attempt, clean=hole.strip_todo, on_repeat=recut if self.recut else None
+            request(holed), state, attempt, clean=hole.strip_todo, on_repeat=recut if self.recut else None
         )
 
     @staticmethod
