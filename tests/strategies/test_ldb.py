@@ -11,7 +11,7 @@ from tracefix.records import CFG, Task, Trace, Visit
 from tracefix.strategies.engine import Settings, run_loop
 from tracefix.strategies.extract import normalized
 from tracefix.strategies.ldb import split_lines
-from tracefix.strategies.registry import make_strategy
+from tracefix.strategies.registry import engine_settings, make_strategy
 
 PROGRAM = (Path(__file__).parents[2] / "examples" / "sum_evens.py").read_text()
 FIXED = PROGRAM.replace("range(1, len(numbers))", "range(len(numbers))")
@@ -242,3 +242,20 @@ def test_names_on_mends_a_missing_import_without_the_model() -> None:
             make_strategy("ldb"), task, program, Scripted(["no code"] * 2), executor, Settings(max_iters=1)
         )
         assert without.calls == 2 and without.attempts[0].note is None
+
+
+def test_a_quick_fix_is_kept_as_the_start_even_when_ties_keep_the_oldest() -> None:
+    from tracefix.execution.sandbox import Executor
+
+    program = "def root(x):\n    return math.sqrt(x) + 1\n"
+    task = Task(description="Square root.", entry_point="root", visible_tests=["assert root(4) == 2"])
+    fixed = "import math\n\n\ndef root(x):\n    return math.sqrt(x)\n"
+    with Executor() as executor:
+        model = Scripted([f"```python\n{fixed}```"])
+        spec = "ldb[format=hole,names=on,ties=oldest]"
+        settings = engine_settings(spec, Settings(max_iters=2))
+        session = run_loop(make_strategy(spec), task, program, model, executor, settings)
+    quick, second = session.attempts
+    assert quick.note is not None and quick.test_results and not quick.test_results[0].passed
+    assert second.start_program == quick.program  # not the seed, which cannot even run
+    assert session.outcome == "fixed"

@@ -63,3 +63,12 @@ def test_other_failures_get_no_quick_fix(executor: Executor) -> None:
     (wrong,) = executor.run_tests("def root(x):\n    return x\n", ["assert root(4) == 2"])
     assert quick_fix("def root(x):\n    return x\n", wrong, "root") is None
     assert quick_fix("def f(:\n", result, "f") is None
+
+
+def test_only_a_look_alike_name_or_the_only_function_is_renamed(executor: Executor) -> None:
+    two = "def similar_elements(a):\n    return a\n\n\ndef other(b):\n    return b\n"
+    (failed,) = executor.run_tests(two, ["assert lps('x') == 'x'"])
+    assert quick_fix(two, failed, "lps") is None  # neither name is like `lps`
+    one = "def similar_elements(a):\n    return a\n"
+    fix = quick_fix(one, failed, "lps")
+    assert fix is not None and fix.program.startswith("def lps(a):")

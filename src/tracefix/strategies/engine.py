@@ -261,7 +261,8 @@ def run_loop(
             attempt.test_results = ctx.run_tests(attempt.program)
             state.tried.append(normalized(attempt.program))
             gained, kept = _passed(attempt.test_results), _passed(best[1])
-            if gained > kept or (gained == kept and settings.keep_newest):
+            # A quick fix (``note``) removed an error that stopped the program: it wins ties either way.
+            if gained > kept or (gained == kept and (settings.keep_newest or attempt.note is not None)):
                 best = (attempt.program, attempt.test_results)
         attempt.usage = sum((r.usage for r in attempt.replies), Usage())
         attempt.duration_s = time.monotonic() - began

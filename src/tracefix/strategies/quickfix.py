@@ -20,6 +20,9 @@ from dataclasses import dataclass
 from tracefix.records import TestResult
 
 _NOT_DEFINED = re.compile(r"name '([A-Za-z_]\w*)' is not defined")
+SIMILAR = 0.6
+"""How alike (``difflib`` ratio) a defined function's name must be to the called one to be renamed, unless
+it is the program's only function."""
 
 
 @dataclass(frozen=True)
@@ -28,6 +31,10 @@ class QuickFix:
 
     program: str
     note: str
+
+
+def _functions(tree: ast.Module) -> list[str]:
+    return [node.name for node in tree.body if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)]
 
 
 def _defined(tree: ast.Module) -> list[str]:
@@ -50,8 +57,9 @@ def _import_line(tree: ast.Module) -> int:
 
 
 def quick_fix(program: str, result: TestResult, entry_point: str) -> QuickFix | None:
-    """Mend a ``NameError`` for the entry point (rename the closest function) or a standard-library module
-    (import it); None for any other failure, or when the program does not parse."""
+    """Mend a ``NameError`` for the entry point (rename a function with a look-alike name, or the only one)
+    or a standard-library module (import it); None for any other failure, or when the program does not
+    parse."""
     exc = result.exception
     found = _NOT_DEFINED.search(exc.message) if exc is not None and exc.type == "NameError" else None
     if found is None or exc is None:
@@ -65,7 +73,10 @@ def quick_fix(program: str, result: TestResult, entry_point: str) -> QuickFix | 
     if name in defined:
         return None
     if name == entry_point:
-        close = difflib.get_close_matches(name, defined, n=1, cutoff=0.0)
+        functions = _functions(tree)
+        close = difflib.get_close_matches(name, functions, n=1, cutoff=SIMILAR) or (
+            functions if len(functions) == 1 else []
+        )  # a look-alike name, or the only function there is
         if not close or re.search(rf"\b{re.escape(name)}\b", program):
             return None
         renamed = re.sub(rf"\b{re.escape(close[0])}\b", name, program)
