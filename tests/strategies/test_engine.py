@@ -107,3 +107,11 @@ def test_explain_asks_for_an_explanation() -> None:
     session, model = run([fenced(FIXED)], strategy="explain")
     assert session.strategy == "explain" and session.outcome == "fixed"
     assert "line by line" in model.requests[0][0][-1].content
+
+
+def test_ldb_hole_defaults_to_ties_oldest_and_other_strategies_to_newest() -> None:
+    assert not engine_settings("ldb", Settings()).keep_newest
+    assert not engine_settings("ldb[format=hole]", Settings(), format="focused").keep_newest
+    assert engine_settings("ldb", Settings(), format="focused").keep_newest
+    assert engine_settings("ldb[ties=newest]", Settings()).keep_newest
+    assert engine_settings("feedback", Settings()).keep_newest

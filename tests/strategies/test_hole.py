@@ -164,14 +164,15 @@ def test_without_recut_an_already_tried_program_gets_the_engine_note() -> None:
     unchanged = f"```python\n{PROGRAM}```"
     model = Scripted([unchanged, f"```python\n{FIXED}```"])
     runner = ReturningRunner({normalized(PROGRAM): {TESTS[0]}, normalized(FIXED): set(TESTS)})
-    session = run_loop(make_strategy("ldb[format=hole]"), TASK, PROGRAM, model, runner, Settings(max_iters=1))
+    strategy = make_strategy("ldb[format=hole,recut=off]")
+    session = run_loop(strategy, TASK, PROGRAM, model, runner, Settings(max_iters=1))
     assert len(session.attempts[0].shown_blocks) == 1
     assert "another part removed" not in model.requests[1][0][-1].content
 
 
-def test_past_on_says_how_earlier_attempts_failed_and_off_keeps_the_prompt_as_measured() -> None:
+def test_past_says_how_earlier_attempts_failed_and_off_keeps_the_first_measured_prompt() -> None:
     other = PROGRAM.replace("total += numbers[i]", "total -= numbers[i]")
-    for spec, shown in [("ldb[format=hole,past=on]", True), ("ldb[format=hole]", False)]:
+    for spec, shown in [("ldb[format=hole]", True), ("ldb[format=hole,past=off]", False)]:
         model = Scripted([f"```python\n{other}```", f"```python\n{FIXED}```"])
         runner = ReturningRunner({normalized(PROGRAM): {TESTS[0]}, normalized(FIXED): set(TESTS)})
         run_loop(make_strategy(spec), TASK, PROGRAM, model, runner, Settings(max_iters=2))

@@ -287,7 +287,7 @@ def debug_found(
     """Debug the target of ``found`` with ``strategy``; check the patch on the test file; write it if ``apply``
     and the check passed."""
     from tracefix.strategies.engine import Settings, run_loop
-    from tracefix.strategies.registry import make_strategy
+    from tracefix.strategies.registry import engine_settings, make_strategy
 
     related = related_tests(found.root, found.nodeid, found.target.qualname)
     task = task_for(found, related)
@@ -296,7 +296,7 @@ def debug_found(
         copy = os.path.join(scratch, "repo")
         shutil.copytree(found.root, copy, ignore=_IGNORED, symlinks=True)
         runner = RepoRunner(copy, found.target, cases, timeout_s=timeout_s)
-        settings = Settings(max_iters=max_iters)
+        settings = engine_settings(strategy, Settings(max_iters=max_iters))  # retry=, ties= of the spec
         chosen = make_strategy(strategy, level=level)
         session = run_loop(
             chosen, task, found.source, model, runner, settings, level=level, on_attempt=on_attempt

@@ -330,7 +330,7 @@ def debug(
     from tracefix.strategies.registry import engine_settings, make_strategy
 
     chosen = make_strategy(strategy, level=level, format=format)
-    settings = engine_settings(strategy, settings or Settings())
+    settings = engine_settings(strategy, settings or Settings(), format=format)
     settings.max_iters = max_iters
     if executor is None:
         from tracefix.execution.sandbox import default_executor

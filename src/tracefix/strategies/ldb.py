@@ -7,8 +7,10 @@ Three formats:
   which in the paper's two-call format mostly returned the program unchanged (see FINDINGS.md).
 - ``hole`` (default): one request. The block the trace blames (see ``hole.py``) is cut out of the program and
   replaced by a TODO saying why; the model writes the program with that part anew. Each iteration cuts another
-  block. Options under measurement: ``recut`` (an already-tried reply is answered with the next cut),
-  ``past`` (the prompt says how earlier attempts failed), ``cite`` (findings name blocks by their code).
+  block, starting from the same program while no reply passes more visible tests (the engine's
+  ``ties=oldest``, this format's default); an already-tried reply is answered with the next cut in a fresh
+  conversation (``recut``) and the prompt says how earlier attempts failed (``past``). ``cite=code`` names
+  blocks in the findings by their code (measured: not yet).
 - ``paper``: LDB's own two calls, as published: a JSON verdict for each of at most ten block visits, then
   "fix the program", in one conversation. Kept so results stay comparable with the paper on strong models.
 
@@ -58,12 +60,12 @@ class Ldb:
     cite: str = "blocks"
     """How the hole format's findings name blocks: ``blocks`` (BLOCK 3, as first measured, though the hole
     prompt shows no numbers) or ``code`` (a block by its code; blocks cut out are "the removed code")."""
-    recut: bool = False
+    recut: bool = True
     """Hole format: when the filled program was already tried, the second request is a fresh one with the
     next part the trace blames cut out, instead of the engine's "already tried" note in the same conversation
     (a reconstruction of the cut code is weak evidence that the part was right; and a first version that
     asked in the same conversation got the old program copied back from the model's own reply)."""
-    past: bool = False
+    past: bool = True
     """Hole format: say how the earlier attempts failed, as the other prompts do (the first measured hole
     prompt did not, and a one-block function got the same rewrite twice)."""
     names: bool = False

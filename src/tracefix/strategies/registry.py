@@ -40,17 +40,23 @@ def make_strategy(text: str, *, level: str = "block", format: str = DEFAULT_FORM
             prefill=bool(values.get("prefill", False)),
             hints=None if "hints" not in values else bool(values["hints"]),
             cite=str(values.get("cite", "blocks")),
-            recut=bool(values.get("recut", False)),
+            recut=bool(values.get("recut", True)),
             names=bool(values.get("names", False)),
-            past=bool(values.get("past", False)),
+            past=bool(values.get("past", True)),
         )
     strategy.name = str(spec)
     return strategy
 
 
-def engine_settings(text: str, settings: Settings) -> Settings:
-    """``settings`` with the engine options a spec sets (``retry``, ``ties``) applied."""
-    values = parse_spec(text).engine_values()
+def engine_settings(text: str, settings: Settings, *, format: str = DEFAULT_FORMAT) -> Settings:
+    """``settings`` with the engine options a spec sets (``retry``, ``ties``) applied.
+
+    ldb's hole format (``format`` is ldb's default where the spec omits it) defaults to ``ties=oldest``: each
+    iteration cuts another part of the same program until a reply passes more visible tests."""
+    spec = parse_spec(text)
+    values = spec.engine_values()
+    if spec.name == "ldb" and spec.values().get("format", format) == "hole":
+        values.setdefault("ties", "oldest")
     if "retry" in values:
         settings = replace(settings, retry_unchanged=bool(values["retry"]))
     if "ties" in values:

@@ -66,7 +66,7 @@ ENGINE_OPTIONS: dict[str, Option] = {
     "ties": Option(
         _choice("newest", "oldest"),
         "the program the next iteration starts from when a new one passes as many visible tests as the best "
-        "(default newest)",
+        "(default newest; oldest for ldb's hole format)",
     ),
 }
 
@@ -91,9 +91,9 @@ OPTIONS: dict[str, dict[str, Option]] = {
             _flag,
             "a failure on a name never defined (misnamed function, missing import) is said as such (default off)",
         ),
-        "past": Option(_flag, "hole format: say how the earlier attempts failed (default off)"),
+        "past": Option(_flag, "hole format: say how the earlier attempts failed (default on)"),
         "recut": Option(
-            _flag, "hole format: after an already-tried program, cut the next part (default off)"
+            _flag, "hole format: after an already-tried program, ask with the next cut (default on)"
         ),
     },
 }
