@@ -120,9 +120,12 @@ def test_apply_refuses_a_patch_under_which_the_test_still_fails(
 ) -> None:
     before = (shop / "shop/cart.py").read_text()
     wrong = cart_with(shop, "items += 1  # counts this line", "items += 2")
+    # ties=newest: the wrong program fails as many tests as the original and must still be the one proposed
+    # (the hole format's default, ties=oldest, would keep the original and propose nothing)
     code, output = invoke(
         monkeypatch, [reply(wrong)] * 2, "tests/test_cart.py::test_count", "--root", str(shop),
         "--max-iters", "1", "--apply", "--report", str(shop.parent / "report.html"),
+        "--strategy", "ldb[ties=newest]",
     )  # fmt: skip
     assert code == 1
     assert "<html" in (shop.parent / "report.html").read_text().lower()
