@@ -28,8 +28,8 @@ def block_number(block: int) -> str:
 
 
 def code_namer(program: str, cfg: CFG, cut: tuple[int, int] | None = None) -> Namer:
-    """Name a block by its code (lines joined by "; ", cut when long), for prompts that show no block numbers; a block inside the
-    ``cut`` span of lines (first, last) is "the removed code" (the hole format's TODO)."""
+    """Name a block by its code (lines joined by "; ", cut when long), for prompts that show no block
+    numbers; a block inside the ``cut`` span of lines (first, last) is "the removed code" (the TODO)."""
     lines = program.splitlines()
 
     def name(block: int) -> str:
@@ -171,7 +171,7 @@ def _return_findings(
             )
         elif complete:
             counts = Counter(namer(v.block) for v in changes)  # blocks of the removed code count as one
-            where = ", ".join(f"{where} ({_times(n)})" for where, n in counts.items())
+            where = ", ".join(f"{place} ({_times(n)})" for place, n in counts.items())
             out.append(Finding(f"`{name}` is returned as {value}; it changed in {where}."))
         else:  # visits were dropped: a change is seen at the next kept visit, so only the last is sure
             out.append(

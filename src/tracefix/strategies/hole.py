@@ -105,10 +105,10 @@ def span(program: str, item: BlockEvidence) -> tuple[int, int] | None:
 
 def cut(program: str, item: BlockEvidence, why: str) -> str | None:
     """``program`` with ``item``'s statements replaced by one TODO comment that says why they were wrong."""
-    span = cut_span(program, item.lines, item.kind in HEADER_KINDS)
-    if span is None:
+    lines_cut = span(program, item)
+    if lines_cut is None:
         return None
-    first, last = span
+    first, last = lines_cut
     lines = program.splitlines()
     indent = lines[first - 1][: len(lines[first - 1]) - len(lines[first - 1].lstrip())]
     todo = f"{indent}{TODO_MARK} ({why}); write the correct code here"

@@ -33,13 +33,14 @@ class QuickFix:
     note: str
 
 
-def _functions(tree: ast.Module) -> list[str]:
-    return [node.name for node in tree.body if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)]
-
-
-def _defined(tree: ast.Module) -> list[str]:
+def _top_level(tree: ast.Module, *, classes: bool) -> list[str]:
+    """Names of the module's top-level functions, and of its classes when ``classes``."""
     kinds = ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef
-    return [node.name for node in tree.body if isinstance(node, kinds)]
+    return [
+        node.name
+        for node in tree.body
+        if isinstance(node, kinds) and (classes or not isinstance(node, ast.ClassDef))
+    ]
 
 
 def _import_line(tree: ast.Module) -> int:
@@ -69,11 +70,10 @@ def quick_fix(program: str, result: TestResult, entry_point: str) -> QuickFix | 
         tree = ast.parse(program)
     except SyntaxError:
         return None
-    defined = _defined(tree)
-    if name in defined:
+    if name in _top_level(tree, classes=True):
         return None
     if name == entry_point:
-        functions = _functions(tree)
+        functions = _top_level(tree, classes=False)
         close = difflib.get_close_matches(name, functions, n=1, cutoff=SIMILAR) or (
             functions if len(functions) == 1 else []
         )  # a look-alike name, or the only function there is
