@@ -4,16 +4,18 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from fakes import Scripted
+import pytest
+from fakes import Scripted, TableRunner
 from test_ldb import FIXED, PROGRAM, TASK, TESTS, ReturningRunner
 
-from tracefix.records import CFG
+from tracefix.records import CFG, Task, Trace, Visit
 from tracefix.strategies.engine import Settings, run_loop
 from tracefix.strategies.evidence import BlockEvidence
 from tracefix.strategies.extract import normalized
 from tracefix.strategies.findings import Finding
-from tracefix.strategies.hole import cut, cut_span, strip_todo, targets, top_level
-from tracefix.strategies.registry import make_strategy
+from tracefix.strategies.hole import body_span, cut, cut_span, strip_todo, targets, top_level
+from tracefix.strategies.registry import engine_settings, make_strategy
+from tracefix.strategies.spec import SpecError
 
 EXAMPLES = Path(__file__).parents[2] / "examples"
 
@@ -179,3 +181,78 @@ def test_past_says_how_earlier_attempts_failed_and_off_keeps_the_first_measured_
         first, second = model.requests[0][0][-1].content, model.requests[1][0][-1].content
         assert "Earlier attempts" not in first
         assert ("Earlier attempts that also failed:\n- attempt 1: a changed program" in second) is shown, spec
+
+
+ONE_BLOCK = 'def area(r):\n    """The area of a circle of radius r."""\n    return 3 * r * r\n'
+ONE_FIXED = 'def area(r):\n    """The area of a circle of radius r."""\n    return 3.14159 * r * r\n'
+ONE_WRONG = 'def area(r):\n    """The area of a circle of radius r."""\n    return 2 * 3 * r\n'
+ONE_TEST = "assert area(1) == 3.14159"
+ONE_TASK = Task(description="The area of a circle.", entry_point="area", visible_tests=[ONE_TEST])
+
+
+class OneBlockRunner(TableRunner):
+    def trace(
+        self, program: str, entry: str, test: str, *, prelude: str = "", cfg: CFG | None = None
+    ) -> Trace:
+        visit = Visit(seq=0, block=0, state={"r": "1"}, changed=["r"], occurrence=0, exit="return", value="3")
+        return Trace(
+            function=entry, test=test, passed=False, return_value="3", visits=[visit],
+            total_visits=1, block_counts={0: 1},
+        )  # fmt: skip
+
+
+def test_rewrite_cuts_the_whole_body_sampled_once_every_part_was_cut() -> None:
+    model = Scripted([f"```python\n{ONE_WRONG}```", f"```python\n{ONE_FIXED}```"])
+    runner = OneBlockRunner({normalized(ONE_FIXED): {ONE_TEST}})
+    spec = "ldb[format=hole,rewrite=on]"  # with the hole format's ties=oldest: the seed stays the start
+    settings = engine_settings(spec, Settings(max_iters=2))
+    session = run_loop(make_strategy(spec), ONE_TASK, ONE_BLOCK, model, runner, settings)
+    assert session.outcome == "fixed"
+    (_, first_params), (second, second_params) = model.requests
+    assert first_params.temperature == 0.0
+    assert second_params.temperature == 0.7 and second_params.seed == 101  # iteration 1's own seed
+    prompt = second[-1].content
+    assert prompt.startswith("Complete this Python program")
+    holed = prompt.split("```python\n")[1].split("```")[0]
+    assert holed.splitlines() == [
+        "def area(r):",
+        '    """The area of a circle of radius r."""',
+        "    # TODO: the code that was here is wrong (returned 3); write the correct code here",
+    ]
+    assert "Earlier attempts that also failed:\n- attempt 1" in prompt
+    verdict = session.attempts[1].verdicts[0]
+    assert not verdict.correct and "whole body" in verdict.explanation
+
+
+def test_without_rewrite_a_fully_cut_program_gets_the_focused_request() -> None:
+    model = Scripted([f"```python\n{ONE_WRONG}```", f"```python\n{ONE_FIXED}```"])
+    runner = OneBlockRunner({normalized(ONE_FIXED): {ONE_TEST}})
+    settings = engine_settings("ldb[format=hole]", Settings(max_iters=2))
+    run_loop(make_strategy("ldb[format=hole]"), ONE_TASK, ONE_BLOCK, model, runner, settings)
+    assert "WRONG BLOCK" in model.requests[1][0][-1].content
+    assert model.requests[1][1].temperature == 0.0
+
+
+def test_body_span_skips_the_docstring_but_not_a_lone_string() -> None:
+    assert body_span(ONE_BLOCK, "area") == (3, 3)
+    assert body_span('def f():\n    "only"\n', "f") == (2, 2)
+    assert body_span(MULTI, "f") == (2, 10)
+    assert body_span(MULTI, "g") is None
+
+
+def test_samples_keep_the_best_whole_body_and_stop_at_one_that_passes() -> None:
+    other = ONE_WRONG.replace("2 * 3", "4 * 3")
+    replies = [ONE_WRONG, other, ONE_FIXED, ONE_BLOCK]  # the fourth sample is never asked for
+    model = Scripted([f"```python\n{text}```" for text in replies])
+    runner = OneBlockRunner({normalized(ONE_FIXED): {ONE_TEST}})
+    spec = "ldb[format=hole,rewrite=on,samples=3]"
+    settings = engine_settings(spec, Settings(max_iters=2))
+    session = run_loop(make_strategy(spec), ONE_TASK, ONE_BLOCK, model, runner, settings)
+    assert session.outcome == "fixed" and session.final_program == ONE_FIXED
+    assert [p.seed for _, p in model.requests[1:]] == [101, 1101]
+    assert len(session.attempts[1].replies) == 2 and session.calls == 3
+
+
+def test_samples_without_rewrite_is_refused() -> None:
+    with pytest.raises(SpecError, match="rewrite=on"):
+        make_strategy("ldb[samples=3]")

@@ -163,6 +163,7 @@ class Context:
         lead: str | None = None,
         clean: Callable[[str], str] | None = None,
         on_repeat: Callable[[], list[Message] | None] | None = None,
+        params: GenParams | None = None,
     ) -> None:
         """Ask for a fixed program; on no code or an already-tried program, ask once more, saying why.
 
@@ -170,17 +171,21 @@ class Context:
         second, if needed, is a plain request. ``clean`` tidies an extracted program before it is judged (e.g.
         drops prompt scaffolding the model copied). ``on_repeat`` may replace the second request after an
         already-tried program with a fresh one of its own (a new conversation, at the first request's
-        temperature: the old reply is not there to be copied again); None keeps the engine's note. Fills
+        temperature: the old reply is not there to be copied again); None keeps the engine's note.
+        ``params`` replaces the settings' generation parameters for the first request (and a fresh one). Fills
         ``attempt.replies``, ``attempt.messages`` (the last request's), ``attempt.program`` and
         ``attempt.failure``.
         """
         attempt.messages = list(messages)
-        reply = self.ask_led(messages, lead) if lead and self.continues_replies else self.ask(messages)
+        if lead and self.continues_replies:
+            reply = self.ask_led(messages, lead, params)
+        else:
+            reply = self.ask(messages, params)
         attempt.replies.append(reply)
         program, failure = self._judge(reply.text, state, clean)
         fresh = on_repeat() if failure == REPEATED and on_repeat and self.settings.retry_unchanged else None
         if fresh is not None:
-            reply = self.ask(fresh)
+            reply = self.ask(fresh, params)
             attempt.replies.append(reply)
             attempt.messages = fresh
             program, failure = self._judge(reply.text, state, clean)
@@ -190,15 +195,50 @@ class Context:
                 Message(role="assistant", content=reply.text),
                 Message(role="user", content=failure),
             ]
-            params = self.settings.params.model_copy(
-                update={"temperature": self.settings.retry_temperature, "seed": self.settings.params.seed + 1}
+            first = params or self.settings.params
+            again = self.settings.params.model_copy(
+                update={"temperature": self.settings.retry_temperature, "seed": first.seed + 1}
             )
-            reply = self.ask(retry, params)
+            reply = self.ask(retry, again)
             attempt.replies.append(reply)
             attempt.messages = retry
             program, failure = self._judge(reply.text, state, clean)
         attempt.program = program
         attempt.failure = failure
+
+    def request_best(
+        self,
+        messages: list[Message],
+        state: LoopState,
+        attempt: Attempt,
+        samples: list[GenParams],
+        *,
+        clean: Callable[[str], str] | None = None,
+    ) -> None:
+        """Ask once per ``samples`` entry (``request_program``), keep the program passing most visible tests.
+
+        Sampling stops at the first program that passes every visible test. Each sampled program counts as
+        tried, so a later sample that repeats it is asked again like any repeated reply. Every reply is
+        kept in ``attempt.replies`` (exact accounting); ``attempt.program`` is the best one, the earliest
+        on ties."""
+        best: tuple[int, str] | None = None
+        failure: str | None = None
+        for params in samples:
+            trial = Attempt(iteration=attempt.iteration)
+            self.request_program(messages, state, trial, clean=clean, params=params)
+            attempt.replies.extend(trial.replies)
+            attempt.messages = trial.messages
+            if trial.program is None:
+                failure = trial.failure
+                continue
+            passed = _passed(self.run_tests(trial.program))
+            state.tried.append(normalized(trial.program))
+            if best is None or passed > best[0]:
+                best = (passed, trial.program)
+            if passed == len(self.task.visible_tests):
+                break
+        attempt.program = best[1] if best else None
+        attempt.failure = None if best else failure
 
     def _judge(
         self, text: str, state: LoopState, clean: Callable[[str], str] | None = None

@@ -9,7 +9,8 @@ says about it. The trace chooses the part, one per iteration, never the same twi
 2. else the function's top-level statements the failing test ran (a loop or branch whole, by the highest
    suspicion of the blocks inside; a plain block by its own; Ochiai over the passing tests), later ones
    first on ties: room to restructure;
-3. then plain blocks by suspicion, then inner headers (with their statement), ``return`` blocks last.
+3. then plain blocks by suspicion, then inner headers (with their statement), ``return`` blocks last;
+4. with ldb's ``rewrite`` option, once every part has been cut: the whole body (``body_span``), sampled.
 A header is cut with its whole statement; a plain block statement by statement, multi-line ones whole.
 """
 
@@ -98,6 +99,24 @@ def cut_span(program: str, lines: Sequence[int], header: bool) -> tuple[int, int
     return wanted[0].lineno, max(last.end_lineno or last.lineno, max(lines))
 
 
+def body_span(program: str, entry_point: str) -> tuple[int, int] | None:
+    """The lines (first, last) of the body of ``entry_point`` after its docstring, if it has one."""
+    try:
+        function = parse_function(program, entry_point)
+    except (SyntaxError, LookupError):
+        return None
+    body = function.body
+    first = body[0]
+    if (
+        len(body) > 1
+        and isinstance(first, ast.Expr)
+        and isinstance(first.value, ast.Constant)
+        and isinstance(first.value.value, str)
+    ):
+        body = body[1:]
+    return body[0].lineno, body[-1].end_lineno or body[-1].lineno
+
+
 def span(program: str, item: BlockEvidence) -> tuple[int, int] | None:
     """The lines (first, last) that cutting ``item`` removes."""
     return cut_span(program, item.lines, item.kind in HEADER_KINDS)
@@ -105,7 +124,11 @@ def span(program: str, item: BlockEvidence) -> tuple[int, int] | None:
 
 def cut(program: str, item: BlockEvidence, why: str) -> str | None:
     """``program`` with ``item``'s statements replaced by one TODO comment that says why they were wrong."""
-    lines_cut = span(program, item)
+    return cut_lines(program, span(program, item), why)
+
+
+def cut_lines(program: str, lines_cut: tuple[int, int] | None, why: str) -> str | None:
+    """``program`` with the lines ``lines_cut`` (first, last) replaced by one TODO comment saying ``why``."""
     if lines_cut is None:
         return None
     first, last = lines_cut

@@ -9,7 +9,8 @@ Three formats:
   replaced by a TODO saying why; the model writes the program with that part anew. Each iteration cuts another
   block, starting from the same program while no reply passes more visible tests (the engine's
   ``ties=oldest``, this format's default); an already-tried reply is answered with the next cut in a fresh
-  conversation (``recut``) and the prompt says how earlier attempts failed (``past``). ``cite=code`` names
+  conversation (``recut``) and the prompt says how earlier attempts failed (``past``); with ``rewrite``, once
+  every part has been cut, the whole body is cut and asked for sampled. ``cite=code`` names
   blocks in the findings by their code (measured: not yet).
 - ``paper``: LDB's own two calls, as published: a JSON verdict for each of at most ten block visits, then
   "fix the program", in one conversation. Kept so results stay comparable with the paper on strong models.
@@ -68,6 +69,14 @@ class Ldb:
     past: bool = True
     """Hole format: say how the earlier attempts failed, as the other prompts do (the first measured hole
     prompt did not, and a one-block function got the same rewrite twice)."""
+    rewrite: bool = False
+    """Hole format: once every part of the program has been cut (a one-block function after one iteration),
+    cut its whole body and have it written anew, sampled at the engine's retry temperature with a seed of
+    its own per iteration, instead of falling back to the focused request (which small models answer with
+    the program unchanged)."""
+    samples: int = 1
+    """With ``rewrite``: programs sampled for the whole body per iteration; the one passing the most visible
+    tests is kept (sampling stops at one that passes them all)."""
     names: bool = False
     """Mend a failure on a name the program never defines (a misnamed function, a standard-library module
     never imported) mechanically, without the model (``quickfix.py``), before any trace is asked about."""
@@ -157,10 +166,13 @@ class Ldb:
             outer = hole.top_level(state.program, ctx.task.entry_point)
             order = hole.targets(list(gathered.values()), found, tried, outer)
             holed = self._cut_next(state.program, order, gathered, found, attempt)
+        values = {**values, "history": values["history"] if self.past else []}
+        rewritten = cfg is not None and holed is None and self.rewrite and bool(trace.visits)
+        if rewritten and cfg is not None and self._rewrite(ctx, state, attempt, cfg, trace, values):
+            return
         if cfg is None or holed is None:  # no trace, or every block tried: the focused request instead
             self._focused(ctx, state, attempt, cfg, trace)
             return
-        values = {**values, "history": values["history"] if self.past else []}
 
         def request(holed: str) -> list[Message]:
             """The hole prompt for the part cut last; with ``cite=code`` the findings name that cut."""
@@ -179,6 +191,37 @@ class Ldb:
         ctx.request_program(
             request(holed), state, attempt, clean=hole.strip_todo, on_repeat=recut if self.recut else None
         )
+
+    def _rewrite(
+        self,
+        ctx: Context,
+        state: LoopState,
+        attempt: Attempt,
+        cfg: CFG,
+        trace: Trace,
+        values: dict[str, object],
+    ) -> bool:
+        """Every part was cut once: cut the whole body and ask for it sampled (False: nothing to cut)."""
+        why = _outcome(trace)
+        holed = hole.cut_lines(state.program, hole.body_span(state.program, ctx.task.entry_point), why)
+        if holed is None:
+            return False
+        explanation = f"every part was cut once; the whole body is written anew ({why})"
+        attempt.verdicts.append(Verdict(block=cfg.entry, correct=False, explanation=explanation))
+        attempt.verdict_parse = "trace"
+        base = ctx.settings.params
+        samples = [
+            base.model_copy(
+                update={
+                    "temperature": ctx.settings.retry_temperature,
+                    "seed": base.seed + 100 + state.iteration + 1000 * n,
+                }
+            )
+            for n in range(self.samples)
+        ]
+        messages = chat("ldb_hole", holed=holed, findings=[], **values)
+        ctx.request_best(messages, state, attempt, samples, clean=hole.strip_todo)
+        return True
 
     @staticmethod
     def _cut_next(
@@ -279,6 +322,14 @@ def _parameters(program: str, entry_point: str) -> list[str]:
     except (SyntaxError, LookupError):
         return []
     return [a.arg for a in [*args.posonlyargs, *args.args, *args.kwonlyargs]]
+
+
+def _outcome(trace: Trace) -> str:
+    """What the traced call did, in a few words: ``returned 40.0`` or ``raised ValueError: ...``."""
+    if trace.exception is not None and not trace.exception.in_test:
+        message = f": {ev.short(trace.exception.message)}" if trace.exception.message else ""
+        return f"raised {trace.exception.type}{message}"
+    return f"returned {ev.short(trace.return_value or 'None')}"
 
 
 def _function_view(program: str, entry_point: str, trace: Trace) -> str:

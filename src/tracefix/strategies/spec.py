@@ -92,6 +92,13 @@ OPTIONS: dict[str, dict[str, Option]] = {
             "a failure on a name never defined (misnamed function, missing import) is said as such (default off)",
         ),
         "past": Option(_flag, "hole format: say how the earlier attempts failed (default on)"),
+        "rewrite": Option(
+            _flag, "hole format: once every part was cut, cut the whole body, sampled (default off)"
+        ),
+        "samples": Option(
+            _count(1, 10),
+            "with rewrite: whole-body programs sampled per iteration, the best kept (default 1)",
+        ),
         "recut": Option(
             _flag, "hole format: after an already-tried program, ask with the next cut (default on)"
         ),
