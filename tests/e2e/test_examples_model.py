@@ -68,3 +68,29 @@ def test_hole_naming_blocks_by_code_with_recut_on_the_real_model(model: Model) -
     assert "# TODO: the code that was here is wrong" in prompt and "BLOCK" not in prompt
     assert first.verdict_parse == "trace" and [v.block for v in first.verdicts] == first.shown_blocks
     assert session.outcome == "fixed", session.final_program
+
+
+def test_rewrite_samples_whole_bodies_from_the_real_model_and_keeps_the_best(model: Model) -> None:
+    """The state after one hole on a one-block function failed: the next request is the whole body."""
+    from tracefix.execution.sandbox import Executor
+    from tracefix.records import Attempt, Task
+    from tracefix.strategies.engine import Context, LoopState, Settings
+    from tracefix.strategies.extract import normalized
+    from tracefix.strategies.registry import make_strategy
+
+    program = 'def cube_volume(side):\n    """Return the volume of a cube with edges of length side."""\n    return side * 3\n'
+    test = "assert cube_volume(3) == 27"
+    task = Task(description="Return the volume of a cube.", entry_point="cube_volume", visible_tests=[test])
+    strategy = make_strategy("ldb[format=hole,rewrite=on,samples=2]")
+    with Executor(workers=1) as executor:
+        results = executor.run_tests(program, [test])
+        state = LoopState(task, program, results, iteration=1, tried=[normalized(program)])
+        state.history.append(Attempt(iteration=0, start_program=program, shown_blocks=[0]))
+        ctx = Context(model, executor, task, Settings())
+        attempt = strategy.attempt(ctx, state)
+    prompt = attempt.messages[-1].content
+    assert "    # TODO: the code that was here is wrong (returned 9); write the correct code here" in prompt
+    assert "return side * 3" not in prompt
+    assert 1 <= len(attempt.replies) <= 4  # two samples, each with at most one retry
+    assert attempt.verdict_parse == "trace" and "whole body" in attempt.verdicts[0].explanation
+    assert attempt.program is not None and "def cube_volume" in attempt.program, attempt.failure

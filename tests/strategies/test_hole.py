@@ -204,7 +204,7 @@ class OneBlockRunner(TableRunner):
 def test_rewrite_cuts_the_whole_body_sampled_once_every_part_was_cut() -> None:
     model = Scripted([f"```python\n{ONE_WRONG}```", f"```python\n{ONE_FIXED}```"])
     runner = OneBlockRunner({normalized(ONE_FIXED): {ONE_TEST}})
-    spec = "ldb[format=hole,rewrite=on]"  # with the hole format's ties=oldest: the seed stays the start
+    spec = "ldb[format=hole,samples=1]"  # with the hole format's ties=oldest: the seed stays the start
     settings = engine_settings(spec, Settings(max_iters=2))
     session = run_loop(make_strategy(spec), ONE_TASK, ONE_BLOCK, model, runner, settings)
     assert session.outcome == "fixed"
@@ -227,8 +227,8 @@ def test_rewrite_cuts_the_whole_body_sampled_once_every_part_was_cut() -> None:
 def test_without_rewrite_a_fully_cut_program_gets_the_focused_request() -> None:
     model = Scripted([f"```python\n{ONE_WRONG}```", f"```python\n{ONE_FIXED}```"])
     runner = OneBlockRunner({normalized(ONE_FIXED): {ONE_TEST}})
-    settings = engine_settings("ldb[format=hole]", Settings(max_iters=2))
-    run_loop(make_strategy("ldb[format=hole]"), ONE_TASK, ONE_BLOCK, model, runner, settings)
+    settings = engine_settings("ldb[format=hole,rewrite=off]", Settings(max_iters=2))
+    run_loop(make_strategy("ldb[format=hole,rewrite=off]"), ONE_TASK, ONE_BLOCK, model, runner, settings)
     assert "WRONG BLOCK" in model.requests[1][0][-1].content
     assert model.requests[1][1].temperature == 0.0
 
@@ -245,7 +245,7 @@ def test_samples_keep_the_best_whole_body_and_stop_at_one_that_passes() -> None:
     replies = [ONE_WRONG, other, ONE_FIXED, ONE_BLOCK]  # the fourth sample is never asked for
     model = Scripted([f"```python\n{text}```" for text in replies])
     runner = OneBlockRunner({normalized(ONE_FIXED): {ONE_TEST}})
-    spec = "ldb[format=hole,rewrite=on,samples=3]"
+    spec = "ldb[format=hole]"  # rewrite=on, samples=3 by default
     settings = engine_settings(spec, Settings(max_iters=2))
     session = run_loop(make_strategy(spec), ONE_TASK, ONE_BLOCK, model, runner, settings)
     assert session.outcome == "fixed" and session.final_program == ONE_FIXED
@@ -254,5 +254,5 @@ def test_samples_keep_the_best_whole_body_and_stop_at_one_that_passes() -> None:
 
 
 def test_samples_without_rewrite_is_refused() -> None:
-    with pytest.raises(SpecError, match="rewrite=on"):
-        make_strategy("ldb[samples=3]")
+    with pytest.raises(SpecError, match="rewrite=off"):
+        make_strategy("ldb[rewrite=off,samples=3]")

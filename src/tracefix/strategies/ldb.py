@@ -9,8 +9,8 @@ Three formats:
   replaced by a TODO saying why; the model writes the program with that part anew. Each iteration cuts another
   block, starting from the same program while no reply passes more visible tests (the engine's
   ``ties=oldest``, this format's default); an already-tried reply is answered with the next cut in a fresh
-  conversation (``recut``) and the prompt says how earlier attempts failed (``past``); with ``rewrite``, once
-  every part has been cut, the whole body is cut and asked for sampled. ``cite=code`` names
+  conversation (``recut``) and the prompt says how earlier attempts failed (``past``); once every part has
+  been cut, the whole body is cut and sampled ``samples`` times, the best kept (``rewrite``). ``cite=code`` names
   blocks in the findings by their code (measured: not yet).
 - ``paper``: LDB's own two calls, as published: a JSON verdict for each of at most ten block visits, then
   "fix the program", in one conversation. Kept so results stay comparable with the paper on strong models.
@@ -69,12 +69,12 @@ class Ldb:
     past: bool = True
     """Hole format: say how the earlier attempts failed, as the other prompts do (the first measured hole
     prompt did not, and a one-block function got the same rewrite twice)."""
-    rewrite: bool = False
+    rewrite: bool = True
     """Hole format: once every part of the program has been cut (a one-block function after one iteration),
     cut its whole body and have it written anew, sampled at the engine's retry temperature with a seed of
     its own per iteration, instead of falling back to the focused request (which small models answer with
     the program unchanged)."""
-    samples: int = 1
+    samples: int = 3
     """With ``rewrite``: programs sampled for the whole body per iteration; the one passing the most visible
     tests is kept (sampling stops at one that passes them all)."""
     names: bool = False
@@ -206,7 +206,7 @@ class Ldb:
         holed = hole.cut_lines(state.program, hole.body_span(state.program, ctx.task.entry_point), why)
         if holed is None:
             return False
-        explanation = f"every part was cut once; the whole body is written anew ({why})"
+        explanation = f"the whole body, cut out and asked for anew (every part had been cut once): it {why}"
         attempt.verdicts.append(Verdict(block=cfg.entry, correct=False, explanation=explanation))
         attempt.verdict_parse = "trace"
         base = ctx.settings.params

@@ -32,8 +32,10 @@ def make_strategy(text: str, *, level: str = "block", format: str = DEFAULT_FORM
         values = spec.values()
         if values.get("prefill") and values.get("format", format) != "focused":
             raise SpecError(f"{text!r}: prefill leads the focused format's reply; add format=focused")
-        if int(str(values.get("samples", 1))) > 1 and not values.get("rewrite"):
-            raise SpecError(f"{text!r}: samples are drawn for the whole-body rewrite; add rewrite=on")
+        if "samples" in values and not values.get("rewrite", True):
+            raise SpecError(
+                f"{text!r}: samples are drawn for the whole-body rewrite, which rewrite=off turns off"
+            )
         strategy = Ldb(
             level=str(values.get("level", level)),
             format=str(values.get("format", format)),
@@ -45,8 +47,8 @@ def make_strategy(text: str, *, level: str = "block", format: str = DEFAULT_FORM
             recut=bool(values.get("recut", True)),
             names=bool(values.get("names", False)),
             past=bool(values.get("past", True)),
-            rewrite=bool(values.get("rewrite", False)),
-            samples=int(str(values.get("samples", 1))),
+            rewrite=bool(values.get("rewrite", True)),
+            samples=int(str(values.get("samples", 3))),
         )
     strategy.name = str(spec)
     return strategy

@@ -93,11 +93,11 @@ OPTIONS: dict[str, dict[str, Option]] = {
         ),
         "past": Option(_flag, "hole format: say how the earlier attempts failed (default on)"),
         "rewrite": Option(
-            _flag, "hole format: once every part was cut, cut the whole body, sampled (default off)"
+            _flag, "hole format: once every part was cut, cut the whole body, sampled (default on)"
         ),
         "samples": Option(
             _count(1, 10),
-            "with rewrite: whole-body programs sampled per iteration, the best kept (default 1)",
+            "with rewrite: whole-body programs sampled per iteration, the best kept (default 3)",
         ),
         "recut": Option(
             _flag, "hole format: after an already-tried program, ask with the next cut (default on)"
