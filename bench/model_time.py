@@ -14,12 +14,12 @@ import argparse
 import json
 import statistics
 from pathlib import Path
+from typing import Any
 
 
-def model_seconds(session: dict[str, object]) -> float:
-    attempts = session.get("attempts") or []
-    assert isinstance(attempts, list)
-    return sum(float(r["latency_s"]) for a in attempts for r in a["replies"])
+def replies(session: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every reply of a session, in order."""
+    return [r for a in session.get("attempts") or [] for r in a["replies"]]
 
 
 def main() -> None:
@@ -33,15 +33,14 @@ def main() -> None:
         sessions = [
             json.loads(p.read_text()) for p in sorted((args.run_dir / "sessions" / name).glob("*.json"))
         ]
-        debugged = [s for s in sessions if s.get("attempts")]
-        times = [model_seconds(s) for s in debugged]
-        replies = [r for s in debugged for a in s["attempts"] for r in a["replies"]]
-        cached = sum(bool(r.get("cached")) for r in replies)
-        if not times:
+        debugged = [replies(s) for s in sessions if s.get("attempts")]
+        if not debugged:
             continue
+        times = [sum(float(r["latency_s"]) for r in each) for each in debugged]
+        cached = sum(bool(r.get("cached")) for each in debugged for r in each)
         print(
             f"| `{name}` | {len(times)} | {statistics.median(times):.0f} ({statistics.mean(times):.0f}) "
-            f"| {cached} of {len(replies)} |"
+            f"| {cached} of {sum(map(len, debugged))} |"
         )
 
 

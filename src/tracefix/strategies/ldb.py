@@ -167,8 +167,8 @@ class Ldb:
             order = hole.targets(list(gathered.values()), found, tried, outer)
             holed = self._cut_next(state.program, order, gathered, found, attempt)
         values = {**values, "history": values["history"] if self.past else []}
-        rewritten = cfg is not None and holed is None and self.rewrite and bool(trace.visits)
-        if rewritten and cfg is not None and self._rewrite(ctx, state, attempt, cfg, trace, values):
+        every_part_cut = holed is None and bool(trace.visits) and self.rewrite
+        if every_part_cut and cfg is not None and self._rewrite(ctx, state, attempt, cfg, trace, values):
             return
         if cfg is None or holed is None:  # no trace, or every block tried: the focused request instead
             self._focused(ctx, state, attempt, cfg, trace)
