@@ -55,6 +55,17 @@ def cost(summary: dict[str, Any]) -> list[str]:
     return rows
 
 
+def _broken(summary: dict[str, Any]) -> list[str]:
+    broken = summary.get("broken_seeds", [])
+    if not broken:
+        return []
+    return [
+        f"{len(broken)} of those fail only visible tests no program can pass (the test is not valid Python or "
+        "expects a name nothing defines, e.g. a string printed without quotes): the loop ends before any "
+        f"model call (outcome `broken_tests`; not counted in the costs): {', '.join(broken)}.",
+    ]
+
+
 def render(summary: dict[str, Any], command: str) -> str:
     config, seed = summary["config"], summary["seed"]
     pending = max((s["pending"] for s in summary["strategies"].values()), default=0)
@@ -72,6 +83,7 @@ def render(summary: dict[str, Any], command: str) -> str:
         f"{summary['problems']} problems; seed pass@1 {seed['pass_at_1']:.1f} % ({seed['passed']}). Debugged: "
         f"{summary['selected']} selected, {seed['failed_hidden']} failing their hidden tests, "
         f"{summary['debuggable']} of the selected failing a visible test (only those can be debugged).",
+        *_broken(summary),
         "",
         "Per debugged problem: median (mean). Pending problems keep their seed's result in pass@1.",
         "",

@@ -112,6 +112,9 @@ class TestResult(Record):
     timeout: bool = False
     memory_limit: bool = False
     killed: bool = False
+    broken: str | None = None
+    """Why no program can pass this failing test, when the fault is in the test itself (it is not valid
+    Python, or its expected value names something nothing defines); the loop then leaves it aside."""
 
 
 class Visit(Record):
@@ -252,7 +255,8 @@ class Attempt(Record):
     duration_s: float = 0.0
 
 
-Outcome = Literal["fixed", "already_passing", "failed", "error"]
+Outcome = Literal["fixed", "already_passing", "broken_tests", "failed", "error"]
+"""``broken_tests``: every visible test passes except ones no program can pass (``TestResult.broken``)."""
 
 
 class Session(Record):

@@ -115,3 +115,32 @@ def test_ldb_hole_defaults_to_ties_oldest_and_other_strategies_to_newest() -> No
     assert engine_settings("ldb", Settings(), format="focused").keep_newest
     assert engine_settings("ldb[ties=newest]", Settings()).keep_newest
     assert engine_settings("feedback", Settings()).keep_newest
+
+
+BROKEN = "assert f(3) == four"  # an expected value printed without quotes: no program can pass it
+
+
+def test_a_seed_failing_only_broken_tests_costs_no_call() -> None:
+    task = Task(description="Add one.", entry_point="f", visible_tests=[*TESTS, BROKEN])
+    session = run_loop(make_strategy("feedback"), task, FIXED, Scripted([]), runner(), Settings())
+    assert session.outcome == "broken_tests" and session.calls == 0
+    broken = [r for r in session.initial_results if r.broken is not None]
+    assert [r.test for r in broken] == [BROKEN] and "`four`" in (broken[0].broken or "")
+
+
+def test_broken_tests_are_left_aside_and_the_loop_stops_when_the_others_pass() -> None:
+    task = Task(description="Add one.", entry_point="f", visible_tests=[BROKEN, *TESTS])
+    model = Scripted([fenced(FIXED)])
+    session = run_loop(make_strategy("feedback"), task, BUGGY, model, runner(), Settings(max_iters=3))
+    assert session.outcome == "broken_tests" and session.final_program == FIXED and session.calls == 1
+    prompt = model.requests[0][0][-1].content
+    assert "assert f(1) == 2" in prompt and BROKEN not in prompt
+
+
+def test_without_the_check_a_broken_test_is_debugged_like_any_other() -> None:
+    task = Task(description="Add one.", entry_point="f", visible_tests=[*TESTS, BROKEN])
+    model = Scripted([fenced(HALF)])
+    settings = Settings(max_iters=1, broken_tests=False)
+    session = run_loop(make_strategy("feedback"), task, FIXED, model, runner(), settings)
+    assert session.outcome == "failed" and session.calls == 1
+    assert BROKEN in model.requests[0][0][-1].content

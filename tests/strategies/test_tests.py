@@ -1,5 +1,7 @@
+import pytest
+
 from tracefix.records import ExceptionInfo, TestResult
-from tracefix.strategies.tests import describe_failure, first_failing, split_assert
+from tracefix.strategies.tests import broken_reason, describe_failure, first_failing, split_assert
 
 
 def test_split_assert() -> None:
@@ -43,3 +45,44 @@ def test_first_failing_is_in_test_order() -> None:
     failing = first_failing(results)
     assert failing is not None and failing.test == "b"
     assert first_failing(results[:1]) is None
+
+
+@pytest.mark.parametrize(
+    ("test", "words"),
+    [
+        ("assert f('ab', 2) == abab", "`abab`"),  # a string printed without quotes
+        ("assert f([10], 0) == -inf", "`inf`"),
+        ("assert f('a', 'b') == (x, 3)", "`x`"),
+        ("assert f('011', '11') == 0122", "not valid Python"),  # a number printed with its leading zero
+    ],
+)
+def test_a_test_no_program_can_pass_is_broken(test: str, words: str) -> None:
+    reason = broken_reason(test, entry_point="f", setup="def f(*a):\n    return a\n")
+    assert reason is not None and words in reason
+
+
+@pytest.mark.parametrize(
+    ("test", "setup"),
+    [
+        ("assert f(1) == 2", ""),
+        ("assert f([10], 0) == -inf", "from math import inf\n"),  # the program defines it
+        ("assert f(1) == LIMIT", "LIMIT = 3\n"),
+        ("assert f(1) == Pair(1, 2)", ""),  # a program may define the class
+        ("assert math.isclose(f(1), math.pi)", ""),  # ... or import the module
+        ("assert f(1) == [y for y in range(3)]", ""),  # bound by the test itself
+        ("assert f(1) == anything", "from helpers import *\n"),  # a star import may define any name
+        ("assert f(1) == f", ""),  # the function under test
+        ("assert f(1) == zz", "def f(:\n"),  # a program that does not parse says nothing about the test
+    ],
+)
+def test_a_test_some_program_may_pass_is_not_broken(test: str, setup: str) -> None:
+    assert broken_reason(test, entry_point="f", setup=setup) is None
+
+
+def test_first_failing_skips_broken_tests() -> None:
+    results = [
+        TestResult(test="assert f(1) == a", passed=False, broken="its expected value uses `a`"),
+        TestResult(test="assert f(2) == 3", passed=False),
+    ]
+    chosen = first_failing(results)
+    assert chosen is not None and chosen.test == "assert f(2) == 3"

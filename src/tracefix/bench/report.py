@@ -8,7 +8,8 @@ Definitions (all on hidden tests, which only the scorer ran):
 * repair rate (hidden): seeds failing the hidden tests whose final program passes them, over the selected
   seeds failing the hidden tests.
 * repair rate (visible): the same over the selected seeds failing a visible test (the debuggable ones).
-* calls, tokens, iterations and wall time per problem: over the runs the strategy actually debugged.
+* calls, tokens, iterations and wall time per problem: over the runs the strategy actually debugged (not
+  a seed that fails only visible tests no program can pass: the loop ends before any call, ``broken_tests``).
 
 The layout of ``summary.json`` is documented in :mod:`tracefix.bench.store`.
 """
@@ -44,6 +45,7 @@ def summarize(
         "problems": len(seeds),
         "selected": len(selected),
         "debuggable": sum(s.debuggable for s in selected),
+        "broken_seeds": sorted({r.task_id for r in results if _left_aside(r)}, key=_id_key),
         "seed": {
             "passed": sum(s.hidden.passed for s in seeds),
             "pass_at_1": _ratio(sum(s.hidden.passed for s in seeds), len(seeds)),
@@ -78,7 +80,8 @@ def strategy_summary(
     failing_hidden = [s for s in seeds if s.task_id in selected and not s.hidden.passed]
     debuggable = [s for s in seeds if s.task_id in selected and s.debuggable]
     repaired = [s.task_id for s in failing_hidden if final[s.task_id]]
-    debugged = [r for r in rows if r.status != "not_debuggable"]
+    # A seed failing only visible tests no program can pass ends before any call: not debugged, not a cost.
+    debugged = [r for r in rows if r.status != "not_debuggable" and not _left_aside(r)]
     return {
         "passed": sum(final.values()),
         "pass_at_1": _ratio(sum(final.values()), len(seeds)),
@@ -90,6 +93,7 @@ def strategy_summary(
         ),
         "regressed": sum(s.hidden.passed and not final[s.task_id] for s in seeds),
         "fixed_visible": sum(r.outcome == "fixed" for r in debugged),
+        "broken_tests": sum(r.outcome == "broken_tests" for r in rows),
         "errors": sum(r.status == "error" or r.outcome == "error" for r in debugged),
         "cached_calls": sum(r.cached_calls for r in debugged),
         "runs": len(debugged),
@@ -104,6 +108,11 @@ def strategy_summary(
         },
         "repaired_ids": repaired,
     }
+
+
+def _left_aside(row: ResultRow) -> bool:
+    """The seed failed only broken visible tests (``TestResult.broken``): the session made no call."""
+    return row.outcome == "broken_tests" and row.calls == 0 and row.iterations == 0
 
 
 def _only_fixed_by(

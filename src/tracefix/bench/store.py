@@ -28,6 +28,7 @@ Tables of ``run.sqlite``:
       "problems": int,            # problems scored (the pass@1 denominator)
       "selected": int,            # problems the strategies were run on
       "debuggable": int,          # selected seeds that fail a visible test
+      "broken_seeds": [task ids],  # debuggable seeds failing only visible tests no program can pass
       "seed": {"passed": int, "pass_at_1": float, "failed_hidden": int, "failed_visible": int,
                "claimed_passed": int | null},    # the seed file's own is_solved count, when it has one
       "strategies": {
@@ -37,6 +38,7 @@ Tables of ``run.sqlite``:
           "repaired_debuggable": int, "repair_rate_visible": float,  # same, over seeds failing a visible test
           "regressed": int,                             # seeds passing hidden tests that no longer do
           "fixed_visible": int, "errors": int, "cached_calls": int,  # replies from the response cache
+          "broken_tests": int,          # runs ending with only broken visible tests failing
           "runs": int, "pending": int,   # runs debugged; selected problems not finished yet (stopped run)
           "calls": {"mean": float, "median": float}, "prompt_tokens": {...}, "completion_tokens": {...},
           "iterations": {...}, "wall_s": {"mean": float, "median": float, "total": float},

@@ -124,7 +124,16 @@ def _summary(session: Session, path: str, write: bool, report: Path | None) -> N
     if session.outcome == "already_passing":
         click.echo("all visible tests already pass; nothing to fix")
         return
-    words = {"fixed": "fixed", "failed": "not fixed", "error": "stopped by an error"}
+    final = session.attempts[-1].test_results if session.attempts else session.initial_results
+    for result in final:
+        if result.broken is not None:
+            click.echo(f"broken test, left aside: {result.test.strip()[:120]}\n  {result.broken}")
+    words = {
+        "fixed": "fixed",
+        "broken_tests": "every test passes but the broken ones",
+        "failed": "not fixed",
+        "error": "stopped by an error",
+    }
     iterations = len(session.attempts)
     click.echo(
         f"{words[session.outcome]} after {iterations} iteration{'s' * (iterations != 1)}, "

@@ -160,6 +160,7 @@ def _summary(fix: Fix, found: Found, apply: bool, report: Path | None) -> None:
         "failed": "not fixed",
         "error": "stopped by an error",
         "already_passing": "passes",
+        "broken_tests": "every test passes but the broken ones",
     }
     iterations = len(session.attempts)
     click.echo(

@@ -296,7 +296,8 @@ def debug_found(
         copy = os.path.join(scratch, "repo")
         shutil.copytree(found.root, copy, ignore=_IGNORED, symlinks=True)
         runner = RepoRunner(copy, found.target, cases, timeout_s=timeout_s)
-        settings = engine_settings(strategy, Settings(max_iters=max_iters))  # retry=, ties= of the spec
+        # A pytest test's source uses its module's names and fixtures: never judged broken on its own.
+        settings = engine_settings(strategy, Settings(max_iters=max_iters, broken_tests=False))
         chosen = make_strategy(strategy, level=level)
         session = run_loop(
             chosen, task, found.source, model, runner, settings, level=level, on_attempt=on_attempt

@@ -172,6 +172,7 @@ MAX_CARD_VISITS = 12
 OUTCOME_LABELS = {
     "fixed": "fixed",
     "already_passing": "already passing",
+    "broken_tests": "only broken tests fail",
     "failed": "not fixed",
     "error": "error",
 }

@@ -24,6 +24,7 @@ from tracefix.records import (
     Attempt,
     GenParams,
     Message,
+    Outcome,
     Reply,
     Session,
     Task,
@@ -32,6 +33,7 @@ from tracefix.records import (
     Usage,
 )
 from tracefix.strategies.extract import extract_program, normalized
+from tracefix.strategies.tests import broken_reason
 
 if TYPE_CHECKING:
     from tracefix.models.base import Model
@@ -62,6 +64,10 @@ class Settings:
     so far: the newest (default), or the older one (``ties=oldest``: suits ldb's hole format, which cuts
     another part of the same program each iteration)."""
     context_tokens: int = 6000
+    broken_tests: bool = True
+    """Mark a failing test ``broken`` when the fault is in its own code (``tests.broken_reason``), and leave
+    it aside. Only for tests that are whole code, as the benchmarks' and the CLI's asserts are; a pytest
+    test's source refers to its module, so the repository mode turns this off."""
 
 
 REPEATED = (
@@ -125,8 +131,20 @@ class Context:
         return self.runner.trace(program, self.task.entry_point, test, prelude=self.task.prelude, cfg=cfg)
 
     def run_tests(self, program: str, tests: list[str] | None = None) -> list[TestResult]:
+        """Run the visible tests (or ``tests``); a failing test no program can pass is marked ``broken``."""
         chosen = self.task.visible_tests if tests is None else tests
-        return self.runner.run_tests(program, chosen, prelude=self.task.prelude)
+        results = self.runner.run_tests(program, chosen, prelude=self.task.prelude)
+        if not self.settings.broken_tests:
+            return results
+        setup = f"{self.task.prelude}\n{program}"
+        return [
+            r
+            if r.passed
+            else r.model_copy(
+                update={"broken": broken_reason(r.test, entry_point=self.task.entry_point, setup=setup)}
+            )
+            for r in results
+        ]
 
     @property
     def continues_replies(self) -> bool:
@@ -217,7 +235,7 @@ class Context:
     ) -> None:
         """Ask once per ``samples`` entry (``request_program``), keep the program passing most visible tests.
 
-        Sampling stops at the first program that passes every visible test. Each sampled program counts as
+        Sampling stops at the first program that passes every visible test (but broken ones, ``_done``). Each sampled program counts as
         tried, so a later sample that repeats it is asked again like any repeated reply. Every reply is
         kept in ``attempt.replies`` (exact accounting); ``attempt.program`` is the best one, the earliest
         on ties."""
@@ -231,11 +249,12 @@ class Context:
             if trial.program is None:
                 failure = trial.failure
                 continue
-            passed = _passed(self.run_tests(trial.program))
+            results = self.run_tests(trial.program)
+            passed = _passed(results)
             state.tried.append(normalized(trial.program))
             if best is None or passed > best[0]:
                 best = (passed, trial.program)
-            if passed == len(self.task.visible_tests):
+            if _done(results):
                 break
         attempt.program = best[1] if best else None
         attempt.failure = None if best else failure
@@ -268,6 +287,15 @@ def _passed(results: list[TestResult]) -> int:
     return sum(r.passed for r in results)
 
 
+def _done(results: list[TestResult]) -> bool:
+    """Nothing left to debug: every visible test passes but the broken ones, which no program can pass."""
+    return all(r.passed or r.broken is not None for r in results)
+
+
+def _outcome(results: list[TestResult]) -> Outcome:
+    return "fixed" if all(r.passed for r in results) else "broken_tests"
+
+
 def run_loop(
     strategy: Strategy,
     task: Task,
@@ -286,8 +314,9 @@ def run_loop(
     state = LoopState(task, program, initial, tried=[normalized(program)])
     best = (program, initial)
     error: str | None = None
-    if all(r.passed for r in initial):
-        return _session(strategy, task, program, initial, [], program, "already_passing", ctx, start, level)
+    if _done(initial):
+        outcome: Outcome = "already_passing" if all(r.passed for r in initial) else "broken_tests"
+        return _session(strategy, task, program, initial, [], program, outcome, ctx, start, level)
     while state.iteration < settings.max_iters:
         began = time.monotonic()
         try:
@@ -309,13 +338,13 @@ def run_loop(
         state.history.append(attempt)
         if on_attempt is not None:
             on_attempt(attempt)
-        if attempt.program is not None and all(r.passed for r in attempt.test_results):
+        if attempt.program is not None and _done(attempt.test_results):
             break
         state.program, state.results = best
         state.iteration += 1
     final, final_results = best
-    outcome = "fixed" if all(r.passed for r in final_results) else ("error" if error else "failed")
-    session = _session(strategy, task, program, initial, state.history, final, outcome, ctx, start, level)
+    ended: Outcome = _outcome(final_results) if _done(final_results) else ("error" if error else "failed")
+    session = _session(strategy, task, program, initial, state.history, final, ended, ctx, start, level)
     session.error = error
     return session
 
@@ -327,7 +356,7 @@ def _session(
     initial: list[TestResult],
     attempts: list[Attempt],
     final: str,
-    outcome: str,
+    outcome: Outcome,
     ctx: Context,
     start: float,
     level: str,
