@@ -8,7 +8,7 @@ import pytest
 
 from tracefix.analysis.cfg import build_cfg
 from tracefix.execution.sandbox import Executor
-from tracefix.strategies.findings import code_namer, findings, first_difference
+from tracefix.strategies.findings import code_namer, findings, first_difference, type_finding
 
 DOUBLES = """\
 def doubles(xs):
@@ -84,3 +84,35 @@ def test_blocks_can_be_named_by_their_code_and_removed_blocks_as_one(executor: E
     assert removed[0].text.endswith(
         "it changed in `out = []` (once), the removed code (now the TODO) (3 times)."
     )
+
+
+@pytest.mark.parametrize(
+    ("returned", "expected", "text"),
+    [
+        (
+            "inf",
+            "2147483647",
+            "The function returned a float (inf), but the test expects an int (2147483647).",
+        ),
+        (
+            "20276",
+            "2.02e+40",
+            "The function returned an int (20276), but the test expects a float (2.02e+40).",
+        ),
+        ("'101'", "101", "The function returned a string ('101'), but the test expects an int (101)."),
+        ("16", "None", "The function returned an int (16), but the test expects None."),
+        (
+            "['2', '1']",
+            "[2, 1]",
+            "The function returned a list of str elements (['2', '1']), but the test expects int elements "
+            "([2, 1]).",
+        ),
+        ("3", "4", None),  # same type: the value is wrong, which the failure line says already
+        ("[]", "[1]", None),
+        ("<object at 0x1>", "3", None),  # not a literal: nothing sure to say
+        ("3", "f(2)", None),
+    ],
+)
+def test_type_finding(returned: str, expected: str, text: str | None) -> None:
+    found = type_finding(returned, expected)
+    assert (found.text if found else None) == text

@@ -256,3 +256,16 @@ def test_samples_keep_the_best_whole_body_and_stop_at_one_that_passes() -> None:
 def test_samples_without_rewrite_is_refused() -> None:
     with pytest.raises(SpecError, match="rewrite=off"):
         make_strategy("ldb[rewrite=off,samples=3]")
+
+
+def test_types_says_the_returned_type_differs_in_the_cut_and_the_rewrite_prompts() -> None:
+    said = "The function returned an int (0), but the test expects a float (3.14159)."  # actual is "0"
+    for spec, shown in (("ldb[types=on,samples=1]", True), ("ldb[samples=1]", False)):
+        model = Scripted([f"```python\n{ONE_WRONG}```", f"```python\n{ONE_FIXED}```"])
+        runner = OneBlockRunner({normalized(ONE_FIXED): {ONE_TEST}})
+        settings = engine_settings(spec, Settings(max_iters=2))
+        run_loop(make_strategy(spec), ONE_TASK, ONE_BLOCK, model, runner, settings)
+        cut, rewrite = (messages[-1].content for messages, _ in model.requests)
+        assert "# TODO" in rewrite and "returned 3);" in rewrite  # the second prompt is the whole-body one
+        assert (f"What the trace shows:\n- {said}" in cut) is shown
+        assert (f"What the trace shows:\n- {said}" in rewrite) is shown

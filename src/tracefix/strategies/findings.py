@@ -89,6 +89,43 @@ def _literal(text: str | None) -> object:
         return None
 
 
+_NON_LITERAL_FLOATS = {"inf": float("inf"), "-inf": float("-inf"), "nan": float("nan")}
+"""Safe reprs of floats that ``ast.literal_eval`` does not read."""
+
+_ARTICLES = {"int": "an int", "float": "a float", "str": "a string", "bool": "a bool", "NoneType": "None"}
+
+
+def _kind(value: object) -> str:
+    name = type(value).__name__
+    return _ARTICLES.get(name, f"a {name}")
+
+
+def type_finding(returned: str | None, expected: str | None) -> Finding | None:
+    """The returned value and the test's expected value are of different types: said in one sentence.
+
+    ``returned`` is the safe repr of what the call returned, ``expected`` the source of the test's expected
+    value; None unless both read as plain literals (``inf``, ``-inf`` and ``nan`` read as floats)."""
+    if returned is None or expected is None:
+        return None
+    got = _NON_LITERAL_FLOATS.get(returned.strip(), _literal(returned))
+    want = _literal(expected)
+    if (got is None and returned.strip() != "None") or (want is None and expected.strip() != "None"):
+        return None
+    if type(got) is not type(want):
+        said_got = _kind(got) if got is None else f"{_kind(got)} ({short(returned)})"
+        said_want = _kind(want) if want is None else f"{_kind(want)} ({short(expected)})"
+        return Finding(f"The function returned {said_got}, but the test expects {said_want}.")
+    if isinstance(got, list | tuple) and isinstance(want, list | tuple) and got and want:
+        first_got, first_want = got[0], want[0]
+        if type(first_got) is not type(first_want):
+            return Finding(
+                f"The function returned {_kind(got)} of {type(first_got).__name__} elements "
+                f"({short(returned)}), but the test expects {type(first_want).__name__} elements "
+                f"({short(expected)})."
+            )
+    return None
+
+
 def first_difference(actual: object, expected: object) -> int | None:
     """Index of the first element where two lists, tuples or strings of one type differ; None if none."""
     if not isinstance(expected, list | tuple | str) or type(actual) is not type(expected):

@@ -77,6 +77,10 @@ class Ldb:
     samples: int = 3
     """With ``rewrite``: programs sampled for the whole body per iteration; the one passing the most visible
     tests is kept (sampling stops at one that passes them all)."""
+    types: bool = False
+    """Hole format: when the returned value and the test's expected value are of different types (an int
+    where the test expects a float, ``inf`` where it expects an int), say so first in what the trace shows,
+    in the whole-body rewrite too (``findings.type_finding``)."""
     names: bool = False
     """Mend a failure on a name the program never defines (a misnamed function, a standard-library module
     never imported) mechanically, without the model (``quickfix.py``), before any trace is asked about."""
@@ -181,7 +185,7 @@ class Ldb:
                 span = hole.span(state.program, gathered[attempt.shown_blocks[-1]])
                 said = self._findings(ctx, state, cfg, trace, fd.code_namer(state.program, cfg, span))
             shown = [f.text for f in said] if self.hints is not False else []
-            return chat("ldb_hole", holed=holed, findings=shown, **values)
+            return chat("ldb_hole", holed=holed, findings=self._type_said(state) + shown, **values)
 
         def recut() -> list[Message] | None:
             """After an already-tried program: the next cut, asked in a fresh conversation."""
@@ -219,9 +223,18 @@ class Ldb:
             )
             for n in range(self.samples)
         ]
-        messages = chat("ldb_hole", holed=holed, findings=[], **values)
+        messages = chat("ldb_hole", holed=holed, findings=self._type_said(state), **values)
         ctx.request_best(messages, state, attempt, samples, clean=hole.strip_todo)
         return True
+
+    def _type_said(self, state: LoopState) -> list[str]:
+        """With ``types``: the sentence saying the returned value is of another type than the expected one."""
+        if not self.types:
+            return []
+        failing = failing_test(state)
+        expectation = split_assert(failing.test)
+        found = fd.type_finding(failing.actual, expectation.expected if expectation else None)
+        return [found.text] if found is not None else []
 
     @staticmethod
     def _cut_next(

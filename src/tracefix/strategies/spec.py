@@ -92,6 +92,9 @@ OPTIONS: dict[str, dict[str, Option]] = {
             "a failure on a name never defined (misnamed function, missing import) is said as such (default off)",
         ),
         "past": Option(_flag, "hole format: say how the earlier attempts failed (default on)"),
+        "types": Option(
+            _flag, "hole format: say when the returned value is of another type than expected (default off)"
+        ),
         "rewrite": Option(
             _flag, "hole format: once every part was cut, cut the whole body, sampled (default on)"
         ),
