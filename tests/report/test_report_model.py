@@ -288,3 +288,8 @@ def test_a_branch_back_to_block_zero_is_named_too() -> None:
 def test_the_attempt_heading_lists_the_blocks_judged_wrong(session: Session) -> None:
     first, second = session_view(session, hand_cfg).attempts
     assert (first.wrong_blocks, second.wrong_blocks) == ([2, 4], [3])
+
+
+def test_a_broken_test_reads_as_left_aside_with_its_reason() -> None:
+    broken = TestResult(test="assert f() == ab", passed=False, error="NameError", broken="it uses `ab`")
+    assert result_view(broken).detail == "broken test, left aside: it uses `ab` (NameError)"

@@ -436,6 +436,8 @@ def result_view(result: TestResult) -> ResultView:
         detail = f"{exc.type}: {exc.message}{where}" if exc.message else f"{exc.type}{where}"
     else:
         detail = result.error or "failed"
+    if result.broken is not None:
+        detail = f"broken test, left aside: {result.broken} ({detail})"
     return ResultView(test=result.test, passed=result.passed, detail=detail, actual=result.actual)
 
 
