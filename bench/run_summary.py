@@ -66,7 +66,7 @@ def _broken(summary: dict[str, Any]) -> list[str]:
     ]
 
 
-def render(summary: dict[str, Any], command: str) -> str:
+def render(summary: dict[str, Any], command: str, note: str = "") -> str:
     config, seed = summary["config"], summary["seed"]
     pending = max((s["pending"] for s in summary["strategies"].values()), default=0)
     state = (
@@ -84,6 +84,7 @@ def render(summary: dict[str, Any], command: str) -> str:
         f"{summary['selected']} selected, {seed['failed_hidden']} failing their hidden tests, "
         f"{summary['debuggable']} of the selected failing a visible test (only those can be debugged).",
         *_broken(summary),
+        *(["", note] if note else []),
         "",
         "Per debugged problem: median (mean). Pending problems keep their seed's result in pass@1.",
         "",
@@ -105,13 +106,14 @@ def main() -> None:
     parser.add_argument("run_dir", type=Path)
     parser.add_argument("--command", required=True, help="The tracefix bench command that made the run.")
     parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--note", default="", help="A paragraph on how the run was made, after the seeds.")
     args = parser.parse_args()
     store = RunStore(args.run_dir)
     try:
         summary = write_outputs(store)
     finally:
         store.close()
-    args.out.write_text(render(summary, args.command))
+    args.out.write_text(render(summary, args.command, args.note))
     print(args.out.read_text())
 
 
