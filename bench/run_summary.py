@@ -92,7 +92,7 @@ def render(summary: dict[str, Any], command: str, note: str = "") -> str:
         "",
         *[f"- {line}" for line in only_fixed_lines(summary)],
         "",
-        "Cost of the run so far (sums over the debugged problems; replies served from the response cache on a",
+        f"Cost of the run{' so far' if pending else ''} (sums over the debugged problems; replies served from the response cache on a",
         "resume count their tokens but take almost no time):",
         "",
         *cost(summary),
