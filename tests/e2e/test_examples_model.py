@@ -94,3 +94,12 @@ def test_rewrite_samples_whole_bodies_from_the_real_model_and_keeps_the_best(mod
     assert 1 <= len(attempt.replies) <= 4  # two samples, each with at most one retry
     assert attempt.verdict_parse == "trace" and "whole body" in attempt.verdicts[0].explanation
     assert attempt.program is not None and "def cube_volume" in attempt.program, attempt.failure
+
+
+def test_the_type_finding_says_an_int_came_back_where_a_float_was_expected(model: Model) -> None:
+    source = 'def mean(xs):\n    """Return the arithmetic mean of the numbers in xs."""\n    return sum(xs) // len(xs)\n'
+    tests = ["assert mean([1, 2]) == 1.5", "assert mean([4, 4]) == 4"]
+    session = api.debug(source, "mean", tests, model=model, strategy="ldb", max_iters=3)
+    prompt = session.attempts[0].messages[-1].content
+    assert "The function returned an int (1), but the test expects a float (1.5)." in prompt
+    assert session.outcome == "fixed", session.final_program

@@ -260,7 +260,7 @@ def test_samples_without_rewrite_is_refused() -> None:
 
 def test_types_says_the_returned_type_differs_in_the_cut_and_the_rewrite_prompts() -> None:
     said = "The function returned an int (0), but the test expects a float (3.14159)."  # actual is "0"
-    for spec, shown in (("ldb[types=on,samples=1]", True), ("ldb[samples=1]", False)):
+    for spec, shown in (("ldb[samples=1]", True), ("ldb[types=off,samples=1]", False)):
         model = Scripted([f"```python\n{ONE_WRONG}```", f"```python\n{ONE_FIXED}```"])
         runner = OneBlockRunner({normalized(ONE_FIXED): {ONE_TEST}})
         settings = engine_settings(spec, Settings(max_iters=2))

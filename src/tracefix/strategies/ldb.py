@@ -77,7 +77,7 @@ class Ldb:
     samples: int = 3
     """With ``rewrite``: programs sampled for the whole body per iteration; the one passing the most visible
     tests is kept (sampling stops at one that passes them all)."""
-    types: bool = False
+    types: bool = True
     """Hole format: when the returned value and the test's expected value are of different types (an int
     where the test expects a float, ``inf`` where it expects an int), say so first in what the trace shows,
     in the whole-body rewrite too (``findings.type_finding``)."""

@@ -46,7 +46,7 @@ def make_strategy(text: str, *, level: str = "block", format: str = DEFAULT_FORM
             cite=str(values.get("cite", "blocks")),
             recut=bool(values.get("recut", True)),
             names=bool(values.get("names", False)),
-            types=bool(values.get("types", False)),
+            types=bool(values.get("types", True)),
             past=bool(values.get("past", True)),
             rewrite=bool(values.get("rewrite", True)),
             samples=int(str(values.get("samples", 3))),

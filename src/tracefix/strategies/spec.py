@@ -93,7 +93,7 @@ OPTIONS: dict[str, dict[str, Option]] = {
         ),
         "past": Option(_flag, "hole format: say how the earlier attempts failed (default on)"),
         "types": Option(
-            _flag, "hole format: say when the returned value is of another type than expected (default off)"
+            _flag, "hole format: say when the returned value is of another type than expected (default on)"
         ),
         "rewrite": Option(
             _flag, "hole format: once every part was cut, cut the whole body, sampled (default on)"
