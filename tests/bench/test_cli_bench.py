@@ -110,6 +110,30 @@ def test_only_failing_with_a_sample(tmp_path: Path, fakes: dict[str, Any]) -> No
     assert summary["selected"] == 2
 
 
+def selected(run_dir: Path) -> list[str]:
+    store = RunStore(run_dir)
+    try:
+        return store.selected()
+    finally:
+        store.close()
+
+
+def test_a_hold_out_sample_leaves_out_what_another_run_debugged(
+    tmp_path: Path, fakes: dict[str, Any]
+) -> None:
+    dev, held = tmp_path / "dev", tmp_path / "held"
+    common = ["--strategies", "ldb", "--sample", "2", "--sample-seed", "3", "--json"]
+    assert bench(*common, "--run-dir", str(dev)).exit_code == 0
+    result = bench(*common, "--run-dir", str(held), "--exclude-run", str(dev))
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout)
+    assert len(selected(dev)) == 2 and summary["selected"] == 1  # three seeds fail their hidden tests
+    assert not set(selected(held)) & set(selected(dev))
+    assert summary["config"]["exclude"] == sorted(selected(dev))
+    missing = bench(*common, "--run-dir", str(tmp_path / "x"), "--exclude-run", str(tmp_path))
+    assert missing.exit_code == 2 and "holds no run" in missing.output
+
+
 def test_generated_seeds_come_from_the_model(tmp_path: Path, fakes: dict[str, Any]) -> None:
     result = bench(
         "--seeds", "generate", "--strategies", "feedback", "--run-dir", str(tmp_path / "g"), "--json"

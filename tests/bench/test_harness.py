@@ -106,6 +106,9 @@ def test_only_failing_and_a_fixed_sample(tmp_path: Path) -> None:
     assert sample == select(rows, Selection(sample=2, sample_seed=7))  # reproducible
     assert set(sample) <= {"Mini/2", "Mini/3", "Mini/10"}
     assert select(rows, Selection(limit=2)) == ["Mini/1", "Mini/2"]
+    held_out = select(rows, Selection(sample=2, sample_seed=7, exclude=frozenset(sample)))
+    assert held_out == [t for t in ["Mini/2", "Mini/3", "Mini/10"] if t not in sample]  # one is left
+    assert select(rows, Selection(limit=2, exclude=frozenset({"Mini/1"}))) == ["Mini/2", "Mini/3"]
 
 
 class Killed(BaseException):

@@ -69,6 +69,8 @@ class Selection:
     only_failing: bool = False
     sample: int | None = None
     sample_seed: int = 0
+    exclude: frozenset[str] = frozenset()
+    """Task ids left out before anything else (a hold-out run leaves out the problems developed on)."""
 
     @property
     def needs_all_seeds(self) -> bool:
@@ -79,11 +81,15 @@ class Selection:
 def select(rows: Sequence[SeedRow], selection: Selection) -> list[str]:
     """The task ids to debug, in problem order.
 
-    ``only_failing`` keeps the seeds that fail their hidden tests. ``sample`` (which implies it) then takes a
+    ``exclude`` drops its task ids first. ``only_failing`` keeps the seeds that fail their hidden tests. ``sample`` (which implies it) then takes a
     fixed sample of them: the failing task ids in problem order, ``random.Random(sample_seed).sample(ids, n)``,
     put back in problem order. ``limit`` finally keeps the first ``limit`` of what is left.
     """
-    ids = [r.task_id for r in rows if not (selection.needs_all_seeds and r.hidden.passed)]
+    ids = [
+        r.task_id
+        for r in rows
+        if r.task_id not in selection.exclude and not (selection.needs_all_seeds and r.hidden.passed)
+    ]
     if selection.sample is not None and selection.sample < len(ids):
         chosen = set(random.Random(selection.sample_seed).sample(ids, selection.sample))
         ids = [t for t in ids if t in chosen]

@@ -101,6 +101,8 @@ class RunConfig(Record):
     only_failing: bool = False
     sample: int | None = None
     sample_seed: int = 0
+    exclude: list[str] = Field(default_factory=list)
+    """Task ids left out of the selection (``--exclude-run``), sorted."""
     temperature: float = 0.0
     retry_temperature: float | None = None
     """The engine's temperature for asking again after an unchanged or unusable reply (seeded, cached)."""

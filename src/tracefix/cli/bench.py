@@ -62,6 +62,12 @@ DATASET_CHOICES = ["humaneval", "mbpp", "transcoder"]
 )  # fmt: skip
 @click.option("--sample-seed", type=int, default=0, show_default=True)
 @click.option(
+    "--exclude-run", "exclude_runs", multiple=True,
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="Leave out the problems another run debugged (its selected ids, recorded in this run's config): "
+    "a hold-out sample of seeds the strategies were not developed on. Repeatable.",
+)  # fmt: skip
+@click.option(
     "--jobs", type=click.IntRange(1, 64), default=1, show_default=True, help="Problems in parallel."
 )
 @click.option("--run-dir", type=click.Path(file_okay=False, path_type=Path), help="Where the run is stored.")
@@ -80,6 +86,7 @@ def bench(
     only_failing: bool,
     sample: int | None,
     sample_seed: int,
+    exclude_runs: tuple[Path, ...],
     jobs: int,
     run_dir: Path | None,
     resume: bool,
@@ -106,14 +113,22 @@ def bench(
     if seed_table is not None:
         problems = _with_seeds(problems, seed_table, as_json)
     run_dir = run_dir or Path("runs") / f"bench-{dataset}-{datetime.now(UTC):%Y%m%d-%H%M%S}"
+    exclude = _selected_ids(exclude_runs)
     model = open_model(model_spec)
     config = RunConfig(
         dataset=dataset, data_dir=str(data_dir) if data_dir else None, seeds=str(seeds_path or "generate"),
         seeds_sha256=_sha(seeds_path), strategies=names, model=model.name, model_identity=model.identity,
         max_iters=max_iters, level=level, format=fmt, limit=limit, only_failing=only_failing, sample=sample,
-        sample_seed=sample_seed, tracefix_version=__version__, retry_temperature=_retry_temperature(),
+        sample_seed=sample_seed, exclude=sorted(exclude), tracefix_version=__version__,
+        retry_temperature=_retry_temperature(),
     )  # fmt: skip
-    selection = Selection(limit=limit, only_failing=only_failing, sample=sample, sample_seed=sample_seed)
+    selection = Selection(
+        limit=limit,
+        only_failing=only_failing,
+        sample=sample,
+        sample_seed=sample_seed,
+        exclude=frozenset(exclude),
+    )
     try:
         with _open_executor() as executor:
             only = names if resume and named else None
@@ -135,6 +150,22 @@ def bench(
 
 
 # --------------------------------------------------------------------------- building blocks
+
+
+def _selected_ids(run_dirs: tuple[Path, ...]) -> set[str]:
+    """The task ids the runs in ``run_dirs`` selected (``--exclude-run``)."""
+    from tracefix.bench.store import RunStore
+
+    ids: set[str] = set()
+    for run_dir in run_dirs:
+        if not (run_dir / "run.sqlite").is_file():
+            raise click.BadParameter(f"{run_dir} holds no run (no run.sqlite)", param_hint="--exclude-run")
+        store = RunStore(run_dir)
+        try:
+            ids.update(store.selected())
+        finally:
+            store.close()
+    return ids
 
 
 def _strategy_names(text: str) -> list[str]:
