@@ -146,6 +146,8 @@ def test_resume_refuses_different_settings_but_accepts_more_strategies(tmp_path:
         store.start(config(["feedback"]), resume=False)
     with pytest.raises(ConfigMismatch, match="--max-iters: 2 -> 3"):
         store.start(config(["feedback"], max_iters=3), resume=True)
+    with pytest.raises(ConfigMismatch, match="--exclude-run: 0 task ids left out -> 2"):
+        store.start(config(["feedback"]).model_copy(update={"exclude": ["Mini/1", "Mini/2"]}), resume=True)
     merged = store.start(config(["ldb"]), resume=True)
     assert merged.strategies == ["feedback", "ldb"]
 

@@ -287,11 +287,19 @@ class RunStore:
 
 def _check_same(stored: RunConfig, new: RunConfig) -> None:
     old, now = stored.identity(), new.identity()
-    changed = [f"--{k.replace('_', '-')}: {old[k]!r} -> {now[k]!r}" for k in old if old[k] != now[k]]
+    changed = [_describe_change(k, old[k], now[k]) for k in old if old[k] != now[k]]
     if changed:
         raise ConfigMismatch(
             "cannot resume with different settings (" + "; ".join(changed) + "); use another --run-dir"
         )
+
+
+def _describe_change(key: str, old: Any, now: Any) -> str:
+    """One changed setting, named by its command-line option."""
+    if key == "exclude":
+        # The run stores the task ids that --exclude-run left out, not the run directories.
+        return f"--exclude-run: {len(old)} task ids left out -> {len(now)}"
+    return f"--{key.replace('_', '-')}: {old!r} -> {now!r}"
 
 
 def _write_atomic(path: Path, text: str) -> None:
