@@ -63,6 +63,18 @@ def test_make_strategy_applies_options_and_names_the_variant() -> None:
     assert isinstance(fb, PromptOnly) and fb.template == "feedback" and fb.name == "feedback[retry=off]"
 
 
+def test_a_bare_ldb_has_the_dataclass_defaults_and_every_option_reaches_its_field() -> None:
+    assert make_strategy("ldb") == Ldb()
+    ldb = make_strategy(
+        "ldb[passing=0,samples=5,cite=code,types=off,recut=off,past=off,names=on,level=function]"
+    )
+    assert isinstance(ldb, Ldb)
+    assert (ldb.passing_traces, ldb.samples, ldb.cite, ldb.types, ldb.recut, ldb.past, ldb.names) == (
+        0, 5, "code", False, False, False, True,
+    )  # fmt: skip
+    assert ldb.level == "function" and ldb.rewrite is True and ldb.hints is None
+
+
 def test_prefill_needs_the_focused_format() -> None:
     with pytest.raises(SpecError, match="add format=focused"):
         make_strategy("ldb[prefill=on]")

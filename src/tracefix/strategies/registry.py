@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import Any
 
 from tracefix.strategies.baselines import explain, feedback
 from tracefix.strategies.engine import Settings, Strategy
@@ -10,6 +11,8 @@ from tracefix.strategies.ldb import DEFAULT_FORMAT, FORMATS, LEVELS, Ldb
 from tracefix.strategies.spec import SpecError, parse_spec
 
 STRATEGIES = ("ldb", "feedback", "explain")
+_LDB_FIELDS = {"blocks": "max_blocks", "passing": "passing_traces"}
+"""ldb's spec options whose ``Ldb`` field has another name; every other option is the field of its name."""
 
 
 def make_strategy(text: str, *, level: str = "block", format: str = DEFAULT_FORMAT) -> Strategy:
@@ -36,21 +39,10 @@ def make_strategy(text: str, *, level: str = "block", format: str = DEFAULT_FORM
             raise SpecError(
                 f"{text!r}: samples are drawn for the whole-body rewrite, which rewrite=off turns off"
             )
-        strategy = Ldb(
-            level=str(values.get("level", level)),
-            format=str(values.get("format", format)),
-            max_blocks=int(str(values.get("blocks", 8))),
-            passing_traces=int(str(values.get("passing", 3))),
-            prefill=bool(values.get("prefill", False)),
-            hints=None if "hints" not in values else bool(values["hints"]),
-            cite=str(values.get("cite", "blocks")),
-            recut=bool(values.get("recut", True)),
-            names=bool(values.get("names", False)),
-            types=bool(values.get("types", True)),
-            past=bool(values.get("past", True)),
-            rewrite=bool(values.get("rewrite", True)),
-            samples=int(str(values.get("samples", 3))),
-        )
+        # Only the options the spec sets are passed: the defaults are Ldb's own (one place to change them).
+        # Each option's parser (spec.py) already gives the field's type.
+        changes: dict[str, Any] = {_LDB_FIELDS.get(k, k): v for k, v in values.items()}
+        strategy = Ldb(**{"level": level, "format": format, **changes})
     strategy.name = str(spec)
     return strategy
 
