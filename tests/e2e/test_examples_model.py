@@ -103,3 +103,25 @@ def test_the_type_finding_says_an_int_came_back_where_a_float_was_expected(model
     prompt = session.attempts[0].messages[-1].content
     assert "The function returned an int (1), but the test expects a float (1.5)." in prompt
     assert session.outcome == "fixed", session.final_program
+
+
+def test_a_function_the_test_calls_and_the_program_lacks_is_written_by_the_real_model(model: Model) -> None:
+    source = (
+        "def reverse_number(n):\n"
+        '    """Check whether the number n reads the same backwards."""\n'
+        "    return int(str(n)[::-1])\n"
+    )
+    tests = ["assert is_palindrome_number(121) == True", "assert is_palindrome_number(123) == False"]
+    session = api.debug(source, "reverse_number", tests, model=model, strategy="ldb", max_iters=3)
+    prompt = session.attempts[0].messages[-1].content
+    assert "def is_palindrome_number(n):\n    # TODO: this function is missing" in prompt
+    assert session.outcome == "fixed", session.final_program
+
+
+def test_the_value_finding_says_how_a_returned_tuple_differs_on_the_real_model(model: Model) -> None:
+    source = 'def letters(s):\n    """The characters of s, leaving out spaces, as a tuple."""\n    return tuple(s)\n'
+    tests = ["assert letters('a b') == ('a', 'b')", "assert letters('xy') == ('x', 'y')"]
+    session = api.debug(source, "letters", tests, model=model, strategy="ldb[values=on]", max_iters=3)
+    prompt = session.attempts[0].messages[-1].content
+    assert "it has 3 elements where the test expects 2" in prompt and "it has ' '" in prompt
+    assert session.outcome == "fixed", session.final_program

@@ -8,7 +8,13 @@ import pytest
 
 from tracefix.analysis.cfg import build_cfg
 from tracefix.execution.sandbox import Executor
-from tracefix.strategies.findings import code_namer, findings, first_difference, type_finding
+from tracefix.strategies.findings import (
+    code_namer,
+    findings,
+    first_difference,
+    type_finding,
+    value_finding,
+)
 
 DOUBLES = """\
 def doubles(xs):
@@ -116,3 +122,50 @@ def test_blocks_can_be_named_by_their_code_and_removed_blocks_as_one(executor: E
 def test_type_finding(returned: str, expected: str, text: str | None) -> None:
     found = type_finding(returned, expected)
     assert (found.text if found else None) == text
+
+
+@pytest.mark.parametrize(
+    ("returned", "expected", "text"),
+    [
+        (
+            repr(tuple("ab c")),
+            repr(tuple("abc")),
+            "The returned tuple differs from the expected one: it has 4 elements where the test expects 3; "
+            "the first difference is at index 2: ' ', where the test expects 'c'; it has ' ', which the "
+            "expected value does not.",
+        ),
+        (
+            "[3, 7, 1]",
+            "[3, 4, 5, 7, 1]",
+            "The returned list differs from the expected one: it has 3 elements where the test expects 5; "
+            "the first difference is at index 1: 7, where the test expects 4; it lacks 4, 5, which the "
+            "expected value has.",
+        ),
+        (  # of equal length: the first difference alone
+            "'abc'",
+            "'abd'",
+            "The returned string differs from the expected one: the first difference is at index 2: 'c', "
+            "where the test expects 'd'.",
+        ),
+        (
+            "{1, 2}",
+            "{2, 3}",
+            "The returned set differs from the expected one: it has 1, which the expected value does not; "
+            "it lacks 3, which the expected value has.",
+        ),
+        (
+            "{'a': 1, 'b': 2}",
+            "{'a': 2, 'c': 3}",
+            "The returned dict differs from the expected one: it has the keys 'b', which the expected value "
+            "does not; it lacks the keys 'c'; at key 'a' it has 1, where the test expects 2.",
+        ),
+        ("674", "112", None),  # a number: the failure line says it all
+        ("[1, 2]", "[1, 2]", None),
+        ("[1, 2]", "(1, 2)", None),  # of another type: type_finding's case
+        ("[1, ...<5 more>]", "[1, 2]", None),  # a cut repr is not a literal
+    ],
+)
+def test_value_finding(returned: str, expected: str, text: str | None) -> None:
+    found = value_finding(returned, expected)
+    assert (found.text if found else None) == text
+    assert found is None or found.compares

@@ -8,7 +8,7 @@ import pytest
 from fakes import Scripted, TableRunner
 from test_ldb import FIXED, PROGRAM, TASK, TESTS, ReturningRunner
 
-from tracefix.records import CFG, Task, Trace, Visit
+from tracefix.records import CFG, Task, TestResult, Trace, Visit
 from tracefix.strategies.engine import Settings, run_loop
 from tracefix.strategies.evidence import BlockEvidence
 from tracefix.strategies.extract import normalized
@@ -269,3 +269,54 @@ def test_types_says_the_returned_type_differs_in_the_cut_and_the_rewrite_prompts
         assert "# TODO" in rewrite and "returned 3);" in rewrite  # the second prompt is the whole-body one
         assert (f"What the trace shows:\n- {said}" in cut) is shown
         assert (f"What the trace shows:\n- {said}" in rewrite) is shown
+
+
+LIST_BLOCK = 'def evens(xs):\n    """The even numbers of xs."""\n    return sorted(xs)\n'
+LIST_FIXED = 'def evens(xs):\n    """The even numbers of xs."""\n    return [x for x in xs if x % 2 == 0]\n'
+LIST_TEST = "assert evens([1, 2, 3, 4]) == [2, 4]"
+LIST_TASK = Task(description="The even numbers.", entry_point="evens", visible_tests=[LIST_TEST])
+
+
+class ListRunner(TableRunner):
+    """``evens`` returns its sorted input: a returned list that is not a variable (no trace finding)."""
+
+    def run_tests(self, program: str, tests: list[str], *, prelude: str = "") -> list[TestResult]:
+        return [
+            r if r.passed else r.model_copy(update={"actual": "[1, 2, 3, 4]"})
+            for r in super().run_tests(program, tests, prelude=prelude)
+        ]
+
+    def trace(
+        self, program: str, entry: str, test: str, *, prelude: str = "", cfg: CFG | None = None
+    ) -> Trace:
+        visit = Visit(
+            seq=0,
+            block=0,
+            state={"xs": "[1, 2, 3, 4]"},
+            changed=["xs"],
+            occurrence=0,
+            exit="return",
+            value="[1, 2, 3, 4]",
+        )
+        return Trace(
+            function=entry, test=test, passed=False, return_value="[1, 2, 3, 4]", visits=[visit],
+            total_visits=1, block_counts={0: 1},
+        )  # fmt: skip
+
+
+def test_values_says_how_a_returned_list_differs_in_the_cut_and_the_rewrite_prompts() -> None:
+    said = (
+        "The returned list differs from the expected one: it has 4 elements where the test expects 2; "
+        "the first difference is at index 0: 1, where the test expects 2; it has 1, 3, which the expected "
+        "value does not."
+    )
+    wrong = LIST_BLOCK.replace("sorted(xs)", "list(xs)")
+    for spec, shown in (("ldb[values=on,samples=1]", True), ("ldb[samples=1]", False)):
+        model = Scripted([f"```python\n{wrong}```", f"```python\n{LIST_FIXED}```"])
+        runner = ListRunner({normalized(LIST_FIXED): {LIST_TEST}})
+        settings = engine_settings(spec, Settings(max_iters=2))
+        session = run_loop(make_strategy(spec), LIST_TASK, LIST_BLOCK, model, runner, settings)
+        assert session.outcome == "fixed"
+        cut, rewrite = (messages[-1].content for messages, _ in model.requests)
+        assert (f"What the trace shows:\n- {said}" in cut) is shown, spec
+        assert (f"What the trace shows:\n- {said}" in rewrite) is shown, spec

@@ -125,10 +125,12 @@ class Context:
         self.usage = self.usage + reply.usage
         return reply
 
-    def trace(self, program: str, test: str, cfg: CFG | None = None) -> Trace:
+    def trace(self, program: str, test: str, cfg: CFG | None = None, *, entry: str | None = None) -> Trace:
+        """Trace ``entry`` (the task's entry point unless given) on ``test``; ``cfg`` as ``Runner.trace``."""
+        function = entry or self.task.entry_point
         if cfg is None:
-            return self.runner.trace(program, self.task.entry_point, test, prelude=self.task.prelude)
-        return self.runner.trace(program, self.task.entry_point, test, prelude=self.task.prelude, cfg=cfg)
+            return self.runner.trace(program, function, test, prelude=self.task.prelude)
+        return self.runner.trace(program, function, test, prelude=self.task.prelude, cfg=cfg)
 
     def run_tests(self, program: str, tests: list[str] | None = None) -> list[TestResult]:
         """Run the visible tests (or ``tests``); a failing test no program can pass is marked ``broken``."""
@@ -292,6 +294,14 @@ def _done(results: list[TestResult]) -> bool:
     return all(r.passed or r.broken is not None for r in results)
 
 
+def _uncallable(results: list[TestResult]) -> bool:
+    """A failing test could not call the program: a ``NameError`` raised in the test's own code."""
+    return any(
+        not r.passed and r.exception is not None and r.exception.type == "NameError" and r.exception.in_test
+        for r in results
+    )
+
+
 def _outcome(results: list[TestResult]) -> Outcome:
     return "fixed" if all(r.passed for r in results) else "broken_tests"
 
@@ -330,8 +340,12 @@ def run_loop(
             attempt.test_results = ctx.run_tests(attempt.program)
             state.tried.append(normalized(attempt.program))
             gained, kept = _passed(attempt.test_results), _passed(best[1])
-            # A quick fix (``note``) removed an error that stopped the program: it wins ties either way.
-            if gained > kept or (gained == kept and (settings.keep_newest or attempt.note is not None)):
+            # A quick fix (``note``) removed an error that stopped the program, and a program the tests can
+            # call beats one they cannot: either wins ties, whichever way ties go.
+            further = attempt.note is not None or (
+                _uncallable(best[1]) and not _uncallable(attempt.test_results)
+            )
+            if gained > kept or (gained == kept and (settings.keep_newest or further)):
                 best = (attempt.program, attempt.test_results)
         attempt.usage = sum((r.usage for r in attempt.replies), Usage())
         attempt.duration_s = time.monotonic() - began

@@ -50,6 +50,8 @@ class Finding:
     text: str
     culprit: int | None = None
     why: str = ""
+    compares: bool = False
+    """It compares the returned value with the expected one element by element."""
 
 
 def _names(code: str) -> list[str]:
@@ -126,6 +128,73 @@ def type_finding(returned: str | None, expected: str | None) -> Finding | None:
     return None
 
 
+MAX_LISTED = 3
+"""At most this many extra or missing elements are named in ``value_finding``."""
+
+_UNITS = {"str": "characters", "list": "elements", "tuple": "elements"}
+
+
+def _listed(items: Sequence[object]) -> str:
+    return ", ".join(short(repr(item)) for item in items)
+
+
+def _multiset_parts(got: Sequence[object], want: Sequence[object]) -> list[str]:
+    """What the result has that the expected value lacks, and the reverse, when it is a few elements."""
+    try:
+        extra, lacking = Counter(got) - Counter(want), Counter(want) - Counter(got)
+    except TypeError:  # unhashable elements
+        return []
+    parts = []
+    if extra and len(extra) <= MAX_LISTED:
+        parts.append(f"it has {_listed(list(extra))}, which the expected value does not")
+    if lacking and len(lacking) <= MAX_LISTED:
+        parts.append(f"it lacks {_listed(list(lacking))}, which the expected value has")
+    return parts
+
+
+def value_finding(returned: str | None, expected: str | None) -> Finding | None:
+    """How a returned list, tuple, string, set or dict differs from the test's expected one of the same
+    type, in one sentence: lengths, the first differing index, and a few extra or missing elements (or keys).
+    None for other values, or when either side is not a plain literal."""
+    got, want = _literal(returned), _literal(expected)
+    if got is None or want is None or type(got) is not type(want) or got == want:
+        return None
+    parts: list[str] = []
+    if isinstance(got, list | tuple | str):
+        assert isinstance(want, list | tuple | str)
+        unit = _UNITS[type(got).__name__]
+        if len(got) != len(want):
+            parts.append(f"it has {len(got)} {unit} where the test expects {len(want)}")
+        index = first_difference(got, want)
+        if index is not None and index < min(len(got), len(want)):
+            parts.append(
+                f"the first difference is at index {index}: {short(repr(got[index]))}, "
+                f"where the test expects {short(repr(want[index]))}"
+            )
+        if len(got) != len(want):  # of equal length, the first difference says it
+            parts += _multiset_parts(list(got), list(want))
+    elif isinstance(got, set | frozenset) and isinstance(want, set | frozenset):
+        parts += _multiset_parts(sorted(got, key=repr), sorted(want, key=repr))
+    elif isinstance(got, dict) and isinstance(want, dict):
+        extra = [k for k in got if k not in want]
+        lacking = [k for k in want if k not in got]
+        differ = [k for k in got if k in want and got[k] != want[k]]
+        if extra:
+            parts.append(f"it has the keys {_listed(extra[:MAX_LISTED])}, which the expected value does not")
+        if lacking:
+            parts.append(f"it lacks the keys {_listed(lacking[:MAX_LISTED])}")
+        if differ:
+            key = differ[0]
+            parts.append(
+                f"at key {short(repr(key))} it has {short(repr(got[key]))}, "
+                f"where the test expects {short(repr(want[key]))}"
+            )
+    if not parts:
+        return None
+    kind = "string" if isinstance(got, str) else type(got).__name__
+    return Finding(f"The returned {kind} differs from the expected one: {'; '.join(parts)}.", compares=True)
+
+
 def first_difference(actual: object, expected: object) -> int | None:
     """Index of the first element where two lists, tuples or strings of one type differ; None if none."""
     if not isinstance(expected, list | tuple | str) or type(actual) is not type(expected):
@@ -162,8 +231,8 @@ def _divergence(
             run = f"{namer(visit.block)} on its run {visit.occurrence + 1}"
             text = f"{head} It was put there by {run}" + (f" ({context})." if context else ".")
             why = f"it put {got} at index {index} of `{name}`, where the test expects {short(want)}"
-            return Finding(text, visit.block, why)
-    return Finding(head)
+            return Finding(text, visit.block, why, compares=True)
+    return Finding(head, compares=True)
 
 
 def _return_findings(

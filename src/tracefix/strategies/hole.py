@@ -20,6 +20,7 @@ import ast
 from collections.abc import Iterable, Sequence
 
 from tracefix.analysis.source import parse_function
+from tracefix.strategies.called import MISSING_MARK
 from tracefix.strategies.evidence import BlockEvidence
 from tracefix.strategies.findings import Finding
 
@@ -70,8 +71,9 @@ def targets(
 
 
 def strip_todo(program: str) -> str:
-    """A reply's program without the TODO lines it copied from the prompt."""
-    return "\n".join(line for line in program.splitlines() if TODO_MARK not in line) + "\n"
+    """A reply's program without the TODO lines it copied from the prompt (a cut's or a stub's)."""
+    marks = (TODO_MARK, MISSING_MARK)
+    return "\n".join(line for line in program.splitlines() if not any(m in line for m in marks)) + "\n"
 
 
 def _statements(tree: ast.AST) -> list[ast.stmt]:

@@ -11,12 +11,16 @@ Three formats:
   ``ties=oldest``, this format's default); an already-tried reply is answered with the next cut in a fresh
   conversation (``recut``) and the prompt says how earlier attempts failed (``past``); once every part has
   been cut, the whole body is cut and sampled ``samples`` times, the best kept (``rewrite``). ``cite=code`` names
-  blocks in the findings by their code (measured: not yet).
+  blocks in the findings by their code (measured: not yet). When the failing test calls a function the
+  program does not define, nothing of the program runs: its header is added with a TODO for a body instead
+  (``missing``, ``called.py``). The findings say first how the returned value's type differs from the
+  expected one (``types``), or else how a returned sequence, set or dict differs (``values``).
 - ``paper``: LDB's own two calls, as published: a JSON verdict for each of at most ten block visits, then
   "fix the program", in one conversation. Kept so results stay comparable with the paper on strong models.
 
 With ``names=on``, a failure on a name the program never defines is mended first, without the model
-(``quickfix.py``). Levels (the paper's ablation): ``block`` (basic blocks), ``line`` (every line its own block) and
+(``quickfix.py``). The function traced is the one the failing test calls (``called.under_test``): the entry
+point, unless the test calls only another function of the program. Levels (the paper's ablation): ``block`` (basic blocks), ``line`` (every line its own block) and
 ``function`` (only the call's inputs and its outcome).
 """
 
@@ -28,9 +32,9 @@ from dataclasses import dataclass, field
 from tracefix.analysis.cfg import build_cfg
 from tracefix.analysis.source import parse_function
 from tracefix.records import CFG, Attempt, Message, Trace, Verdict
+from tracefix.strategies import called, hole
 from tracefix.strategies import evidence as ev
 from tracefix.strategies import findings as fd
-from tracefix.strategies import hole
 from tracefix.strategies.common import failing_test, problem_values
 from tracefix.strategies.engine import Context, LoopState
 from tracefix.strategies.extract import normalized
@@ -81,6 +85,15 @@ class Ldb:
     """Hole format: when the returned value and the test's expected value are of different types (an int
     where the test expects a float, ``inf`` where it expects an int), say so first in what the trace shows,
     in the whole-body rewrite too (``findings.type_finding``)."""
+    missing: bool = True
+    """Hole format: when the failing test calls a function the program does not define, add that function's
+    header with a TODO for its body and have it written (``called.py``), instead of the focused request with
+    no trace (nothing of the program ran)."""
+    values: bool = False
+    """Hole format: say how a returned list, tuple, string, set or dict differs from the expected one
+    (lengths, first differing index, a few extra or missing elements: ``findings.value_finding``), in the
+    whole-body rewrite too, unless a finding already traced its first wrong element to a block. Off: on 10
+    MBPP seeds returning a wrong sequence that ldb failed on, it repaired none and cost more calls."""
     names: bool = False
     """Mend a failure on a name the program never defines (a misnamed function, a standard-library module
     never imported) mechanically, without the model (``quickfix.py``), before any trace is asked about."""
@@ -89,12 +102,22 @@ class Ldb:
     def attempt(self, ctx: Context, state: LoopState) -> Attempt:
         attempt = Attempt(iteration=state.iteration)
         failing = failing_test(state)
-        cfg = _cfg(state.program, ctx.task.entry_point, self.level)
-        trace = ctx.trace(state.program, failing.test, cfg if self.level == "line" else None)
+        entry = _entry(ctx, state)
+        cfg = _cfg(state.program, entry, self.level)
+        trace = ctx.trace(state.program, failing.test, cfg if self.level == "line" else None, entry=entry)
         attempt.trace = trace
         mended = quick_fix(state.program, failing, ctx.task.entry_point) if self.names else None
+        missing = (
+            called.missing_call(
+                failing, state.program, description=ctx.task.description, entry_point=ctx.task.entry_point
+            )
+            if self.missing and self.format == "hole"
+            else None
+        )
         if mended is not None and normalized(mended.program) not in state.tried:
             attempt.program, attempt.note = mended.program, mended.note  # no model call
+        elif missing is not None:
+            self._missing(ctx, state, attempt, missing)
         elif self.format == "paper":
             self._paper(ctx, state, attempt, cfg, trace)
         elif self.format == "hole" and self.level != "function":
@@ -131,7 +154,7 @@ class Ldb:
             reason = trace.error or "the function was not called"
             return f"(no block trace: {reason})", []
         if self.level == "function":
-            return _function_view(state.program, ctx.task.entry_point, trace), []
+            return _function_view(state.program, _entry(ctx, state), trace), []
         passing = [set(t.block_counts) for t in self._passing_traces(ctx, state)]
         gathered = ev.gather(state.program, cfg, trace, passing)
         shown, hidden = ev.select(gathered, self.max_blocks)
@@ -144,15 +167,16 @@ class Ldb:
         self, ctx: Context, state: LoopState, cfg: CFG, trace: Trace, namer: fd.Namer = fd.block_number
     ) -> list[fd.Finding]:
         expectation = split_assert(failing_test(state).test)
-        parameters = _parameters(state.program, ctx.task.entry_point)
+        parameters = _parameters(state.program, _entry(ctx, state))
         return fd.findings(
             state.program, cfg, trace, parameters, expectation.expected if expectation else None, namer
         )
 
     def _passing_traces(self, ctx: Context, state: LoopState) -> list[Trace]:
         passing = [r for r in state.results if r.passed][: self.passing_traces]
-        cfg = _cfg(state.program, ctx.task.entry_point, self.level) if self.level == "line" else None
-        return [ctx.trace(state.program, r.test, cfg) for r in passing]
+        entry = _entry(ctx, state)
+        cfg = _cfg(state.program, entry, self.level) if self.level == "line" else None
+        return [ctx.trace(state.program, r.test, cfg, entry=entry) for r in passing]
 
     # -- hole -------------------------------------------------------------------------------------
 
@@ -167,7 +191,7 @@ class Ldb:
             gathered = {item.block: item for item in ev.gather(state.program, cfg, trace, passing)}
             found = self._findings(ctx, state, cfg, trace)
             tried = [b for a in state.history if a.start_program == state.program for b in a.shown_blocks]
-            outer = hole.top_level(state.program, ctx.task.entry_point)
+            outer = hole.top_level(state.program, _entry(ctx, state))
             order = hole.targets(list(gathered.values()), found, tried, outer)
             holed = self._cut_next(state.program, order, gathered, found, attempt)
         values = {**values, "history": values["history"] if self.past else []}
@@ -185,7 +209,7 @@ class Ldb:
                 span = hole.span(state.program, gathered[attempt.shown_blocks[-1]])
                 said = self._findings(ctx, state, cfg, trace, fd.code_namer(state.program, cfg, span))
             shown = [f.text for f in said] if self.hints is not False else []
-            return chat("ldb_hole", holed=holed, findings=self._type_said(state) + shown, **values)
+            return chat("ldb_hole", holed=holed, findings=self._value_said(state, found) + shown, **values)
 
         def recut() -> list[Message] | None:
             """After an already-tried program: the next cut, asked in a fresh conversation."""
@@ -207,7 +231,7 @@ class Ldb:
     ) -> bool:
         """Every part was cut once: cut the whole body and ask for it sampled (False: nothing to cut)."""
         why = _outcome(trace)
-        holed = hole.cut_lines(state.program, hole.body_span(state.program, ctx.task.entry_point), why)
+        holed = hole.cut_lines(state.program, hole.body_span(state.program, _entry(ctx, state)), why)
         if holed is None:
             return False
         explanation = f"the whole body, cut out and asked for anew (every part had been cut once): it {why}"
@@ -223,18 +247,20 @@ class Ldb:
             )
             for n in range(self.samples)
         ]
-        messages = chat("ldb_hole", holed=holed, findings=self._type_said(state), **values)
+        messages = chat("ldb_hole", holed=holed, findings=self._value_said(state, []), **values)
         ctx.request_best(messages, state, attempt, samples, clean=hole.strip_todo)
         return True
 
-    def _type_said(self, state: LoopState) -> list[str]:
-        """With ``types``: the sentence saying the returned value is of another type than the expected one."""
-        if not self.types:
-            return []
+    def _value_said(self, state: LoopState, found: list[fd.Finding]) -> list[str]:
+        """The sentence on the returned value against the expected one: with ``types``, that it is of
+        another type; else with ``values``, how it differs (unless one of ``found`` compares them)."""
         failing = failing_test(state)
         expectation = split_assert(failing.test)
-        found = fd.type_finding(failing.actual, expectation.expected if expectation else None)
-        return [found.text] if found is not None else []
+        expected = expectation.expected if expectation else None
+        said = fd.type_finding(failing.actual, expected) if self.types else None
+        if said is None and self.values and not any(f.compares for f in found):
+            said = fd.value_finding(failing.actual, expected)
+        return [said.text] if said is not None else []
 
     @staticmethod
     def _cut_next(
@@ -256,6 +282,17 @@ class Ldb:
                 attempt.verdict_parse = "trace"
                 return holed
         return None
+
+    def _missing(self, ctx: Context, state: LoopState, attempt: Attempt, missing: called.MissingCall) -> None:
+        """The test calls a function the program lacks: ask for the program with that function written."""
+        values = problem_values(state)
+        values = {**values, "history": values["history"] if self.past else []}
+        said = called.finding(missing)
+        attempt.verdict_parse = "trace"
+        messages = chat(
+            "ldb_hole", holed=called.stub(state.program, missing), findings=[said], missing=True, **values
+        )
+        ctx.request_program(messages, state, attempt, clean=hole.strip_todo)
 
     # -- paper ------------------------------------------------------------------------------------
 
@@ -288,6 +325,11 @@ class Ldb:
         fix.append(Message(role="user", content=render("ldb_paper_fix")))
         attempt.replies.append(verdict_reply)
         ctx.request_program(fix, state, attempt)
+
+
+def _entry(ctx: Context, state: LoopState) -> str:
+    """The function to trace: the one the failing test calls (``called.under_test``)."""
+    return called.under_test(state.program, failing_test(state).test, ctx.task.entry_point)
 
 
 def _cfg(program: str, entry_point: str, level: str) -> CFG | None:

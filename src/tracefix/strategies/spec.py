@@ -91,9 +91,18 @@ OPTIONS: dict[str, dict[str, Option]] = {
             _flag,
             "a failure on a name never defined (misnamed function, missing import) is said as such (default off)",
         ),
+        "missing": Option(
+            _flag,
+            "hole format: a function the test calls and the program lacks gets a header to fill (default on)",
+        ),
         "past": Option(_flag, "hole format: say how the earlier attempts failed (default on)"),
         "types": Option(
             _flag, "hole format: say when the returned value is of another type than expected (default on)"
+        ),
+        "values": Option(
+            _flag,
+            "hole format: say how a returned list, string, set or dict differs from the expected one "
+            "(default off)",
         ),
         "rewrite": Option(
             _flag, "hole format: once every part was cut, cut the whole body, sampled (default on)"
