@@ -124,7 +124,9 @@ def test_a_hold_out_sample_leaves_out_what_another_run_debugged(
     dev, held = tmp_path / "dev", tmp_path / "held"
     common = ["--strategies", "ldb", "--sample", "2", "--sample-seed", "3", "--json"]
     assert bench(*common, "--run-dir", str(dev)).exit_code == 0
+    before = (dev / "run.sqlite").read_bytes()
     result = bench(*common, "--run-dir", str(held), "--exclude-run", str(dev))
+    assert (dev / "run.sqlite").read_bytes() == before  # the other run is read, never written
     assert result.exit_code == 0, result.output
     summary = json.loads(result.stdout)
     assert len(selected(dev)) == 2 and summary["selected"] == 1  # three seeds fail their hidden tests

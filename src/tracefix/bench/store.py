@@ -164,6 +164,18 @@ class ConfigMismatch(Exception):
     """``--resume`` with settings that differ from the stored run (the message names them)."""
 
 
+def selected_ids(run_dir: Path) -> list[str]:
+    """The task ids another run selected, read without writing to it (``--exclude-run``): opening a
+    ``RunStore`` would stamp its schema, changing a committed run's file though nothing in it changed."""
+    uri = f"{(run_dir / DB_NAME).resolve().as_uri()}?mode=ro"
+    db = sqlite3.connect(uri, uri=True)
+    try:
+        rows = db.execute("SELECT task_id FROM seeds WHERE selected = 1 ORDER BY position").fetchall()
+    finally:
+        db.close()
+    return [r[0] for r in rows]
+
+
 class RunStore:
     """The SQLite store of one run directory; safe to use from several threads."""
 

@@ -154,17 +154,13 @@ def bench(
 
 def _selected_ids(run_dirs: tuple[Path, ...]) -> set[str]:
     """The task ids the runs in ``run_dirs`` selected (``--exclude-run``)."""
-    from tracefix.bench.store import RunStore
+    from tracefix.bench.store import selected_ids
 
     ids: set[str] = set()
     for run_dir in run_dirs:
         if not (run_dir / "run.sqlite").is_file():
             raise click.BadParameter(f"{run_dir} holds no run (no run.sqlite)", param_hint="--exclude-run")
-        store = RunStore(run_dir)
-        try:
-            ids.update(store.selected())
-        finally:
-            store.close()
+        ids.update(selected_ids(run_dir))
     return ids
 
 
