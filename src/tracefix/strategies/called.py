@@ -36,22 +36,15 @@ class MissingCall:
     """The program's own top-level functions, in order."""
 
 
+def undefined_name(result: TestResult) -> str | None:
+    """The name a ``NameError`` of the test run says is not defined, if it failed so."""
+    exc = result.exception
+    found = _NOT_DEFINED.search(exc.message) if exc is not None and exc.type == "NameError" else None
+    return found.group(1) if found is not None else None
+
+
 def _functions(tree: ast.Module) -> list[str]:
     return [n.name for n in tree.body if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)]
-
-
-def _bound(tree: ast.Module) -> set[str]:
-    """Names the module binds at top level: functions, classes, assignments and imports."""
-    names: set[str] = set()
-    for node in tree.body:
-        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
-            names.add(node.name)
-        elif isinstance(node, ast.Import | ast.ImportFrom):
-            names.update((a.asname or a.name).split(".")[0] for a in node.names)
-        elif isinstance(node, ast.Assign | ast.AnnAssign | ast.AugAssign):
-            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
-            names.update(n.id for t in targets for n in ast.walk(t) if isinstance(n, ast.Name))
-    return names
 
 
 def _calls(test: str) -> list[ast.Call]:
@@ -93,18 +86,14 @@ def missing_call(
 
     Its parameters are the task header's for that name (``description``), else the entry point's when the
     call passes as many arguments, else ``arg1``, ``arg2``, ..."""
-    exc = result.exception
-    if exc is None or exc.type != "NameError" or not exc.in_test:
+    name = undefined_name(result)
+    if name is None or result.exception is None or not result.exception.in_test:
         return None
-    found = _NOT_DEFINED.search(exc.message)
-    if found is None:
-        return None
-    name = found.group(1)
     try:
         tree = ast.parse(program)
     except SyntaxError:
         return None
-    if name in _bound(tree):
+    if name in _functions(tree):  # defined after all (the run said otherwise): nothing to add
         return None
     call = next((c for c in _calls(result.test) if isinstance(c.func, ast.Name) and c.func.id == name), None)
     if call is None:

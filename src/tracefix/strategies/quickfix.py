@@ -18,8 +18,8 @@ import sys
 from dataclasses import dataclass
 
 from tracefix.records import TestResult
+from tracefix.strategies.called import undefined_name
 
-_NOT_DEFINED = re.compile(r"name '([A-Za-z_]\w*)' is not defined")
 SIMILAR = 0.6
 """How alike (``difflib`` ratio) a defined function's name must be to the called one to be renamed, unless
 it is the program's only function."""
@@ -62,10 +62,9 @@ def quick_fix(program: str, result: TestResult, entry_point: str) -> QuickFix | 
     or a standard-library module (import it); None for any other failure, or when the program does not
     parse."""
     exc = result.exception
-    found = _NOT_DEFINED.search(exc.message) if exc is not None and exc.type == "NameError" else None
-    if found is None or exc is None:
+    name = undefined_name(result)
+    if name is None or exc is None:
         return None
-    name = found.group(1)
     try:
         tree = ast.parse(program)
     except SyntaxError:
