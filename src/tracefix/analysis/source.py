@@ -37,6 +37,11 @@ def parse_function(source: str, name: str) -> FunctionNode:
     return node
 
 
+def parameter_names(args: ast.arguments) -> list[str]:
+    """A definition's parameter names, positional-only first, then ordinary, then keyword-only."""
+    return [a.arg for a in [*args.posonlyargs, *args.args, *args.kwonlyargs]]
+
+
 def find_function(source: str, name: str) -> tuple[int, int]:
     """1-based first and last line of function ``name``, the first line being its first decorator."""
     node = parse_function(source, name)

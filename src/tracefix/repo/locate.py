@@ -11,7 +11,7 @@ import textwrap
 from dataclasses import dataclass
 from pathlib import Path
 
-from tracefix.analysis.source import FunctionNotFound, find_function, function_source
+from tracefix.analysis.source import FunctionNotFound, find_function, function_source, parameter_names
 from tracefix.repo.paths import inside, is_test_file
 from tracefix.repo.run import NodeResult
 
@@ -178,7 +178,7 @@ def fixture_sources(root: str, nodeid: str, test: str) -> list[str]:
         return []
     if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
         return []
-    wanted = [arg.arg for arg in [*node.args.posonlyargs, *node.args.args, *node.args.kwonlyargs]]
+    wanted = parameter_names(node.args)
     wanted = [name for name in wanted if name not in ("self", "cls")]
     path, _ = split_nodeid(nodeid)
     found: dict[str, str] = {}

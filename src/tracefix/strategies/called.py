@@ -17,7 +17,7 @@ import ast
 import re
 from dataclasses import dataclass
 
-from tracefix.analysis.source import parse_function
+from tracefix.analysis.source import parameter_names, parse_function
 from tracefix.records import TestResult
 
 MISSING_MARK = "# TODO: this function is missing"
@@ -47,14 +47,16 @@ def _functions(tree: ast.Module) -> list[str]:
     return [n.name for n in tree.body if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)]
 
 
-def _calls(test: str) -> list[ast.Call]:
-    """Calls of plain names in the test, in source order."""
+def _calls(test: str) -> list[tuple[str, ast.Call]]:
+    """Calls of plain names in the test, with the name called, in source order."""
     try:
         tree = ast.parse(test.strip())
     except SyntaxError:
         return []
-    calls = [n for n in ast.walk(tree) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)]
-    return sorted(calls, key=lambda c: (c.lineno, c.col_offset))
+    calls = [
+        (n.func.id, n) for n in ast.walk(tree) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)
+    ]
+    return sorted(calls, key=lambda item: (item[1].lineno, item[1].col_offset))
 
 
 def _header_params(description: str, name: str) -> list[str] | None:
@@ -68,15 +70,14 @@ def _header_params(description: str, name: str) -> list[str] | None:
         return None
     function = tree.body[0]
     assert isinstance(function, ast.FunctionDef)
-    return [a.arg for a in [*function.args.posonlyargs, *function.args.args, *function.args.kwonlyargs]]
+    return parameter_names(function.args)
 
 
 def _entry_params(program: str, entry_point: str) -> list[str] | None:
     try:
-        args = parse_function(program, entry_point).args
+        return parameter_names(parse_function(program, entry_point).args)
     except (SyntaxError, LookupError):
         return None
-    return [a.arg for a in [*args.posonlyargs, *args.args, *args.kwonlyargs]]
 
 
 def missing_call(
@@ -95,7 +96,7 @@ def missing_call(
         return None
     if name in _functions(tree):  # defined after all (the run said otherwise): nothing to add
         return None
-    call = next((c for c in _calls(result.test) if isinstance(c.func, ast.Name) and c.func.id == name), None)
+    call = next((c for called, c in _calls(result.test) if called == name), None)
     if call is None:
         return None
     count = len(call.args) + len(call.keywords)
@@ -132,7 +133,7 @@ def finding(missing: MissingCall) -> str:
 def under_test(program: str, test: str, entry_point: str) -> str:
     """The function to trace for ``test``: the entry point if the test calls it, else the first function
     of the program the test calls (the entry point when it calls none)."""
-    names = [c.func.id for c in _calls(test) if isinstance(c.func, ast.Name)]
+    names = [called for called, _ in _calls(test)]
     if entry_point in names or "." in entry_point:
         return entry_point
     try:

@@ -30,7 +30,7 @@ import itertools
 from dataclasses import dataclass, field
 
 from tracefix.analysis.cfg import build_cfg
-from tracefix.analysis.source import parse_function
+from tracefix.analysis.source import parameter_names, parse_function
 from tracefix.records import CFG, Attempt, Message, Trace, Verdict
 from tracefix.strategies import called, hole
 from tracefix.strategies import evidence as ev
@@ -376,7 +376,7 @@ def _parameters(program: str, entry_point: str) -> list[str]:
         args = parse_function(program, entry_point).args  # the definition the CFG is built from
     except (SyntaxError, LookupError):
         return []
-    return [a.arg for a in [*args.posonlyargs, *args.args, *args.kwonlyargs]]
+    return parameter_names(args)
 
 
 def _outcome(trace: Trace) -> str:
