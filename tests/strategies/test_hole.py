@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections import Counter
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
@@ -201,6 +203,17 @@ class OneBlockRunner(TableRunner):
         )  # fmt: skip
 
 
+@dataclass
+class CountingRunner(OneBlockRunner):
+    """Counts the test runs of each program (normalised)."""
+
+    runs: Counter[str] = field(default_factory=Counter)
+
+    def run_tests(self, program: str, tests: list[str], *, prelude: str = "") -> list[TestResult]:
+        self.runs[normalized(program)] += 1
+        return super().run_tests(program, tests, prelude=prelude)
+
+
 def test_rewrite_cuts_the_whole_body_sampled_once_every_part_was_cut() -> None:
     model = Scripted([f"```python\n{ONE_WRONG}```", f"```python\n{ONE_FIXED}```"])
     runner = OneBlockRunner({normalized(ONE_FIXED): {ONE_TEST}})
@@ -251,6 +264,19 @@ def test_samples_keep_the_best_whole_body_and_stop_at_one_that_passes() -> None:
     assert session.outcome == "fixed" and session.final_program == ONE_FIXED
     assert [p.seed for _, p in model.requests[1:]] == [101, 1101]
     assert len(session.attempts[1].replies) == 2 and session.calls == 3
+
+
+def test_the_sample_kept_is_not_run_on_the_visible_tests_a_second_time() -> None:
+    other = ONE_WRONG.replace("2 * 3", "4 * 3")
+    replies = [ONE_WRONG, other, ONE_FIXED]
+    model = Scripted([f"```python\n{text}```" for text in replies])
+    runner = CountingRunner({normalized(ONE_FIXED): {ONE_TEST}})
+    spec = "ldb[format=hole]"
+    run_loop(
+        make_strategy(spec), ONE_TASK, ONE_BLOCK, model, runner, engine_settings(spec, Settings(max_iters=2))
+    )
+    # the seed, the hole reply, and the two samples: each program once, though the loop tests the one kept
+    assert sorted(runner.runs.values()) == [1, 1, 1, 1]
 
 
 def test_samples_without_rewrite_is_refused() -> None:

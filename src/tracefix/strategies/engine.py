@@ -112,6 +112,7 @@ class Context:
         self.settings = settings
         self.calls = 0
         self.usage = Usage()
+        self._tested: dict[tuple[str, tuple[str, ...]], list[TestResult]] = {}
 
     def ask(self, messages: list[Message], params: GenParams | None = None) -> Reply:
         """One model call; backend errors become ``ModelFailure`` so the session can end cleanly."""
@@ -133,8 +134,18 @@ class Context:
         return self.runner.trace(program, function, test, prelude=self.task.prelude, cfg=cfg)
 
     def run_tests(self, program: str, tests: list[str] | None = None) -> list[TestResult]:
-        """Run the visible tests (or ``tests``); a failing test no program can pass is marked ``broken``."""
+        """Run the visible tests (or ``tests``); a failing test no program can pass is marked ``broken``.
+
+        A program is run on the same tests once per session: the loop tests the program a strategy returns,
+        which ``request_best`` has already tested to choose it (a candidate that times out costs the
+        timeout each run), so the results of the first run are given again."""
         chosen = self.task.visible_tests if tests is None else tests
+        key = (program, tuple(chosen))
+        if key not in self._tested:
+            self._tested[key] = self._run_tests(program, chosen)
+        return self._tested[key]
+
+    def _run_tests(self, program: str, chosen: list[str]) -> list[TestResult]:
         results = self.runner.run_tests(program, chosen, prelude=self.task.prelude)
         if not self.settings.broken_tests:
             return results
