@@ -87,3 +87,22 @@ def test_engine_options_change_a_copy_of_the_settings() -> None:
     assert changed.retry_unchanged is False and changed.max_iters == 4
     assert base.retry_unchanged is True
     assert engine_settings("explain", base) is base
+
+
+def test_the_options_help_gives_the_defaults_the_code_has() -> None:
+    from tracefix.strategies.ldb import Ldb
+    from tracefix.strategies.registry import describe
+    from tracefix.strategies.spec import ENGINE_OPTIONS, OPTIONS
+
+    conditional = {"hints", "ties"}  # their default depends on the format, which their help says
+    assert all(
+        "default" not in o.help
+        for k, o in {**OPTIONS["ldb"], **ENGINE_OPTIONS}.items()
+        if k not in conditional
+    )
+    text = describe()
+    (ldb_line,) = [line for line in text.splitlines() if line.startswith("ldb: ")]
+    assert f"(default {Ldb().samples})" in ldb_line.split("samples: ")[1].split(";")[0]
+    assert ldb_line.split("values: ")[1].endswith("(default off)")
+    assert ldb_line.split("missing: ")[1].split(";")[0].endswith("(default on)")
+    assert "retry: ask once more when a reply has no new program (default on)" in text.splitlines()[0]

@@ -166,12 +166,13 @@ def _selected_ids(run_dirs: tuple[Path, ...]) -> set[str]:
 
 def _strategy_names(text: str) -> list[str]:
     """The strategy specs of ``--strategies``, checked and in canonical form, without duplicates."""
-    from tracefix.strategies.spec import SpecError, describe_options, parse_spec, split_specs
+    from tracefix.strategies.registry import describe
+    from tracefix.strategies.spec import SpecError, parse_spec, split_specs
 
     try:
         names = list(dict.fromkeys(str(parse_spec(part)) for part in split_specs(text)))
     except SpecError as exc:
-        raise click.UsageError(f"--strategies: {exc}\n{describe_options()}") from exc
+        raise click.UsageError(f"--strategies: {exc}\n{describe()}") from exc
     if not names:
         raise click.UsageError("--strategies: none given; choose from ldb, feedback, explain")
     return names

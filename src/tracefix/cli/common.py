@@ -17,12 +17,13 @@ if TYPE_CHECKING:
 
 def strategy_option(_ctx: click.Context, _param: click.Parameter, value: str) -> str:
     """Check a ``--strategy`` spec (``ldb``, ``ldb[prefill=on]``, ...) and return it in canonical form."""
-    from tracefix.strategies.spec import SpecError, describe_options, parse_spec
+    from tracefix.strategies.registry import describe
+    from tracefix.strategies.spec import SpecError, parse_spec
 
     try:
         return str(parse_spec(value))
     except SpecError as exc:
-        raise click.BadParameter(f"{exc}\n{describe_options()}") from exc
+        raise click.BadParameter(f"{exc}\n{describe()}") from exc
 
 
 STRATEGY_HELP = "ldb, feedback or explain, optionally with options, e.g. ldb[prefill=on]."

@@ -8,7 +8,7 @@ from typing import Any
 from tracefix.strategies.baselines import explain, feedback
 from tracefix.strategies.engine import Settings, Strategy
 from tracefix.strategies.ldb import DEFAULT_FORMAT, FORMATS, LEVELS, Ldb
-from tracefix.strategies.spec import SpecError, parse_spec
+from tracefix.strategies.spec import OPTIONS, SpecError, describe_options, parse_spec
 
 STRATEGIES = ("ldb", "feedback", "explain")
 _LDB_FIELDS = {"blocks": "max_blocks", "passing": "passing_traces"}
@@ -61,3 +61,28 @@ def engine_settings(text: str, settings: Settings, *, format: str = DEFAULT_FORM
     if "ties" in values:
         settings = replace(settings, keep_newest=values["ties"] == "newest")
     return settings
+
+
+def option_defaults() -> dict[str, dict[str, str]]:
+    """Each strategy's option defaults in spec form (``on``, ``3``), read off the strategy and the engine, so
+    the help never states a default the code does not have. ldb's ``hints`` and the engine's ``ties`` depend
+    on the format, which their help says."""
+    ldb = Ldb()
+    engine = {"retry": _spec_text(Settings().retry_unchanged)}
+    own: dict[str, str] = {}
+    for key in OPTIONS["ldb"]:
+        value = getattr(ldb, _LDB_FIELDS.get(key, key))
+        if value is not None:
+            own[key] = _spec_text(value)
+    return {"ldb": {**own, **engine}, "feedback": dict(engine), "explain": dict(engine)}
+
+
+def describe() -> str:
+    """Every strategy's options with their defaults, for the CLI's error messages."""
+    return describe_options(option_defaults())
+
+
+def _spec_text(value: object) -> str:
+    if isinstance(value, bool):
+        return "on" if value else "off"
+    return str(value)

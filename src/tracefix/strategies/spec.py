@@ -14,7 +14,7 @@ are the same variant.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 _SPEC = re.compile(r"^\s*([a-z][a-z0-9_-]*)\s*(?:\[(.*)\])?\s*$")
@@ -62,7 +62,7 @@ class Option:
 
 
 ENGINE_OPTIONS: dict[str, Option] = {
-    "retry": Option(_flag, "ask once more when a reply has no new program (default on)"),
+    "retry": Option(_flag, "ask once more when a reply has no new program"),
     "ties": Option(
         _choice("newest", "oldest"),
         "the program the next iteration starts from when a new one passes as many visible tests as the best "
@@ -79,41 +79,34 @@ OPTIONS: dict[str, dict[str, Option]] = {
             _choice("focused", "paper", "hole"),
             "one focused request, the paper's two calls, or the blamed block cut out and written anew",
         ),
-        "blocks": Option(_count(1, 50), "at most this many blocks shown (focused format; default 8)"),
-        "passing": Option(_count(0, 10), "passing tests traced for fault localisation (default 3)"),
-        "prefill": Option(_flag, "make the reply start with the wrong block's number (models that can)"),
+        "blocks": Option(_count(1, 50), "at most this many blocks shown, in the focused format"),
+        "passing": Option(_count(0, 10), "passing tests traced for fault localisation"),
+        "prefill": Option(_flag, "make the reply start with the wrong block's number, on models that can"),
         "hints": Option(_flag, "say what the trace shows about the wrong result (default: on for hole only)"),
         "cite": Option(
             _choice("blocks", "code"),
-            "how the hole format's findings name a block: BLOCK numbers (default) or their code",
+            "how the hole format's findings name a block: BLOCK numbers or their code",
         ),
         "names": Option(
             _flag,
-            "a failure on a name never defined (misnamed function, missing import) is said as such (default off)",
+            "a failure on a name never defined (misnamed function, missing import) is mended first",
         ),
         "missing": Option(
             _flag,
-            "hole format: a function the test calls and the program lacks gets a header to fill (default on)",
+            "hole format: a function the test calls and the program lacks gets a header to fill",
         ),
-        "past": Option(_flag, "hole format: say how the earlier attempts failed (default on)"),
-        "types": Option(
-            _flag, "hole format: say when the returned value is of another type than expected (default on)"
-        ),
+        "past": Option(_flag, "hole format: say how the earlier attempts failed"),
+        "types": Option(_flag, "hole format: say when the returned value is of another type than expected"),
         "values": Option(
             _flag,
-            "hole format: say how a returned list, string, set or dict differs from the expected one "
-            "(default off)",
+            "hole format: say how a returned list, string, set or dict differs from the expected one",
         ),
-        "rewrite": Option(
-            _flag, "hole format: once every part was cut, cut the whole body, sampled (default on)"
-        ),
+        "rewrite": Option(_flag, "hole format: once every part was cut, cut the whole body, sampled"),
         "samples": Option(
             _count(1, 10),
-            "with rewrite: whole-body programs sampled per iteration, the best kept (default 3)",
+            "with rewrite: whole-body programs sampled per iteration, the best kept",
         ),
-        "recut": Option(
-            _flag, "hole format: after an already-tried program, ask with the next cut (default on)"
-        ),
+        "recut": Option(_flag, "hole format: after an already-tried program, ask with the next cut"),
     },
 }
 
@@ -188,10 +181,19 @@ def split_specs(text: str) -> list[str]:
     return [p.strip() for p in parts if p.strip()]
 
 
-def describe_options() -> str:
-    """Every strategy's options, for help texts."""
+def describe_options(defaults: Mapping[str, Mapping[str, str]] | None = None) -> str:
+    """Every strategy's options, for help texts; ``defaults`` (by strategy, then option, in spec form)
+    are added to the options' help, so the defaults are written in one place, the strategy's own
+    (``registry.option_defaults``)."""
     lines = []
     for name, own in OPTIONS.items():
         keys = {**own, **ENGINE_OPTIONS}
-        lines.append(f"{name}: " + "; ".join(f"{k}: {o.help}" for k, o in sorted(keys.items())))
+        given = (defaults or {}).get(name, {})
+        lines.append(
+            f"{name}: "
+            + "; ".join(
+                f"{k}: {o.help}" + (f" (default {given[k]})" if k in given else "")
+                for k, o in sorted(keys.items())
+            )
+        )
     return "\n".join(lines)
