@@ -27,6 +27,7 @@ point, unless the test calls only another function of the program. Levels (the p
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from tracefix.analysis.cfg import build_cfg
@@ -379,12 +380,12 @@ def _parameters(program: str, entry_point: str) -> list[str]:
     return parameter_names(args)
 
 
-def _outcome(trace: Trace) -> str:
-    """What the traced call did, in a few words: ``returned 40.0`` or ``raised ValueError: ...``."""
+def _outcome(trace: Trace, shown: Callable[[str], str] = ev.short) -> str:
+    """What the traced call did: ``returned 40.0`` or ``raised ValueError: ...``, values cut by ``shown``."""
     if trace.exception is not None and not trace.exception.in_test:
-        message = f": {ev.short(trace.exception.message)}" if trace.exception.message else ""
+        message = f": {shown(trace.exception.message)}" if trace.exception.message else ""
         return f"raised {trace.exception.type}{message}"
-    return f"returned {ev.short(trace.return_value or 'None')}"
+    return f"returned {shown(trace.return_value or 'None')}"
 
 
 def _function_view(program: str, entry_point: str, trace: Trace) -> str:
@@ -392,9 +393,5 @@ def _function_view(program: str, entry_point: str, trace: Trace) -> str:
     first = trace.visits[0].state
     params = _parameters(program, entry_point)
     args = ", ".join(f"{p} = {ev.short(first[p])}" for p in params if p in first)
-    outcome = (
-        f"raised {trace.exception.type}: {trace.exception.message}"
-        if trace.exception and not trace.exception.in_test
-        else f"returned {trace.return_value}"
-    )
+    outcome = _outcome(trace, shown=str)  # the whole value: it is all this level shows
     return f"[FUNCTION {entry_point}] called with {args or 'no arguments'}\n  {outcome}"
