@@ -17,7 +17,7 @@ import sqlite3
 from pathlib import Path
 
 from tracefix.bench.report import write_outputs
-from tracefix.bench.store import RunStore, session_relpath
+from tracefix.bench.store import RunStore, session_relpath, write_atomic
 from tracefix.strategies.spec import parse_spec
 
 
@@ -60,8 +60,7 @@ def _move_session(run_dir: Path, relpath: str, new: str, task_id: str) -> str:
     source, target = run_dir / relpath, run_dir / session_relpath(new, task_id)
     session = json.loads(source.read_text(encoding="utf-8"))
     session["strategy"] = new
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(json.dumps(session, indent=1, ensure_ascii=False), encoding="utf-8")
+    write_atomic(target, json.dumps(session, indent=1, ensure_ascii=False))  # a kill leaves the old file whole
     source.unlink()
     return session_relpath(new, task_id)
 

@@ -255,7 +255,7 @@ class RunStore:
         """Store one finished item: the session file first, then the row (one transaction)."""
         if session is not None:
             relpath = session_relpath(row.strategy, row.task_id)
-            _write_atomic(self.run_dir / relpath, session.model_dump_json(indent=1))
+            write_atomic(self.run_dir / relpath, session.model_dump_json(indent=1))
             row = row.model_copy(update={"session_path": relpath})
         with self._lock:
             self._db.execute(
@@ -314,7 +314,7 @@ def _describe_change(key: str, old: Any, now: Any) -> str:
     return f"--{key.replace('_', '-')}: {old!r} -> {now!r}"
 
 
-def _write_atomic(path: Path, text: str) -> None:
+def write_atomic(path: Path, text: str) -> None:
     """Write through a temporary file and rename, so a kill never leaves half a session on disk."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(path.suffix + ".tmp")
@@ -328,4 +328,4 @@ def _now() -> str:
 
 def dump_json(path: Path, data: Any) -> None:
     """Write JSON data atomically (used for summary.json)."""
-    _write_atomic(path, json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+    write_atomic(path, json.dumps(data, indent=2, ensure_ascii=False) + "\n")
