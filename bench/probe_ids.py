@@ -32,6 +32,9 @@ def main() -> None:
     parser.add_argument("--data-dir", type=Path, required=True)
     parser.add_argument("--strategy", default="ldb")
     parser.add_argument("--max-iters", type=int, default=3)
+    parser.add_argument(
+        "--sessions", type=Path, help="also write each session (prompts, replies, programs) as JSON here"
+    )
     parser.add_argument("task_ids", nargs="+")
     args = parser.parse_args()
     problems = {p.task_id: p for p in load_problems(args.dataset, args.data_dir)}
@@ -69,6 +72,10 @@ def main() -> None:
             "s": round(time.monotonic() - started, 1),
         }
         print(json.dumps(row), flush=True)
+        if args.sessions is not None:
+            args.sessions.mkdir(parents=True, exist_ok=True)
+            path = args.sessions / f"{task_id.replace('/', '_')}.json"
+            path.write_text(session.model_dump_json(indent=1), encoding="utf-8")
 
 
 if __name__ == "__main__":

@@ -125,3 +125,20 @@ def test_the_value_finding_says_how_a_returned_tuple_differs_on_the_real_model(m
     prompt = session.attempts[0].messages[-1].content
     assert "it has 3 elements where the test expects 2" in prompt and "it has ' '" in prompt
     assert session.outcome == "fixed", session.final_program
+
+
+def test_the_right_value_of_the_wrong_type_gets_its_return_rewritten_by_the_real_model(model: Model) -> None:
+    source = (
+        "def binary(n):\n"
+        '    """n written in binary digits, read as a decimal int: binary(5) == 101."""\n'
+        '    digits = ""\n'
+        "    while n > 0:\n"
+        "        digits = str(n % 2) + digits\n"
+        "        n //= 2\n"
+        "    return digits\n"
+    )
+    tests = ["assert binary(5) == 101", "assert binary(2) == 10"]
+    session = api.debug(source, "binary", tests, model=model, strategy="ldb", max_iters=3)
+    prompt = session.attempts[0].messages[-1].content
+    assert "the value is right, only its type is wrong" in prompt and "while n > 0:" in prompt
+    assert session.outcome == "fixed", session.final_program

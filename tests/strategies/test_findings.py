@@ -12,6 +12,7 @@ from tracefix.strategies.findings import (
     code_namer,
     findings,
     first_difference,
+    same_value,
     type_finding,
     value_finding,
 )
@@ -105,7 +106,12 @@ def test_blocks_can_be_named_by_their_code_and_removed_blocks_as_one(executor: E
             "2.02e+40",
             "The function returned an int (20276), but the test expects a float (2.02e+40).",
         ),
-        ("'101'", "101", "The function returned a string ('101'), but the test expects an int (101)."),
+        (
+            "'101'",
+            "101",
+            "The function returned a string ('101'), but the test expects an int (101): the value is right, only "
+            "its type is wrong.",
+        ),
         ("16", "None", "The function returned an int (16), but the test expects None."),
         (
             "['2', '1']",
@@ -169,3 +175,22 @@ def test_value_finding(returned: str, expected: str, text: str | None) -> None:
     found = value_finding(returned, expected)
     assert (found.text if found else None) == text
     assert found is None or found.compares
+
+
+@pytest.mark.parametrize(
+    ("got", "want", "same"),
+    [
+        ("100011", 100011, True),  # a number as a string
+        (7, "7", True),
+        (20276890389709399862928998568254641025700, 2.027689038970942e40, True),  # // where / was meant
+        ([1, 2], (1, 2), True),
+        ([(3.0, 4.0)], "[(3.0, 4.0)]", True),  # the str of the right list
+        (4.5, 4, False),  # another value
+        ("abc", 3, False),
+        (True, 0, False),  # a bool is no number here
+        (None, 0, False),
+        (3, 3, False),  # the same type: not this finding's case
+    ],
+)
+def test_same_value_is_the_expected_value_but_for_its_type(got: object, want: object, same: bool) -> None:
+    assert same_value(got, want) is same

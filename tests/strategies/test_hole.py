@@ -346,3 +346,45 @@ def test_values_says_how_a_returned_list_differs_in_the_cut_and_the_rewrite_prom
         cut, rewrite = (messages[-1].content for messages, _ in model.requests)
         assert (f"What the trace shows:\n- {said}" in cut) is shown, spec
         assert (f"What the trace shows:\n- {said}" in rewrite) is shown, spec
+
+
+BINARY = """\
+def binary(n):
+    digits = ""
+    while n > 0:
+        digits = str(n % 2) + digits
+        n //= 2
+    return digits
+"""
+BINARY_FIXED = BINARY.replace("return digits", "return int(digits)")
+BINARY_TEST = "assert binary(5) == 101"
+BINARY_TASK = Task(description="n in binary, as an int", entry_point="binary", visible_tests=[BINARY_TEST])
+
+
+@pytest.mark.parametrize(("spec", "first_cut"), [("ldb", "return digits"), ("ldb[retype=off]", None)])
+def test_the_right_value_of_the_wrong_type_cuts_the_return_first(spec: str, first_cut: str | None) -> None:
+    from tracefix.execution.sandbox import Executor
+
+    model = Scripted([f"```python\n{BINARY_FIXED}```"])
+    with Executor() as executor:
+        session = run_loop(
+            make_strategy(spec),
+            BINARY_TASK,
+            BINARY,
+            model,
+            executor,
+            engine_settings(spec, Settings(max_iters=1)),
+        )
+    prompt = model.requests[0][0][-1].content
+    said = "but the test expects an int (101): the value is right, only its type is wrong."
+    assert prompt.count(said) == 1  # the type finding is said once, with or without retype
+    program = prompt.split("```python\n")[1].split("```")[0]
+    if first_cut is not None:
+        assert first_cut not in program and "while n > 0:" in program
+        assert (
+            "# TODO: the code that was here is wrong (it returns the right value, but the test expects an int)"
+            in program
+        )
+        assert session.outcome == "fixed"
+    else:
+        assert "return digits" in program  # the loop, which computed the right value, was cut instead

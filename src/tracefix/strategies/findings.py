@@ -10,6 +10,7 @@ which block put the first wrong element into a returned list or string. A findin
 from __future__ import annotations
 
 import ast
+import math
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -116,6 +117,12 @@ def type_finding(returned: str | None, expected: str | None) -> Finding | None:
     if type(got) is not type(want):
         said_got = _kind(got) if got is None else f"{_kind(got)} ({short(returned)})"
         said_want = _kind(want) if want is None else f"{_kind(want)} ({short(expected)})"
+        if same_value(got, want):
+            return Finding(
+                f"The function returned {said_got}, but the test expects {said_want}: the value is "
+                "right, only its type is wrong.",
+                why=f"it returns the right value, but the test expects {_kind(want)}",
+            )
         return Finding(f"The function returned {said_got}, but the test expects {said_want}.")
     if isinstance(got, list | tuple) and isinstance(want, list | tuple) and got and want:
         first_got, first_want = got[0], want[0]
@@ -126,6 +133,40 @@ def type_finding(returned: str | None, expected: str | None) -> Finding | None:
                 f"({short(expected)})."
             )
     return None
+
+
+def same_value(got: object, want: object) -> bool:
+    """``got`` is ``want`` but for its type: a number as a string or the reverse, an int as a float within
+    float precision, a list for a tuple (or the reverse) of the same elements, any value whose ``str`` is
+    the expected string. Equal numbers of two types are never asked about: ``==`` holds for them."""
+    if type(got) is type(want) or got is None or want is None:
+        return False
+    if isinstance(want, str):
+        return str(got) == want
+    if isinstance(got, str):
+        return _number(got) is not None and _same_number(_number(got), want)
+    if isinstance(got, list | tuple) and isinstance(want, list | tuple):
+        return list(got) == list(want)
+    return _same_number(got, want)
+
+
+def _number(text: str) -> float | None:
+    try:
+        return float(text.strip())
+    except (ValueError, OverflowError):
+        return None
+
+
+def _same_number(got: object, want: object) -> bool:
+    numbers = (int, float)
+    if isinstance(got, bool) or isinstance(want, bool) or not isinstance(got, numbers):
+        return False
+    if not isinstance(want, numbers):
+        return False
+    try:
+        return math.isclose(float(got), float(want), rel_tol=1e-12)
+    except OverflowError:
+        return False
 
 
 MAX_LISTED = 3

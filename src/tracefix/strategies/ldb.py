@@ -14,7 +14,8 @@ Three formats:
   blocks in the findings by their code (measured: not yet). When the failing test calls a function the
   program does not define, nothing of the program runs: its header is added with a TODO for a body instead
   (``missing``, ``called.py``). The findings say first how the returned value's type differs from the
-  expected one (``types``), or else how a returned sequence, set or dict differs (``values``).
+  expected one (``types``), or else how a returned sequence, set or dict differs (``values``); when the
+  value is the expected one of another type, the block that returned it is cut first (``retype``).
 - ``paper``: LDB's own two calls, as published: a JSON verdict for each of at most ten block visits, then
   "fix the program", in one conversation. Kept so results stay comparable with the paper on strong models.
 
@@ -95,6 +96,10 @@ class Ldb:
     (lengths, first differing index, a few extra or missing elements: ``findings.value_finding``), in the
     whole-body rewrite too, unless a finding already traced its first wrong element to a block. Off: on 10
     MBPP seeds returning a wrong sequence that ldb failed on, it repaired none and cost more calls."""
+    retype: bool = True
+    """Hole format, with ``types``: when the call returned the expected value as another type (``'100011'``
+    where the test expects ``100011``; an int equal to the expected float), cut the block that returned it
+    first, instead of the code that computed the right value."""
     names: bool = False
     """Mend a failure on a name the program never defines (a misnamed function, a standard-library module
     never imported) mechanically, without the model (``quickfix.py``), before any trace is asked about."""
@@ -185,12 +190,16 @@ class Ldb:
         values = problem_values(state)
         holed: str | None = None
         found: list[fd.Finding] = []
+        lead: list[fd.Finding] = []  # ``retype``'s finding, which blames the returning block
         order: list[int] = []
         gathered: dict[int, ev.BlockEvidence] = {}
         if cfg is not None and trace.visits:
             passing = [set(t.block_counts) for t in self._passing_traces(ctx, state)]
             gathered = {item.block: item for item in ev.gather(state.program, cfg, trace, passing)}
             found = self._findings(ctx, state, cfg, trace)
+            if self.retype and (typed := self._typed_return(state, trace)) is not None:
+                lead = [typed]
+            found = [*lead, *found]
             tried = [b for a in state.history if a.start_program == state.program for b in a.shown_blocks]
             outer = hole.top_level(state.program, _entry(ctx, state))
             order = hole.targets(list(gathered.values()), found, tried, outer)
@@ -208,7 +217,10 @@ class Ldb:
             said = found
             if self.cite == "code" and cfg is not None:
                 span = hole.span(state.program, gathered[attempt.shown_blocks[-1]])
-                said = self._findings(ctx, state, cfg, trace, fd.code_namer(state.program, cfg, span))
+                said = [
+                    *lead,
+                    *self._findings(ctx, state, cfg, trace, fd.code_namer(state.program, cfg, span)),
+                ]
             shown = [f.text for f in said] if self.hints is not False else []
             return chat("ldb_hole", holed=holed, findings=self._value_said(state, found) + shown, **values)
 
@@ -254,14 +266,32 @@ class Ldb:
 
     def _value_said(self, state: LoopState, found: list[fd.Finding]) -> list[str]:
         """The sentence on the returned value against the expected one: with ``types``, that it is of
-        another type; else with ``values``, how it differs (unless one of ``found`` compares them)."""
+        another type; else with ``values``, how it differs (unless one of ``found`` compares them). Said
+        once: not when ``found`` has it already (``retype``)."""
         failing = failing_test(state)
         expectation = split_assert(failing.test)
         expected = expectation.expected if expectation else None
         said = fd.type_finding(failing.actual, expected) if self.types else None
         if said is None and self.values and not any(f.compares for f in found):
             said = fd.value_finding(failing.actual, expected)
-        return [said.text] if said is not None else []
+        if said is None or any(f.text == said.text for f in found):
+            return []
+        return [said.text]
+
+    def _typed_return(self, state: LoopState, trace: Trace) -> fd.Finding | None:
+        """With ``types``: the call returned the expected value as another type (``findings.same_value``),
+        so the code that computed it is likely right: the type finding blames the block that returned it."""
+        if not self.types:
+            return None
+        failing = failing_test(state)
+        expectation = split_assert(failing.test)
+        said = fd.type_finding(failing.actual, expectation.expected if expectation else None)
+        if said is None or not said.why:
+            return None
+        returned = next((v for v in reversed(trace.visits) if v.depth == 0 and v.exit == "return"), None)
+        if returned is None:
+            return None
+        return fd.Finding(said.text, culprit=returned.block, why=said.why)
 
     @staticmethod
     def _cut_next(

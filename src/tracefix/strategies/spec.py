@@ -97,6 +97,11 @@ OPTIONS: dict[str, dict[str, Option]] = {
         ),
         "past": Option(_flag, "hole format: say how the earlier attempts failed"),
         "types": Option(_flag, "hole format: say when the returned value is of another type than expected"),
+        "retype": Option(
+            _flag,
+            "hole format, with types: the expected value returned as another type blames the block that "
+            "returned it",
+        ),
         "values": Option(
             _flag,
             "hole format: say how a returned list, string, set or dict differs from the expected one",
