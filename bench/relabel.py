@@ -60,7 +60,8 @@ def _move_session(run_dir: Path, relpath: str, new: str, task_id: str) -> str:
     source, target = run_dir / relpath, run_dir / session_relpath(new, task_id)
     session = json.loads(source.read_text(encoding="utf-8"))
     session["strategy"] = new
-    write_atomic(target, json.dumps(session, indent=1, ensure_ascii=False))  # a kill leaves the old file whole
+    # through a temporary file: a kill leaves the old session whole
+    write_atomic(target, json.dumps(session, indent=1, ensure_ascii=False))
     source.unlink()
     return session_relpath(new, task_id)
 
