@@ -388,3 +388,25 @@ def test_the_right_value_of_the_wrong_type_cuts_the_return_first(spec: str, firs
         assert session.outcome == "fixed"
     else:
         assert "return digits" in program  # the loop, which computed the right value, was cut instead
+
+
+def test_a_reply_that_leaves_the_todo_unfilled_is_answered_with_the_next_cut() -> None:
+    from tracefix.execution.sandbox import Executor
+
+    unfilled = BINARY.replace(
+        "    return digits\n", "    # TODO: the code that was here is wrong (x); write it\n"
+    )
+    model = Scripted([f"```python\n{unfilled}```", f"```python\n{BINARY_FIXED}```"])
+    with Executor() as executor:
+        session = run_loop(
+            make_strategy("ldb"),
+            BINARY_TASK,
+            BINARY,
+            model,
+            executor,
+            engine_settings("ldb", Settings(max_iters=1)),
+        )
+    first, second = (messages[-1].content for messages, _ in model.requests)
+    assert "return digits" not in first.split("```python\n")[1]  # the first cut: the return
+    assert "return digits" in second.split("```python\n")[1]  # the next cut, asked afresh
+    assert session.outcome == "fixed" and len(session.attempts) == 1

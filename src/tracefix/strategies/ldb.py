@@ -222,6 +222,7 @@ class Ldb:
                     *self._findings(ctx, state, cfg, trace, fd.code_namer(state.program, cfg, span)),
                 ]
             shown = [f.text for f in said] if self.hints is not False else []
+            _unfilled_is_tried(state, holed)
             return chat("ldb_hole", holed=holed, findings=self._value_said(state, found) + shown, **values)
 
         def recut() -> list[Message] | None:
@@ -261,6 +262,7 @@ class Ldb:
             for n in range(self.samples)
         ]
         messages = chat("ldb_hole", holed=holed, findings=self._value_said(state, []), **values)
+        _unfilled_is_tried(state, holed)
         ctx.request_best(messages, state, attempt, samples, clean=hole.strip_todo)
         return True
 
@@ -356,6 +358,17 @@ class Ldb:
         fix.append(Message(role="user", content=render("ldb_paper_fix")))
         attempt.replies.append(verdict_reply)
         ctx.request_program(fix, state, attempt)
+
+
+def _unfilled_is_tried(state: LoopState, holed: str) -> None:
+    """A reply that gives the cut program back with nothing written for the TODO counts as an
+    already-tried program, so it is answered like a repeat (with ``recut``: the next cut, in the same
+    iteration) instead of being tested and spending the iteration. In the stored runs 86 of 3294 hole
+    replies did so (the TODO line copied or dropped); the 76 tested passed no visible test they were
+    asked to. The cost: a fix that only deletes the cut code is refused for that cut."""
+    unfilled = normalized(hole.strip_todo(holed))
+    if unfilled not in state.tried:
+        state.tried.append(unfilled)
 
 
 def _entry(ctx: Context, state: LoopState) -> str:
