@@ -410,3 +410,15 @@ def test_a_reply_that_leaves_the_todo_unfilled_is_answered_with_the_next_cut() -
     assert "return digits" not in first.split("```python\n")[1]  # the first cut: the return
     assert "return digits" in second.split("```python\n")[1]  # the next cut, asked afresh
     assert session.outcome == "fixed" and len(session.attempts) == 1
+
+
+def test_unblamed_rewrite_asks_for_the_whole_body_when_no_finding_blames_a_block() -> None:
+    for spec, whole in (("ldb[unblamed=rewrite,samples=1]", True), ("ldb[samples=1]", False)):
+        model = Scripted([f"```python\n{ONE_FIXED}```"])
+        runner = OneBlockRunner({normalized(ONE_FIXED): {ONE_TEST}})
+        settings = engine_settings(spec, Settings(max_iters=1))
+        session = run_loop(make_strategy(spec), ONE_TASK, ONE_BLOCK, model, runner, settings)
+        ((_, params),) = model.requests
+        assert (params.temperature == 0.7) is whole  # the whole-body rewrite is sampled
+        assert ("no finding blames one part" in session.attempts[0].verdicts[0].explanation) is whole
+        assert session.outcome == "fixed"

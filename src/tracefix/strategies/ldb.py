@@ -100,6 +100,10 @@ class Ldb:
     """Hole format, with ``types``: when the call returned the expected value as another type (``'100011'``
     where the test expects ``100011``; an int equal to the expected float), cut the block that returned it
     first, instead of the code that computed the right value."""
+    unblamed: str = "cut"
+    """Hole format: when no finding blames a block (the first cut would say only "its values are wrong"),
+    ``cut`` cuts the block the ranking puts first, as always; ``rewrite`` cuts the whole body and samples it
+    at once, as ``rewrite`` does once every part has been cut."""
     names: bool = False
     """Mend a failure on a name the program never defines (a misnamed function, a standard-library module
     never imported) mechanically, without the model (``quickfix.py``), before any trace is asked about."""
@@ -206,6 +210,16 @@ class Ldb:
             holed = self._cut_next(state.program, order, gathered, found, attempt)
         values = {**values, "history": values["history"] if self.past else []}
         every_part_cut = holed is None and bool(trace.visits) and self.rewrite
+        unblamed = (
+            self.unblamed == "rewrite"
+            and self.rewrite
+            and bool(trace.visits)
+            and not any(f.culprit is not None for f in found)
+        )
+        if unblamed and cfg is not None:
+            attempt.shown_blocks, attempt.verdicts = [], []  # the cut made above is not asked for
+            if self._rewrite(ctx, state, attempt, cfg, trace, values, reason="no finding blames one part"):
+                return
         if every_part_cut and cfg is not None and self._rewrite(ctx, state, attempt, cfg, trace, values):
             return
         if cfg is None or holed is None:  # no trace, or every block tried: the focused request instead
@@ -242,13 +256,14 @@ class Ldb:
         cfg: CFG,
         trace: Trace,
         values: dict[str, object],
+        reason: str = "every part had been cut once",
     ) -> bool:
-        """Every part was cut once: cut the whole body and ask for it sampled (False: nothing to cut)."""
+        """Cut the whole body and ask for it sampled (False: nothing to cut); ``reason`` says why."""
         why = _outcome(trace)
         holed = hole.cut_lines(state.program, hole.body_span(state.program, _entry(ctx, state)), why)
         if holed is None:
             return False
-        explanation = f"the whole body, cut out and asked for anew (every part had been cut once): it {why}"
+        explanation = f"the whole body, cut out and asked for anew ({reason}): it {why}"
         attempt.verdicts.append(Verdict(block=cfg.entry, correct=False, explanation=explanation))
         attempt.verdict_parse = "trace"
         base = ctx.settings.params

@@ -102,6 +102,10 @@ OPTIONS: dict[str, dict[str, Option]] = {
             "hole format, with types: the expected value returned as another type blames the block that "
             "returned it",
         ),
+        "unblamed": Option(
+            _choice("cut", "rewrite"),
+            "hole format: when no finding blames a block, cut the first-ranked one or rewrite the whole body",
+        ),
         "values": Option(
             _flag,
             "hole format: say how a returned list, string, set or dict differs from the expected one",
