@@ -144,7 +144,7 @@ def same_value(got: object, want: object) -> bool:
     if isinstance(want, str):
         return str(got) == want
     if isinstance(got, str):
-        return _number(got) is not None and _same_number(_number(got), want)
+        return (number := _number(got)) is not None and _same_number(number, want)
     if isinstance(got, list | tuple) and isinstance(want, list | tuple):
         return list(got) == list(want)
     return _same_number(got, want)

@@ -192,6 +192,7 @@ class Ldb:
 
     def _hole(self, ctx: Context, state: LoopState, attempt: Attempt, cfg: CFG | None, trace: Trace) -> None:
         values = problem_values(state)
+        values = {**values, "history": values["history"] if self.past else []}
         holed: str | None = None
         found: list[fd.Finding] = []
         lead: list[fd.Finding] = []  # ``retype``'s finding, which blames the returning block
@@ -204,22 +205,17 @@ class Ldb:
             if self.retype and (typed := self._typed_return(state, trace)) is not None:
                 lead = [typed]
             found = [*lead, *found]
+            unblamed = (
+                self.unblamed == "rewrite" and self.rewrite and not any(f.culprit is not None for f in found)
+            )
+            why = "no finding blames one part"
+            if unblamed and self._rewrite(ctx, state, attempt, cfg, trace, values, reason=why):
+                return
             tried = [b for a in state.history if a.start_program == state.program for b in a.shown_blocks]
             outer = hole.top_level(state.program, _entry(ctx, state))
             order = hole.targets(list(gathered.values()), found, tried, outer)
             holed = self._cut_next(state.program, order, gathered, found, attempt)
-        values = {**values, "history": values["history"] if self.past else []}
         every_part_cut = holed is None and bool(trace.visits) and self.rewrite
-        unblamed = (
-            self.unblamed == "rewrite"
-            and self.rewrite
-            and bool(trace.visits)
-            and not any(f.culprit is not None for f in found)
-        )
-        if unblamed and cfg is not None:
-            attempt.shown_blocks, attempt.verdicts = [], []  # the cut made above is not asked for
-            if self._rewrite(ctx, state, attempt, cfg, trace, values, reason="no finding blames one part"):
-                return
         if every_part_cut and cfg is not None and self._rewrite(ctx, state, attempt, cfg, trace, values):
             return
         if cfg is None or holed is None:  # no trace, or every block tried: the focused request instead
@@ -285,12 +281,10 @@ class Ldb:
         """The sentence on the returned value against the expected one: with ``types``, that it is of
         another type; else with ``values``, how it differs (unless one of ``found`` compares them). Said
         once: not when ``found`` has it already (``retype``)."""
-        failing = failing_test(state)
-        expectation = split_assert(failing.test)
-        expected = expectation.expected if expectation else None
-        said = fd.type_finding(failing.actual, expected) if self.types else None
+        actual, expected = _returned_and_expected(state)
+        said = fd.type_finding(actual, expected) if self.types else None
         if said is None and self.values and not any(f.compares for f in found):
-            said = fd.value_finding(failing.actual, expected)
+            said = fd.value_finding(actual, expected)
         if said is None or any(f.text == said.text for f in found):
             return []
         return [said.text]
@@ -300,9 +294,7 @@ class Ldb:
         so the code that computed it is likely right: the type finding blames the block that returned it."""
         if not self.types:
             return None
-        failing = failing_test(state)
-        expectation = split_assert(failing.test)
-        said = fd.type_finding(failing.actual, expectation.expected if expectation else None)
+        said = fd.type_finding(*_returned_and_expected(state))
         if said is None or not said.why:
             return None
         returned = next((v for v in reversed(trace.visits) if v.depth == 0 and v.exit == "return"), None)
@@ -373,6 +365,13 @@ class Ldb:
         fix.append(Message(role="user", content=render("ldb_paper_fix")))
         attempt.replies.append(verdict_reply)
         ctx.request_program(fix, state, attempt)
+
+
+def _returned_and_expected(state: LoopState) -> tuple[str | None, str | None]:
+    """The failing test's returned value (safe repr) and the source of the value it expects."""
+    failing = failing_test(state)
+    expectation = split_assert(failing.test)
+    return failing.actual, expectation.expected if expectation else None
 
 
 def _unfilled_is_tried(state: LoopState, holed: str) -> None:
