@@ -60,6 +60,21 @@ def test_a_result_that_never_changed_is_said_to_be_untouched(executor: Executor)
     assert found == ["`found` is returned as [], the value BLOCK 0 gave it; no later block changed it."]
 
 
+LARGEST = """\
+def largest_neg(xs):
+    negatives = [x for x in xs if x < 0]
+    return max(negatives)
+"""
+
+
+def test_a_variable_the_return_computes_from_is_not_said_to_be_returned(executor: Executor) -> None:
+    found = facts(executor, LARGEST, "largest_neg", "assert largest_neg([1, -4, -6]) == -6", "-6")
+    assert found == [
+        "`negatives` is [-4, -6] when `return max(negatives)` runs, the value BLOCK 0 gave it; "
+        "no later block changed it."
+    ]
+
+
 def test_first_difference() -> None:
     assert first_difference([1, 2, 3], [1, 5, 3]) == 1
     assert first_difference("abc", "abd") == 2

@@ -276,6 +276,14 @@ def _divergence(
     return Finding(head, compares=True)
 
 
+def _returned_subject(name: str, value: str, statement: str, bare: bool) -> str:
+    """How a finding names a variable of the final ``return``: returned itself (``return total``), or read
+    by a return that computes from it (``return max(found)``), whose value is not the variable's."""
+    if bare:
+        return f"`{name}` is returned as {value}"
+    return f"`{name}` is {value} when `{short(statement)}` runs"
+
+
 def _return_findings(
     program_lines: Sequence[str],
     cfg: CFG,
@@ -306,27 +314,21 @@ def _return_findings(
         changes = _history(frame, name)
         if name in parameters and all(v is frame[0] for v in changes):
             continue
-        value = short(last.state[name])
+        bare = statement.strip() == f"return {name}"
+        subject = _returned_subject(name, short(last.state[name]), statement, bare)
         if not changes:
-            out.append(Finding(f"`{name}` is returned as {value}: it never changed during the call."))
+            out.append(Finding(f"{subject}: it never changed during the call."))
         elif len(changes) == 1:  # true with dropped visits too: a kept state after a change would show it
             out.append(
-                Finding(
-                    f"`{name}` is returned as {value}, the value {namer(changes[0].block)} gave it; "
-                    "no later block changed it."
-                )
+                Finding(f"{subject}, the value {namer(changes[0].block)} gave it; no later block changed it.")
             )
         elif complete:
             counts = Counter(namer(v.block) for v in changes)  # blocks of the removed code count as one
             where = ", ".join(f"{place} ({_times(n)})" for place, n in counts.items())
-            out.append(Finding(f"`{name}` is returned as {value}; it changed in {where}."))
+            out.append(Finding(f"{subject}; it changed in {where}."))
         else:  # visits were dropped: a change is seen at the next kept visit, so only the last is sure
-            out.append(
-                Finding(
-                    f"`{name}` is returned as {value}; its last change was in {namer(changes[-1].block)}."
-                )
-            )
-        if statement.strip() == f"return {name}" and (
+            out.append(Finding(f"{subject}; its last change was in {namer(changes[-1].block)}."))
+        if bare and (
             found := _divergence(
                 name, frame, _literal(last.state[name]), _literal(expected), parameters, namer
             )
