@@ -55,6 +55,12 @@ def cost(summary: dict[str, Any]) -> list[str]:
     return rows
 
 
+def _seed_origin(config: dict[str, Any]) -> str:
+    """The seed file's hash, or that the model wrote the seeds (``--seeds generate`` has no file)."""
+    digest = config.get("seeds_sha256")
+    return f"sha256 {digest[:12]}..." if digest else "written by the model under test, no file"
+
+
 def _broken(summary: dict[str, Any]) -> list[str]:
     broken = summary.get("broken_seeds", [])
     if not broken:
@@ -77,7 +83,7 @@ def render(summary: dict[str, Any], command: str, note: str = "") -> str:
         "",
         f"Command: `{command}`  ",
         f"Written {datetime.now(UTC):%Y-%m-%d %H:%M} UTC by `bench/run_summary.py`; run {state}.  ",
-        f"Seeds: `{config['seeds']}` (sha256 {str(config['seeds_sha256'])[:12]}...), max {config['max_iters']} "
+        f"Seeds: `{config['seeds']}` ({_seed_origin(config)}), max {config['max_iters']} "
         f"iterations, temperature {config['temperature']}, tracefix {config['tracefix_version']}.",
         "",
         f"{summary['problems']} problems; seed pass@1 {seed['pass_at_1']:.1f} % ({seed['passed']}). Debugged: "
