@@ -12,7 +12,7 @@ from pydantic import BaseModel
 
 if TYPE_CHECKING:
     from tracefix.models.base import Model
-    from tracefix.records import CFG, Attempt
+    from tracefix.records import CFG, Attempt, Session
 
 
 def strategy_option(_ctx: click.Context, _param: click.Parameter, value: str) -> str:
@@ -27,6 +27,26 @@ def strategy_option(_ctx: click.Context, _param: click.Parameter, value: str) ->
 
 
 STRATEGY_HELP = "ldb, feedback or explain, optionally with options, e.g. ldb[prefill=on]."
+
+
+OUTCOME_WORDS = {
+    "fixed": "fixed",
+    "failed": "not fixed",
+    "error": "stopped by an error",
+    "already_passing": "passes",
+    "broken_tests": "every test passes but the broken ones",
+}
+
+
+def session_summary(session: Session) -> None:
+    """Print a session's outcome and cost in one line, and its error if it stopped on one."""
+    iterations = len(session.attempts)
+    click.echo(
+        f"{OUTCOME_WORDS[session.outcome]} after {iterations} iteration{'s' * (iterations != 1)}, "
+        f"{session.calls} model calls, {session.usage.total_tokens} tokens, {session.duration_s:.1f} s"
+    )
+    if session.error:
+        click.echo(f"error: {session.error}")
 
 
 def emit_json(data: BaseModel | dict[str, Any] | list[Any]) -> None:

@@ -16,6 +16,7 @@ from tracefix.cli.common import (
     open_model,
     read_source,
     read_tests,
+    session_summary,
     strategy_option,
 )
 
@@ -128,19 +129,7 @@ def _summary(session: Session, path: str, write: bool, report: Path | None) -> N
     for result in final:
         if result.broken is not None:
             click.echo(f"broken test, left aside: {result.test.strip()[:120]}\n  {result.broken}")
-    words = {
-        "fixed": "fixed",
-        "broken_tests": "every test passes but the broken ones",
-        "failed": "not fixed",
-        "error": "stopped by an error",
-    }
-    iterations = len(session.attempts)
-    click.echo(
-        f"{words[session.outcome]} after {iterations} iteration{'s' * (iterations != 1)}, "
-        f"{session.calls} model calls, {session.usage.total_tokens} tokens, {session.duration_s:.1f} s"
-    )
-    if session.error:
-        click.echo(f"error: {session.error}")
+    session_summary(session)
     diff = _diff(session.initial_program, session.final_program, path)
     if diff:
         click.echo(diff.rstrip("\n"))

@@ -7,7 +7,14 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from tracefix.cli.common import STRATEGY_HELP, attempt_printer, emit_json, open_model, strategy_option
+from tracefix.cli.common import (
+    STRATEGY_HELP,
+    attempt_printer,
+    emit_json,
+    open_model,
+    session_summary,
+    strategy_option,
+)
 
 if TYPE_CHECKING:
     from tracefix.repo.fix import Fix, Found
@@ -155,20 +162,7 @@ def _report(fix: Fix, path: Path) -> None:
 
 def _summary(fix: Fix, found: Found, apply: bool, report: Path | None) -> None:
     session = fix.session
-    words = {
-        "fixed": "fixed",
-        "failed": "not fixed",
-        "error": "stopped by an error",
-        "already_passing": "passes",
-        "broken_tests": "every test passes but the broken ones",
-    }
-    iterations = len(session.attempts)
-    click.echo(
-        f"{words[session.outcome]} after {iterations} iteration{'s' * (iterations != 1)}, "
-        f"{session.calls} model calls, {session.usage.total_tokens} tokens, {session.duration_s:.1f} s"
-    )
-    if session.error:
-        click.echo(f"error: {session.error}")
+    session_summary(session)
     if fix.diff:
         click.echo(fix.diff.rstrip("\n"))
     else:
