@@ -10,6 +10,8 @@ import pytest
 from tracefix import api
 from tracefix.cli.common import read_tests
 from tracefix.models.base import Model
+from tracefix.records import Task
+from tracefix.strategies.engine import debug
 
 EXAMPLES = Path(__file__).parents[2] / "examples"
 # The three kinds of bug issue 5 names; longest_run (a missing final update) is harder for the 1.5B model:
@@ -141,4 +143,21 @@ def test_the_right_value_of_the_wrong_type_gets_its_return_rewritten_by_the_real
     session = api.debug(source, "binary", tests, model=model, strategy="ldb", max_iters=3)
     prompt = session.attempts[0].messages[-1].content
     assert "the value is right, only its type is wrong" in prompt and "while n > 0:" in prompt
+    assert session.outcome == "fixed", session.final_program
+
+
+def test_a_program_that_does_not_compile_is_fixed_from_plain_feedback_by_the_real_model(model: Model) -> None:
+    source = (
+        "def count_vowels(s):\n"
+        '    """Count the vowels (a, e, i, o, u) in the string s."""\n'
+        '    return sum(1 for c in s if c in "aeiou")\n'
+        "```\n"
+    )
+    tests = ["assert count_vowels('hello') == 2", "assert count_vowels('xyz') == 0"]
+    # api.debug refuses a source that does not parse; a benchmark seed goes to the engine as it is
+    task = Task(description="Count the vowels (a, e, i, o, u) in the string s.", entry_point="count_vowels",
+                visible_tests=tests)  # fmt: skip
+    session = debug(task, source, model, strategy="ldb", max_iters=3)
+    prompt = session.attempts[0].messages[-1].content
+    assert "SyntaxError" in prompt and "WRONG BLOCK" not in prompt and "TODO" not in prompt
     assert session.outcome == "fixed", session.final_program

@@ -422,3 +422,24 @@ def test_unblamed_rewrite_asks_for_the_whole_body_when_no_finding_blames_a_block
         assert (params.temperature == 0.7) is whole  # the whole-body rewrite is sampled
         assert ("no finding blames one part" in session.attempts[0].verdicts[0].explanation) is whole
         assert session.outcome == "fixed"
+
+
+UNPARSED = "def double(x):\n    return x * 2\n```\n"
+
+
+def test_a_program_that_does_not_compile_is_asked_for_as_plain_feedback() -> None:
+    from tracefix.execution.sandbox import Executor
+    from tracefix.strategies.engine import debug
+
+    task = Task(description="Double x.", entry_point="double", visible_tests=["assert double(2) == 4"])
+    fixed = "```python\ndef double(x):\n    return x * 2\n```"
+    prompts = {}
+    with Executor() as executor:
+        for spec in ("ldb[unparsed=focused]", "ldb", "feedback"):
+            model = Scripted([fixed])
+            session = debug(task, UNPARSED, model, strategy=spec, max_iters=1, executor=executor)
+            assert session.outcome == "fixed"
+            prompts[spec] = model.requests[0][0]
+    assert "WRONG BLOCK" in prompts["ldb[unparsed=focused]"][-1].content  # with "no block trace"
+    assert prompts["ldb"] == prompts["feedback"]
+    assert "SyntaxError" in prompts["feedback"][-1].content

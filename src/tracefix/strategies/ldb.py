@@ -13,7 +13,8 @@ Three formats:
   been cut, the whole body is cut and sampled ``samples`` times, the best kept (``rewrite``). ``cite=code`` names
   blocks in the findings by their code (measured: not yet). When the failing test calls a function the
   program does not define, nothing of the program runs: its header is added with a TODO for a body instead
-  (``missing``, ``called.py``). The findings say first how the returned value's type differs from the
+  (``missing``, ``called.py``). A program that does not compile has no trace either: it is asked for as
+  plain feedback asks (``unparsed``). The findings say first how the returned value's type differs from the
   expected one (``types``), or else how a returned sequence, set or dict differs (``values``); when the
   value is the expected one of another type, the block that returned it is cut first (``retype``).
 - ``paper``: LDB's own two calls, as published: a JSON verdict for each of at most ten block visits, then
@@ -104,6 +105,12 @@ class Ldb:
     """Hole format: when no finding blames a block (the first cut would say only "its values are wrong"),
     ``cut`` cuts the block the ranking puts first, as always; ``rewrite`` cuts the whole body and samples it
     at once, as ``rewrite`` does once every part has been cut."""
+    unparsed: str = "feedback"
+    """Hole format: a program that does not compile (nothing of it runs, so there is no trace and nothing to
+    cut) is asked for as plain test feedback does (``feedback``: the failing test and the syntax error), or
+    with the focused request (``focused``, its block evidence "no block trace"). On the 14 MBPP seeds of the
+    stored runs that do not compile, ``feedback`` repaired the same 11, 9 in the first iteration instead of
+    7, in 27 model calls instead of 33 (``bench/results/probe_unparsed.md``)."""
     names: bool = False
     """Mend a failure on a name the program never defines (a misnamed function, a standard-library module
     never imported) mechanically, without the model (``quickfix.py``), before any trace is asked about."""
@@ -128,6 +135,8 @@ class Ldb:
             attempt.program, attempt.note = mended.program, mended.note  # no model call
         elif missing is not None:
             self._missing(ctx, state, attempt, missing)
+        elif self.format == "hole" and self.unparsed == "feedback" and not _compiles(state.program):
+            ctx.request_program(chat("feedback", **problem_values(state)), state, attempt)
         elif self.format == "paper":
             self._paper(ctx, state, attempt, cfg, trace)
         elif self.format == "hole" and self.level != "function":
@@ -365,6 +374,14 @@ class Ldb:
         fix.append(Message(role="user", content=render("ldb_paper_fix")))
         attempt.replies.append(verdict_reply)
         ctx.request_program(fix, state, attempt)
+
+
+def _compiles(program: str) -> bool:
+    try:
+        compile(program, "<program>", "exec")
+    except (SyntaxError, ValueError):  # ValueError: a null byte in the source
+        return False
+    return True
 
 
 def _returned_and_expected(state: LoopState) -> tuple[str | None, str | None]:

@@ -106,6 +106,11 @@ OPTIONS: dict[str, dict[str, Option]] = {
             _choice("cut", "rewrite"),
             "hole format: when no finding blames a block, cut the first-ranked one or rewrite the whole body",
         ),
+        "unparsed": Option(
+            _choice("focused", "feedback"),
+            "hole format: a program that does not compile is asked for with the focused request or as "
+            "plain test feedback",
+        ),
         "values": Option(
             _flag,
             "hole format: say how a returned list, string, set or dict differs from the expected one",
