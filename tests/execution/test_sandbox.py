@@ -7,6 +7,7 @@ import json
 import os
 import signal
 import socket
+import sys
 import threading
 import time
 import warnings
@@ -196,3 +197,20 @@ def test_cli_run_without_tests_is_a_usage_error(tmp_path: Path) -> None:
     program.write_text(PROGRAM)
     outcome = CliRunner().invoke(main, ["run", str(program)])
     assert outcome.exit_code == 2 and "--test" in outcome.output
+
+
+def test_an_import_path_entry_of_tmp_or_root_is_not_bound(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A script run from /tmp puts /tmp on sys.path; bound read-only over the sandbox's private /tmp, it left
+    # the worker no temporary directory and every job failed.
+    monkeypatch.setattr(sys, "path", ["/tmp", "/tmp/", "/", *sys.path])
+    paths = bwrap.python_paths()
+    assert not {"/tmp", "/tmp/", "/"} & set(paths)
+    assert str(Path(bwrap.tracefix.__file__).resolve().parent.parent) in paths
+
+
+@needs_bwrap
+def test_jobs_run_while_tmp_is_on_the_import_path(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sys, "path", ["/tmp", *sys.path])
+    with Executor(workers=1, sandbox="bwrap") as executor:
+        [result] = executor.run_tests("def f():\n    return 1\n", ["assert f() == 1"])
+    assert result.passed, result.error

@@ -26,6 +26,10 @@ _ETC_FILES = (
 # The worker (root inside the sandbox) keeps only what it needs: switch jobs to their uid, signal them,
 # and own and remove their directories. Everything else is dropped from its bounding set.
 _WORKER_CAPS = ("CAP_SETUID", "CAP_SETGID", "CAP_KILL", "CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_FOWNER")
+# Directories the sandbox makes its own. An import-path entry that is one of them (a script run from /tmp puts
+# /tmp on sys.path) is not bound: a read-only host /tmp over the private one leaves the worker no temporary
+# directory, and a bind of / would carry the whole host.
+_OWN_PATHS = ("/", "/tmp", "/proc", "/dev")
 
 
 def executable() -> str | None:
@@ -38,7 +42,9 @@ def python_paths() -> list[str]:
     candidates = {sys.prefix, sys.base_prefix, sys.exec_prefix, str(Path(sys.executable).resolve().parent)}
     candidates.add(str(Path(tracefix.__file__).resolve().parent.parent))
     candidates.update(entry for entry in sys.path if os.path.isabs(entry))
-    existing = sorted(path for path in candidates if os.path.isdir(path))
+    existing = sorted(
+        path for path in candidates if os.path.isdir(path) and os.path.normpath(path) not in _OWN_PATHS
+    )
     # Keep only the outermost directories; a bind of a parent already carries its children.
     return [path for path in existing if not any(_inside(path, other) for other in existing if other != path)]
 
