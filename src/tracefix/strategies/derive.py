@@ -6,6 +6,10 @@ description asks on other inputs: it is asked several times (temperature > 0, a 
 program, so the expected values are not read off its behaviour). A call is kept as a test only when at least
 ``agree`` samples give it the same expected value and no other value is given as often. Calls the visible
 tests already make are left out: the visible tests speak for them.
+
+No strategy uses these tests yet: measured with the embedded 1.5B model (``bench/probe_derive.py``,
+``bench/results/probe_derive-*.md``) they mislead more often than they expose a bug. They are kept for
+stronger models and for the probe.
 """
 
 from __future__ import annotations
