@@ -19,22 +19,23 @@ from typing import Any
 
 from tracefix.bench.report import write_outputs
 from tracefix.bench.store import RunStore, SeedRow
-from tracefix.strategies.spec import parse_spec
+from tracefix.strategies.spec import split_options
 
 
 def _options(name: str, config: dict[str, Any]) -> dict[str, str]:
-    """A spec's options, with the run's ``--format`` and ``--level`` filled in where an ldb spec omits them."""
-    spec = parse_spec(name)
+    """A spec's options, with the run's ``--format`` and ``--level`` filled in where an ldb spec omits them
+    (runs made before they were spec options only; a bare ldb spec means block and hole)."""
+    spec = split_options(name)
     options = dict(spec.options)
     if spec.name == "ldb":
-        options.setdefault("format", str(config["format"]))
-        options.setdefault("level", str(config["level"]))
+        options.setdefault("format", str(config.get("format", "hole")))
+        options.setdefault("level", str(config.get("level", "block")))
     return options
 
 
 def _difference(name: str, base: str, config: dict[str, Any]) -> str:
     """How spec ``name`` differs from spec ``base`` in a run: options set or changed, or another strategy."""
-    spec, root = parse_spec(name), parse_spec(base)
+    spec, root = split_options(name), split_options(base)
     if spec.name != root.name:
         options = ", ".join(f"{k}={v}" for k, v in spec.options)
         return f"baseline `{spec.name}`" + (f" ({options})" if options else "")

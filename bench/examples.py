@@ -14,9 +14,9 @@ import sys
 from pathlib import Path
 
 from tracefix import api
-from tracefix.cli.common import read_tests
 from tracefix.models.resolve import load_model
 from tracefix.strategies.spec import split_specs
+from tracefix.strategies.tests import parse_tests_file
 
 EXAMPLES = Path(__file__).parents[1] / "examples"
 NAMES = ["sum_evens", "count_positives", "product_of_odds", "longest_run"]
@@ -39,7 +39,7 @@ def main() -> None:
     ]
     for name in NAMES:
         source = (EXAMPLES / f"{name}.py").read_text()
-        tests = read_tests((), EXAMPLES / f"{name}_tests.txt")
+        tests = parse_tests_file((EXAMPLES / f"{name}_tests.txt").read_text(encoding="utf-8"))
         for strategy in split_specs(args.strategies):
             session = api.debug(source, name, tests, model=model, strategy=strategy, max_iters=args.max_iters)
             row = (

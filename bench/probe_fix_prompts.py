@@ -25,10 +25,10 @@ from tracefix.bench.seeds import default_seed_file, load_seed_file
 from tracefix.execution.sandbox import Executor
 from tracefix.models.resolve import load_model
 from tracefix.records import GenParams, Message
-from tracefix.strategies import evidence as ev
-from tracefix.strategies import findings as fd
 from tracefix.strategies.extract import extract_program, normalized
-from tracefix.strategies.ldb import _parameters
+from tracefix.strategies.ldb import evidence as ev
+from tracefix.strategies.ldb import findings as fd
+from tracefix.strategies.ldb.base import parameters_of
 from tracefix.strategies.templates import render
 from tracefix.strategies.tests import describe_failure, first_failing, split_assert
 
@@ -64,7 +64,7 @@ def variants(task, program, failing, failure, cfg, trace, passing):
     blocks = ev.render_focused(shown, hidden)
     e = split_assert(failing.test)
     found = fd.findings(
-        program, cfg, trace, _parameters(program, task.entry_point), e.expected if e else None
+        program, cfg, trace, parameters_of(program, task.entry_point), e.expected if e else None
     )
     found = [f.text for f in found]  # findings were plain strings when the probe ran
     hints = ("What the trace shows:\n" + "\n".join(f"- {f}" for f in found) + "\n\n") if found else ""

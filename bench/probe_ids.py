@@ -16,12 +16,12 @@ import json
 import time
 from pathlib import Path
 
+from tracefix.api import debug_task
 from tracefix.bench.datasets import load_problems
 from tracefix.bench.scoring import score
 from tracefix.bench.seeds import default_seed_file, load_seed_file
 from tracefix.execution.sandbox import Executor
 from tracefix.models.resolve import load_model
-from tracefix.strategies.engine import debug
 
 
 def main() -> None:
@@ -47,7 +47,7 @@ def main() -> None:
     for task_id in args.task_ids:
         problem = problems[task_id]
         started = time.monotonic()
-        session = debug(
+        session = debug_task(
             problem.task,
             seeds[task_id].program,
             model,

@@ -7,6 +7,12 @@ afresh instead of mixing the two. The rows, their session files (path and ``stra
 config's strategy list are renamed in one go; ``summary.json`` and ``results.csv`` are written anew::
 
     python bench/relabel.py bench/runs/transcoder-qwen1.5b ldb "ldb[types=off]"
+
+Runs made when ldb's ``level`` and ``format`` were set for the whole run (``--format focused``) stored them in
+the config; once every ldb label of the run says them itself (``ldb`` -> ``ldb[format=focused]``), those
+keys say nothing more and are removed::
+
+    python bench/relabel.py bench/runs/humaneval-qwen1.5b ldb "ldb[format=focused]"
 """
 
 from __future__ import annotations
@@ -18,12 +24,13 @@ from pathlib import Path
 
 from tracefix.bench.report import write_outputs
 from tracefix.bench.store import RunStore, session_relpath, write_atomic
-from tracefix.strategies.spec import parse_spec
+from tracefix.strategies.build import canonical
+from tracefix.strategies.spec import split_options
 
 
 def relabel(run_dir: Path, old: str, new: str) -> int:
     """Rename strategy ``old`` to ``new`` in the run at ``run_dir``; return the number of rows renamed."""
-    new = str(parse_spec(new))
+    new = canonical(new)
     db = sqlite3.connect(run_dir / "run.sqlite")
     try:
         (raw,) = db.execute("SELECT value FROM meta WHERE key = 'config'").fetchone()
@@ -44,6 +51,7 @@ def relabel(run_dir: Path, old: str, new: str) -> int:
                     (new, json.dumps(row), task_id, old),
                 )
             config["strategies"] = [new if s == old else s for s in config["strategies"]]
+            _drop_run_wide_options(config)
             db.execute("UPDATE meta SET value = ? WHERE key = 'config'", (json.dumps(config),))
         db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     finally:
@@ -54,6 +62,17 @@ def relabel(run_dir: Path, old: str, new: str) -> int:
     finally:
         store.close()
     return len(rows)
+
+
+def _drop_run_wide_options(config: dict[str, object]) -> None:
+    """Remove the config's run-wide ``level`` and ``format`` where every ldb label sets them itself (or where
+    they are what a bare spec means today)."""
+    today = {"level": "block", "format": "hole"}
+    labels = [split_options(s) for s in config["strategies"]]  # type: ignore[attr-defined]
+    ldb = [dict(w.options) for w in labels if w.name == "ldb"]
+    for key, default in today.items():
+        if key in config and (config[key] == default or all(key in options for options in ldb)):
+            del config[key]
 
 
 def _move_session(run_dir: Path, relpath: str, new: str, task_id: str) -> str:

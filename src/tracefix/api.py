@@ -7,37 +7,16 @@
 
 from __future__ import annotations
 
-import ast
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING
+from dataclasses import replace
 
+from tracefix.analysis.source import docstring_of
+from tracefix.execution.sandbox import default_executor
+from tracefix.models.base import Model
+from tracefix.models.resolve import load_model
 from tracefix.records import Attempt, Session, Task
-
-if TYPE_CHECKING:
-    from tracefix.models.base import Model
-    from tracefix.strategies.engine import Runner, Settings
-
-
-def docstring_of(source: str, entry_point: str) -> str | None:
-    """The docstring of ``entry_point`` (a name or ``Class.method``) in ``source``, if it has one."""
-    parts = entry_point.split(".")
-    body: list[ast.stmt] = ast.parse(source).body
-    found: ast.AST | None = None
-    for part in parts:
-        found = next(
-            (
-                n
-                for n in body
-                if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef) and n.name == part
-            ),
-            None,
-        )
-        if found is None:
-            return None
-        body = found.body
-    if isinstance(found, ast.FunctionDef | ast.AsyncFunctionDef):
-        return ast.get_docstring(found)
-    return None
+from tracefix.strategies.build import run
+from tracefix.strategies.engine import Runner, Settings
 
 
 def make_task(source: str, entry_point: str, tests: Sequence[str], task: str | None = None) -> Task:
@@ -54,8 +33,6 @@ def debug(
     model: Model | str | None = None,
     strategy: str = "ldb",
     *,
-    level: str = "block",
-    format: str = "hole",
     max_iters: int = 10,
     executor: Runner | None = None,
     settings: Settings | None = None,
@@ -64,23 +41,44 @@ def debug(
     """Debug ``entry_point`` in ``source`` until ``tests`` pass; returns the full session record.
 
     ``model`` is a Model or a model spec such as ``local:qwen2.5-coder-1.5b`` (default: the configured or
-    embedded model). The tests are visible tests: the model sees them and the loop stops when they pass.
+    embedded model); ``strategy`` a spec such as ``ldb``, ``ldb[format=focused]`` or ``feedback`` (``tracefix
+    strategies`` lists them). The tests are visible tests: the model sees them and the loop stops when they
+    pass.
     """
-    from tracefix.strategies.engine import debug as run_debug
-
-    if model is None or isinstance(model, str):
-        from tracefix.models.resolve import load_model
-
-        model = load_model(model)
-    return run_debug(
+    return debug_task(
         make_task(source, entry_point, tests, task),
         source,
         model,
-        strategy=strategy,
-        level=level,
-        format=format,
+        strategy,
         max_iters=max_iters,
         executor=executor,
+        settings=settings,
+        on_attempt=on_attempt,
+    )
+
+
+def debug_task(
+    task: Task,
+    program: str,
+    model: Model | str | None = None,
+    strategy: str = "ldb",
+    *,
+    max_iters: int = 10,
+    executor: Runner | None = None,
+    settings: Settings | None = None,
+    on_attempt: Callable[[Attempt], None] | None = None,
+) -> Session:
+    """Debug ``program`` for a :class:`~tracefix.records.Task` (its visible tests, description and
+    prelude), as ``debug`` does; ``max_iters`` overrides ``settings``' budget."""
+    if model is None or isinstance(model, str):
+        model = load_model(model)
+    settings = replace(settings or Settings(), max_iters=max_iters)
+    return run(
+        task,
+        program,
+        model,
+        executor or default_executor(),
+        strategy,
         settings=settings,
         on_attempt=on_attempt,
     )

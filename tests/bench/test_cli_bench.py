@@ -247,12 +247,12 @@ def test_a_resume_runs_the_strategies_it_names_and_without_names_every_stored_on
 def test_variants_of_a_strategy_run_side_by_side_under_their_canonical_names(
     tmp_path: Path, fakes: dict[str, Any]
 ) -> None:
-    specs = "ldb, ldb[prefill=true,blocks=4], ldb[blocks=4,prefill=on]"
+    specs = "ldb, ldb[past=false,blocks=4], ldb[blocks=4,past=off]"
     result = bench("--strategies", specs, "--run-dir", str(tmp_path / "v"), "--json")
     assert result.exit_code == 0, result.output
     summary = json.loads(result.stdout)
-    assert list(summary["strategies"]) == ["ldb", "ldb[blocks=4,prefill=on]"]
-    assert summary["config"]["strategies"] == ["ldb", "ldb[blocks=4,prefill=on]"]
+    assert list(summary["strategies"]) == ["ldb", "ldb[blocks=4,past=off]"]
+    assert summary["config"]["strategies"] == ["ldb", "ldb[blocks=4,past=off]"]
 
 
 def test_the_printed_summary_keeps_spec_brackets(tmp_path: Path, fakes: dict[str, Any]) -> None:

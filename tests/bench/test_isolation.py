@@ -13,12 +13,12 @@ import pytest
 from benchfakes import MINI_LDB, MINI_SEEDS, sandbox
 
 import tracefix.strategies
+from tracefix.api import debug_task
 from tracefix.bench.datasets import BenchProblem, load_problems
 from tracefix.bench.harness import Harness, Selection
 from tracefix.bench.seeds import load_seed_file
 from tracefix.bench.store import RunConfig, RunStore
 from tracefix.records import GenParams, Message, Reply, Task, Usage
-from tracefix.strategies.engine import debug
 
 STRATEGIES_DIR = Path(tracefix.strategies.__file__).parent
 SHARED = Path(__file__).resolve().parents[3] / "shared" / "data" / "ldb"
@@ -101,7 +101,7 @@ def run_instrumented(
         resume=False,
     )  # fmt: skip
     strategies = {
-        n: functools.partial(debug, model=model, strategy=n, max_iters=2, executor=runner) for n in names
+        n: functools.partial(debug_task, model=model, strategy=n, max_iters=2, executor=runner) for n in names
     }
     h = Harness(problems, lambda p: seeds[p.task_id], strategies, runner, store)  # type: ignore[arg-type]
     assert h.run(Selection()) == "complete"

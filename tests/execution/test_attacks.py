@@ -107,7 +107,7 @@ def test_a_setsid_grandchild_does_not_outlive_its_job(executor: Executor) -> Non
 
 def skip_unless_files_are_protected(executor: Executor) -> None:
     if executor.mode == "rlimits" and not all(job_uids(executor)):
-        pytest.skip("rlimits-only jobs under the worker's own uid can touch its files (README 'Sandbox')")
+        pytest.skip("rlimits-only jobs under the worker's own uid can touch its files (docs/sandbox.md)")
 
 
 def test_writing_outside_the_sandbox_leaves_no_file(executor: Executor, tmp_path: Path) -> None:

@@ -143,7 +143,7 @@ def test_auto_mode_uses_bwrap_where_it_runs() -> None:
 
 
 def test_the_rlimits_fallback_without_seccomp_does_not_isolate_the_network() -> None:
-    """A documented gap (README 'Sandbox'): with neither a network namespace nor the seccomp filter, loopback
+    """A documented gap (docs/sandbox.md): with neither a network namespace nor the seccomp filter, loopback
     ports are reachable."""
     with socket.socket() as server, Executor(LIMITS, workers=1, sandbox="rlimits", seccomp=False) as ex:
         server.bind(("127.0.0.1", 0))

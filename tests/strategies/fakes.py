@@ -16,7 +16,6 @@ class Scripted:
     replies: list[str | None]
     requests: list[tuple[list[Message], GenParams]] = field(default_factory=list)
     name: str = "scripted"
-    continues_assistant: bool = False
 
     def complete(self, messages: list[Message], params: GenParams) -> Reply:
         self.requests.append((messages, params))

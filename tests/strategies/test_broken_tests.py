@@ -6,8 +6,8 @@ from fakes import Scripted
 
 from tracefix.execution.sandbox import Executor
 from tracefix.records import Task
+from tracefix.strategies.build import build
 from tracefix.strategies.engine import Settings, run_loop
-from tracefix.strategies.registry import make_strategy
 
 PROGRAM = "def repeat(s, n):\n    return s * n\n"
 TESTS = [
@@ -20,7 +20,7 @@ TESTS = [
 def test_a_faithful_program_failing_only_broken_tests_is_left_alone_without_a_call() -> None:
     task = Task(description="Repeat s n times.", entry_point="repeat", visible_tests=TESTS)
     with Executor(workers=1) as executor:
-        session = run_loop(make_strategy("ldb"), task, PROGRAM, Scripted([]), executor, Settings())
+        session = run_loop(build("ldb"), task, PROGRAM, Scripted([]), executor, Settings())
     assert session.outcome == "broken_tests" and session.calls == 0
     passed, unquoted, zero = session.initial_results
     assert passed.passed and passed.broken is None

@@ -8,10 +8,10 @@ from dataclasses import dataclass, field
 from fakes import Scripted
 
 from tracefix.records import CFG, ExceptionInfo, Task, TestResult, Trace
-from tracefix.strategies.called import finding, missing_call, stub, under_test
+from tracefix.strategies.build import build
 from tracefix.strategies.engine import Settings, run_loop
-from tracefix.strategies.hole import strip_todo
-from tracefix.strategies.registry import engine_settings, make_strategy
+from tracefix.strategies.ldb.called import finding, missing_call, stub, under_test
+from tracefix.strategies.ldb.cuts import strip_todo
 
 SEED = """\
 def rev(num):
@@ -107,9 +107,7 @@ class NameRunner:
 def test_ldb_asks_for_the_missing_function_and_off_keeps_the_focused_request() -> None:
     model = Scripted([f"```python\n{WRITTEN}```"])
     runner = NameRunner()
-    session = run_loop(
-        make_strategy("ldb"), TASK, SEED, model, runner, engine_settings("ldb", Settings(max_iters=2))
-    )
+    session = run_loop(build("ldb"), TASK, SEED, model, runner, Settings(max_iters=2))
     assert session.outcome == "fixed" and len(model.requests) == 1
     prompt = model.requests[0][0][-1].content
     assert prompt.startswith(
@@ -120,7 +118,7 @@ def test_ldb_asks_for_the_missing_function_and_off_keeps_the_focused_request() -
     assert session.attempts[0].verdict_parse == "trace"
 
     off = Scripted([f"```python\n{WRITTEN}```"])
-    run_loop(make_strategy("ldb[missing=off]"), TASK, SEED, off, NameRunner(), Settings(max_iters=1))
+    run_loop(build("ldb[missing=off]"), TASK, SEED, off, NameRunner(), Settings(max_iters=1))
     assert "WRONG BLOCK" in off.requests[0][0][-1].content  # no trace: the focused request, as before
 
 
@@ -139,9 +137,9 @@ def test_a_program_the_test_can_call_wins_the_tie_and_its_new_function_is_traced
     wrong = SEED + "\n\ndef check(n):\n    return True\n"
     model = Scripted([f"```python\n{wrong}```", f"```python\n{WRITTEN}```"])
     runner = ThreeWayRunner()
-    settings = engine_settings("ldb", Settings(max_iters=3))
-    assert not settings.keep_newest  # ties=oldest: only getting further wins a tie
-    session = run_loop(make_strategy("ldb"), TASK, SEED, model, runner, settings)
+    settings = Settings(max_iters=3)
+    assert build("ldb").options.ties == "oldest"  # only getting further wins a tie
+    session = run_loop(build("ldb"), TASK, SEED, model, runner, settings)
     assert session.outcome == "fixed"
     assert session.attempts[1].start_program == wrong  # not the seed again, though both pass no test
     assert runner.traced == ["rev", "check"]

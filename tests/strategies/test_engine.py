@@ -5,9 +5,9 @@ from __future__ import annotations
 from fakes import Scripted, TableRunner
 
 from tracefix.records import Task
+from tracefix.strategies.build import build
 from tracefix.strategies.engine import Settings, run_loop
 from tracefix.strategies.extract import normalized
-from tracefix.strategies.registry import engine_settings, make_strategy
 
 TESTS = ["assert f(1) == 2", "assert f(2) == 3"]
 TASK = Task(description="Add one.", entry_point="f", visible_tests=TESTS)
@@ -26,13 +26,13 @@ def runner() -> TableRunner:
 
 def run(replies: list[str | None], strategy: str = "feedback", max_iters: int = 3):  # type: ignore[no-untyped-def]
     model = Scripted(replies)
-    session = run_loop(make_strategy(strategy), TASK, BUGGY, model, runner(), Settings(max_iters=max_iters))
+    session = run_loop(build(strategy), TASK, BUGGY, model, runner(), Settings(max_iters=max_iters))
     return session, model
 
 
 def test_a_program_that_already_passes_costs_no_call() -> None:
     model = Scripted([])
-    session = run_loop(make_strategy("feedback"), TASK, FIXED, model, runner(), Settings())
+    session = run_loop(build("feedback"), TASK, FIXED, model, runner(), Settings())
     assert session.outcome == "already_passing" and session.calls == 0 and session.attempts == []
 
 
@@ -84,10 +84,9 @@ def test_ties_keep_the_newest_program_unless_the_spec_says_oldest() -> None:
     other = "def f(x):\n    return -x\n"  # passes no test, as many as BUGGY
     for spec, start in [("feedback", other), ("feedback[ties=oldest]", BUGGY)]:
         model = Scripted([fenced(other), fenced(FIXED)])
-        settings = engine_settings(spec, Settings(max_iters=2))
-        session = run_loop(make_strategy(spec), TASK, BUGGY, model, runner(), settings)
+        settings = Settings(max_iters=2)
+        session = run_loop(build(spec), TASK, BUGGY, model, runner(), settings)
         assert session.attempts[1].start_program == start, spec
-    assert engine_settings("ldb[ties=newest]", Settings()).keep_newest
 
 
 def test_model_failure_ends_the_session_and_keeps_what_was_done() -> None:
@@ -110,11 +109,10 @@ def test_explain_asks_for_an_explanation() -> None:
 
 
 def test_ldb_hole_defaults_to_ties_oldest_and_other_strategies_to_newest() -> None:
-    assert not engine_settings("ldb", Settings()).keep_newest
-    assert not engine_settings("ldb[format=hole]", Settings(), format="focused").keep_newest
-    assert engine_settings("ldb", Settings(), format="focused").keep_newest
-    assert engine_settings("ldb[ties=newest]", Settings()).keep_newest
-    assert engine_settings("feedback", Settings()).keep_newest
+    ties = {spec: build(spec).options.ties for spec in ("ldb", "ldb[format=hole]", "ldb[format=focused]")}
+    assert ties == {"ldb": "oldest", "ldb[format=hole]": "oldest", "ldb[format=focused]": "newest"}
+    assert build("ldb[ties=newest]").options.ties == "newest"
+    assert build("feedback").options.ties == build("ldb[format=paper]").options.ties == "newest"
 
 
 BROKEN = "assert f(3) == four"  # an expected value printed without quotes: no program can pass it
@@ -122,7 +120,7 @@ BROKEN = "assert f(3) == four"  # an expected value printed without quotes: no p
 
 def test_a_seed_failing_only_broken_tests_costs_no_call() -> None:
     task = Task(description="Add one.", entry_point="f", visible_tests=[*TESTS, BROKEN])
-    session = run_loop(make_strategy("feedback"), task, FIXED, Scripted([]), runner(), Settings())
+    session = run_loop(build("feedback"), task, FIXED, Scripted([]), runner(), Settings())
     assert session.outcome == "broken_tests" and session.calls == 0
     broken = [r for r in session.initial_results if r.broken is not None]
     assert [r.test for r in broken] == [BROKEN] and "`four`" in (broken[0].broken or "")
@@ -131,7 +129,7 @@ def test_a_seed_failing_only_broken_tests_costs_no_call() -> None:
 def test_broken_tests_are_left_aside_and_the_loop_stops_when_the_others_pass() -> None:
     task = Task(description="Add one.", entry_point="f", visible_tests=[BROKEN, *TESTS])
     model = Scripted([fenced(FIXED)])
-    session = run_loop(make_strategy("feedback"), task, BUGGY, model, runner(), Settings(max_iters=3))
+    session = run_loop(build("feedback"), task, BUGGY, model, runner(), Settings(max_iters=3))
     assert session.outcome == "broken_tests" and session.final_program == FIXED and session.calls == 1
     prompt = model.requests[0][0][-1].content
     assert "assert f(1) == 2" in prompt and BROKEN not in prompt
@@ -141,6 +139,6 @@ def test_without_the_check_a_broken_test_is_debugged_like_any_other() -> None:
     task = Task(description="Add one.", entry_point="f", visible_tests=[*TESTS, BROKEN])
     model = Scripted([fenced(HALF)])
     settings = Settings(max_iters=1, broken_tests=False)
-    session = run_loop(make_strategy("feedback"), task, FIXED, model, runner(), settings)
+    session = run_loop(build("feedback"), task, FIXED, model, runner(), settings)
     assert session.outcome == "failed" and session.calls == 1
     assert BROKEN in model.requests[0][0][-1].content

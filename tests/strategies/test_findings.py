@@ -8,13 +8,11 @@ import pytest
 
 from tracefix.analysis.cfg import build_cfg
 from tracefix.execution.sandbox import Executor
-from tracefix.strategies.findings import (
-    code_namer,
+from tracefix.strategies.ldb.findings import (
     findings,
     first_difference,
     same_value,
     type_finding,
-    value_finding,
 )
 
 DOUBLES = """\
@@ -92,22 +90,6 @@ def test_the_blamed_block_is_named_with_why(executor: Executor) -> None:
     assert found[1].why == "it put 1 at index 1 of `out`, where the test expects 2"
 
 
-def test_blocks_can_be_named_by_their_code_and_removed_blocks_as_one(executor: Executor) -> None:
-    test = "assert doubles([2, 1, 3]) == [4, 2, 6]"
-    cfg = build_cfg(DOUBLES, "doubles")
-    trace = executor.trace(DOUBLES, "doubles", test)
-    by_code = findings(DOUBLES, cfg, trace, ["xs"], "[4, 2, 6]", code_namer(DOUBLES, cfg))
-    assert by_code[0].text.startswith("`out` is returned as [4, 1, 6]; it changed in `out = []` (once), ")
-    assert "`y = x + x if x > 1 else x; out.append(y)` (3 times)" in by_code[0].text
-    assert "It was put there by `y = x + x if x > 1 else x; out.append(y)` on its run 2" in by_code[1].text
-    assert "BLOCK" not in " ".join(f.text for f in by_code)
-    loop = code_namer(DOUBLES, cfg, (3, 5))  # the loop cut out, as the hole format does
-    removed = findings(DOUBLES, cfg, trace, ["xs"], "[4, 2, 6]", loop)
-    assert removed[0].text.endswith(
-        "it changed in `out = []` (once), the removed code (now the TODO) (3 times)."
-    )
-
-
 @pytest.mark.parametrize(
     ("returned", "expected", "text"),
     [
@@ -143,53 +125,6 @@ def test_blocks_can_be_named_by_their_code_and_removed_blocks_as_one(executor: E
 def test_type_finding(returned: str, expected: str, text: str | None) -> None:
     found = type_finding(returned, expected)
     assert (found.text if found else None) == text
-
-
-@pytest.mark.parametrize(
-    ("returned", "expected", "text"),
-    [
-        (
-            repr(tuple("ab c")),
-            repr(tuple("abc")),
-            "The returned tuple differs from the expected one: it has 4 elements where the test expects 3; "
-            "the first difference is at index 2: ' ', where the test expects 'c'; it has ' ', which the "
-            "expected value does not.",
-        ),
-        (
-            "[3, 7, 1]",
-            "[3, 4, 5, 7, 1]",
-            "The returned list differs from the expected one: it has 3 elements where the test expects 5; "
-            "the first difference is at index 1: 7, where the test expects 4; it lacks 4, 5, which the "
-            "expected value has.",
-        ),
-        (  # of equal length: the first difference alone
-            "'abc'",
-            "'abd'",
-            "The returned string differs from the expected one: the first difference is at index 2: 'c', "
-            "where the test expects 'd'.",
-        ),
-        (
-            "{1, 2}",
-            "{2, 3}",
-            "The returned set differs from the expected one: it has 1, which the expected value does not; "
-            "it lacks 3, which the expected value has.",
-        ),
-        (
-            "{'a': 1, 'b': 2}",
-            "{'a': 2, 'c': 3}",
-            "The returned dict differs from the expected one: it has the keys 'b', which the expected value "
-            "does not; it lacks the keys 'c'; at key 'a' it has 1, where the test expects 2.",
-        ),
-        ("674", "112", None),  # a number: the failure line says it all
-        ("[1, 2]", "[1, 2]", None),
-        ("[1, 2]", "(1, 2)", None),  # of another type: type_finding's case
-        ("[1, ...<5 more>]", "[1, 2]", None),  # a cut repr is not a literal
-    ],
-)
-def test_value_finding(returned: str, expected: str, text: str | None) -> None:
-    found = value_finding(returned, expected)
-    assert (found.text if found else None) == text
-    assert found is None or found.compares
 
 
 @pytest.mark.parametrize(

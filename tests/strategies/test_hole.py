@@ -10,13 +10,14 @@ import pytest
 from fakes import Scripted, TableRunner
 from test_ldb import FIXED, PROGRAM, TASK, TESTS, ReturningRunner
 
+from tracefix.api import debug_task
 from tracefix.records import CFG, Task, TestResult, Trace, Visit
+from tracefix.strategies.build import build
 from tracefix.strategies.engine import Settings, run_loop
-from tracefix.strategies.evidence import BlockEvidence
 from tracefix.strategies.extract import normalized
-from tracefix.strategies.findings import Finding
-from tracefix.strategies.hole import body_span, cut, cut_span, strip_todo, targets, top_level
-from tracefix.strategies.registry import engine_settings, make_strategy
+from tracefix.strategies.ldb.cuts import body_span, cut, cut_span, strip_todo, targets, top_level
+from tracefix.strategies.ldb.evidence import BlockEvidence
+from tracefix.strategies.ldb.findings import Finding
 from tracefix.strategies.spec import SpecError
 
 EXAMPLES = Path(__file__).parents[2] / "examples"
@@ -74,7 +75,7 @@ def test_each_iteration_cuts_another_block_of_the_same_program() -> None:
     unchanged = f"```python\n{PROGRAM}```"
     model = Scripted([unchanged, unchanged, unchanged, unchanged, f"```python\n{FIXED}```"])
     runner = ReturningRunner({normalized(PROGRAM): {TESTS[0]}, normalized(FIXED): set(TESTS)})
-    session = run_loop(make_strategy("ldb[format=hole]"), TASK, PROGRAM, model, runner, Settings(max_iters=3))
+    session = run_loop(build("ldb[format=hole]"), TASK, PROGRAM, model, runner, Settings(max_iters=3))
     assert session.outcome == "fixed" and session.strategy == "ldb[format=hole]"
     first, _, third = session.attempts
     cut_blocks = [a.shown_blocks[0] for a in session.attempts]
@@ -99,7 +100,7 @@ class NoTrace(ReturningRunner):
 def test_without_a_trace_it_asks_the_focused_question() -> None:
     model = Scripted([f"```python\n{FIXED}```"])
     runner = NoTrace({normalized(PROGRAM): {TESTS[0]}, normalized(FIXED): set(TESTS)})
-    session = run_loop(make_strategy("ldb[format=hole]"), TASK, PROGRAM, model, runner, Settings(max_iters=1))
+    session = run_loop(build("ldb[format=hole]"), TASK, PROGRAM, model, runner, Settings(max_iters=1))
     assert "WRONG BLOCK" in model.requests[0][0][-1].content and session.outcome == "fixed"
 
 
@@ -123,25 +124,16 @@ def test_copied_todo_lines_are_dropped_from_the_reply() -> None:
     fixed_with_todo = FIXED.replace("    total = 0\n", "    total = 0\n" + todo)
     model = Scripted([f"```python\n{fixed_with_todo}```"])
     runner = ReturningRunner({normalized(PROGRAM): {TESTS[0]}, normalized(FIXED): set(TESTS)})
-    session = run_loop(make_strategy("ldb[format=hole]"), TASK, PROGRAM, model, runner, Settings(max_iters=1))
+    session = run_loop(build("ldb[format=hole]"), TASK, PROGRAM, model, runner, Settings(max_iters=1))
     assert session.final_program is not None and "TODO" not in session.final_program
 
 
 def test_hints_off_hides_the_findings_but_not_the_cut() -> None:
     model = Scripted([f"```python\n{FIXED}```"])
     runner = ReturningRunner({normalized(PROGRAM): {TESTS[0]}, normalized(FIXED): set(TESTS)})
-    run_loop(make_strategy("ldb[format=hole,hints=off]"), TASK, PROGRAM, model, runner, Settings(max_iters=1))
+    run_loop(build("ldb[format=hole,hints=off]"), TASK, PROGRAM, model, runner, Settings(max_iters=1))
     prompt = model.requests[0][0][-1].content
     assert "# TODO: the code that was here is wrong" in prompt and "What the trace shows" not in prompt
-
-
-def test_cite_code_names_blocks_by_their_code_and_the_cut_one_as_removed() -> None:
-    model = Scripted([f"```python\n{FIXED}```"])
-    runner = ReturningRunner({normalized(PROGRAM): {TESTS[0]}, normalized(FIXED): set(TESTS)})
-    run_loop(make_strategy("ldb[cite=code,format=hole]"), TASK, PROGRAM, model, runner, Settings(max_iters=1))
-    prompt = model.requests[0][0][-1].content
-    assert "it changed in `total = 0` (once), the removed code (now the TODO) (2 times)." in prompt
-    assert "BLOCK" not in prompt
 
 
 def test_recut_answers_an_already_tried_program_with_the_next_cut_in_a_fresh_conversation() -> None:
@@ -149,7 +141,7 @@ def test_recut_answers_an_already_tried_program_with_the_next_cut_in_a_fresh_con
     model = Scripted([unchanged, f"```python\n{FIXED}```"])
     runner = ReturningRunner({normalized(PROGRAM): {TESTS[0]}, normalized(FIXED): set(TESTS)})
     session = run_loop(
-        make_strategy("ldb[format=hole,recut=on]"), TASK, PROGRAM, model, runner, Settings(max_iters=1)
+        build("ldb[format=hole,recut=on]"), TASK, PROGRAM, model, runner, Settings(max_iters=1)
     )
     assert session.outcome == "fixed"
     (attempt,) = session.attempts
@@ -168,7 +160,7 @@ def test_without_recut_an_already_tried_program_gets_the_engine_note() -> None:
     unchanged = f"```python\n{PROGRAM}```"
     model = Scripted([unchanged, f"```python\n{FIXED}```"])
     runner = ReturningRunner({normalized(PROGRAM): {TESTS[0]}, normalized(FIXED): set(TESTS)})
-    strategy = make_strategy("ldb[format=hole,recut=off]")
+    strategy = build("ldb[format=hole,recut=off]")
     session = run_loop(strategy, TASK, PROGRAM, model, runner, Settings(max_iters=1))
     assert len(session.attempts[0].shown_blocks) == 1
     assert "another part removed" not in model.requests[1][0][-1].content
@@ -179,7 +171,7 @@ def test_past_says_how_earlier_attempts_failed_and_off_keeps_the_first_measured_
     for spec, shown in [("ldb[format=hole]", True), ("ldb[format=hole,past=off]", False)]:
         model = Scripted([f"```python\n{other}```", f"```python\n{FIXED}```"])
         runner = ReturningRunner({normalized(PROGRAM): {TESTS[0]}, normalized(FIXED): set(TESTS)})
-        run_loop(make_strategy(spec), TASK, PROGRAM, model, runner, Settings(max_iters=2))
+        run_loop(build(spec), TASK, PROGRAM, model, runner, Settings(max_iters=2))
         first, second = model.requests[0][0][-1].content, model.requests[1][0][-1].content
         assert "Earlier attempts" not in first
         assert ("Earlier attempts that also failed:\n- attempt 1: a changed program" in second) is shown, spec
@@ -218,8 +210,8 @@ def test_rewrite_cuts_the_whole_body_sampled_once_every_part_was_cut() -> None:
     model = Scripted([f"```python\n{ONE_WRONG}```", f"```python\n{ONE_FIXED}```"])
     runner = OneBlockRunner({normalized(ONE_FIXED): {ONE_TEST}})
     spec = "ldb[format=hole,samples=1]"  # with the hole format's ties=oldest: the seed stays the start
-    settings = engine_settings(spec, Settings(max_iters=2))
-    session = run_loop(make_strategy(spec), ONE_TASK, ONE_BLOCK, model, runner, settings)
+    settings = Settings(max_iters=2)
+    session = run_loop(build(spec), ONE_TASK, ONE_BLOCK, model, runner, settings)
     assert session.outcome == "fixed"
     (_, first_params), (second, second_params) = model.requests
     assert first_params.temperature == 0.0
@@ -240,8 +232,8 @@ def test_rewrite_cuts_the_whole_body_sampled_once_every_part_was_cut() -> None:
 def test_without_rewrite_a_fully_cut_program_gets_the_focused_request() -> None:
     model = Scripted([f"```python\n{ONE_WRONG}```", f"```python\n{ONE_FIXED}```"])
     runner = OneBlockRunner({normalized(ONE_FIXED): {ONE_TEST}})
-    settings = engine_settings("ldb[format=hole,rewrite=off]", Settings(max_iters=2))
-    run_loop(make_strategy("ldb[format=hole,rewrite=off]"), ONE_TASK, ONE_BLOCK, model, runner, settings)
+    settings = Settings(max_iters=2)
+    run_loop(build("ldb[format=hole,rewrite=off]"), ONE_TASK, ONE_BLOCK, model, runner, settings)
     assert "WRONG BLOCK" in model.requests[1][0][-1].content
     assert model.requests[1][1].temperature == 0.0
 
@@ -259,8 +251,8 @@ def test_samples_keep_the_best_whole_body_and_stop_at_one_that_passes() -> None:
     model = Scripted([f"```python\n{text}```" for text in replies])
     runner = OneBlockRunner({normalized(ONE_FIXED): {ONE_TEST}})
     spec = "ldb[format=hole]"  # rewrite=on, samples=3 by default
-    settings = engine_settings(spec, Settings(max_iters=2))
-    session = run_loop(make_strategy(spec), ONE_TASK, ONE_BLOCK, model, runner, settings)
+    settings = Settings(max_iters=2)
+    session = run_loop(build(spec), ONE_TASK, ONE_BLOCK, model, runner, settings)
     assert session.outcome == "fixed" and session.final_program == ONE_FIXED
     assert [p.seed for _, p in model.requests[1:]] == [101, 1101]
     assert len(session.attempts[1].replies) == 2 and session.calls == 3
@@ -272,16 +264,14 @@ def test_the_sample_kept_is_not_run_on_the_visible_tests_a_second_time() -> None
     model = Scripted([f"```python\n{text}```" for text in replies])
     runner = CountingRunner({normalized(ONE_FIXED): {ONE_TEST}})
     spec = "ldb[format=hole]"
-    run_loop(
-        make_strategy(spec), ONE_TASK, ONE_BLOCK, model, runner, engine_settings(spec, Settings(max_iters=2))
-    )
+    run_loop(build(spec), ONE_TASK, ONE_BLOCK, model, runner, Settings(max_iters=2))
     # the seed, the hole reply, and the two samples: each program once, though the loop tests the one kept
     assert sorted(runner.runs.values()) == [1, 1, 1, 1]
 
 
 def test_samples_without_rewrite_is_refused() -> None:
     with pytest.raises(SpecError, match="rewrite=off"):
-        make_strategy("ldb[rewrite=off,samples=3]")
+        build("ldb[rewrite=off,samples=3]")
 
 
 def test_types_says_the_returned_type_differs_in_the_cut_and_the_rewrite_prompts() -> None:
@@ -289,8 +279,8 @@ def test_types_says_the_returned_type_differs_in_the_cut_and_the_rewrite_prompts
     for spec, shown in (("ldb[samples=1]", True), ("ldb[types=off,samples=1]", False)):
         model = Scripted([f"```python\n{ONE_WRONG}```", f"```python\n{ONE_FIXED}```"])
         runner = OneBlockRunner({normalized(ONE_FIXED): {ONE_TEST}})
-        settings = engine_settings(spec, Settings(max_iters=2))
-        run_loop(make_strategy(spec), ONE_TASK, ONE_BLOCK, model, runner, settings)
+        settings = Settings(max_iters=2)
+        run_loop(build(spec), ONE_TASK, ONE_BLOCK, model, runner, settings)
         cut, rewrite = (messages[-1].content for messages, _ in model.requests)
         assert "# TODO" in rewrite and "returned 3);" in rewrite  # the second prompt is the whole-body one
         assert (f"What the trace shows:\n- {said}" in cut) is shown
@@ -330,24 +320,6 @@ class ListRunner(TableRunner):
         )  # fmt: skip
 
 
-def test_values_says_how_a_returned_list_differs_in_the_cut_and_the_rewrite_prompts() -> None:
-    said = (
-        "The returned list differs from the expected one: it has 4 elements where the test expects 2; "
-        "the first difference is at index 0: 1, where the test expects 2; it has 1, 3, which the expected "
-        "value does not."
-    )
-    wrong = LIST_BLOCK.replace("sorted(xs)", "list(xs)")
-    for spec, shown in (("ldb[values=on,samples=1]", True), ("ldb[samples=1]", False)):
-        model = Scripted([f"```python\n{wrong}```", f"```python\n{LIST_FIXED}```"])
-        runner = ListRunner({normalized(LIST_FIXED): {LIST_TEST}})
-        settings = engine_settings(spec, Settings(max_iters=2))
-        session = run_loop(make_strategy(spec), LIST_TASK, LIST_BLOCK, model, runner, settings)
-        assert session.outcome == "fixed"
-        cut, rewrite = (messages[-1].content for messages, _ in model.requests)
-        assert (f"What the trace shows:\n- {said}" in cut) is shown, spec
-        assert (f"What the trace shows:\n- {said}" in rewrite) is shown, spec
-
-
 BINARY = """\
 def binary(n):
     digits = ""
@@ -368,12 +340,12 @@ def test_the_right_value_of_the_wrong_type_cuts_the_return_first(spec: str, firs
     model = Scripted([f"```python\n{BINARY_FIXED}```"])
     with Executor() as executor:
         session = run_loop(
-            make_strategy(spec),
+            build(spec),
             BINARY_TASK,
             BINARY,
             model,
             executor,
-            engine_settings(spec, Settings(max_iters=1)),
+            Settings(max_iters=1),
         )
     prompt = model.requests[0][0][-1].content
     said = "but the test expects an int (101): the value is right, only its type is wrong."
@@ -399,12 +371,12 @@ def test_a_reply_that_leaves_the_todo_unfilled_is_answered_with_the_next_cut() -
     model = Scripted([f"```python\n{unfilled}```", f"```python\n{BINARY_FIXED}```"])
     with Executor() as executor:
         session = run_loop(
-            make_strategy("ldb"),
+            build("ldb"),
             BINARY_TASK,
             BINARY,
             model,
             executor,
-            engine_settings("ldb", Settings(max_iters=1)),
+            Settings(max_iters=1),
         )
     first, second = (messages[-1].content for messages, _ in model.requests)
     assert "return digits" not in first.split("```python\n")[1]  # the first cut: the return
@@ -412,34 +384,20 @@ def test_a_reply_that_leaves_the_todo_unfilled_is_answered_with_the_next_cut() -
     assert session.outcome == "fixed" and len(session.attempts) == 1
 
 
-def test_unblamed_rewrite_asks_for_the_whole_body_when_no_finding_blames_a_block() -> None:
-    for spec, whole in (("ldb[unblamed=rewrite,samples=1]", True), ("ldb[samples=1]", False)):
-        model = Scripted([f"```python\n{ONE_FIXED}```"])
-        runner = OneBlockRunner({normalized(ONE_FIXED): {ONE_TEST}})
-        settings = engine_settings(spec, Settings(max_iters=1))
-        session = run_loop(make_strategy(spec), ONE_TASK, ONE_BLOCK, model, runner, settings)
-        ((_, params),) = model.requests
-        assert (params.temperature == 0.7) is whole  # the whole-body rewrite is sampled
-        assert ("no finding blames one part" in session.attempts[0].verdicts[0].explanation) is whole
-        assert session.outcome == "fixed"
-
-
 UNPARSED = "def double(x):\n    return x * 2\n```\n"
 
 
 def test_a_program_that_does_not_compile_is_asked_for_as_plain_feedback() -> None:
     from tracefix.execution.sandbox import Executor
-    from tracefix.strategies.engine import debug
 
     task = Task(description="Double x.", entry_point="double", visible_tests=["assert double(2) == 4"])
     fixed = "```python\ndef double(x):\n    return x * 2\n```"
     prompts = {}
     with Executor() as executor:
-        for spec in ("ldb[unparsed=focused]", "ldb", "feedback"):
+        for spec in ("ldb", "feedback"):
             model = Scripted([fixed])
-            session = debug(task, UNPARSED, model, strategy=spec, max_iters=1, executor=executor)
+            session = debug_task(task, UNPARSED, model, strategy=spec, max_iters=1, executor=executor)
             assert session.outcome == "fixed"
             prompts[spec] = model.requests[0][0]
-    assert "WRONG BLOCK" in prompts["ldb[unparsed=focused]"][-1].content  # with "no block trace"
     assert prompts["ldb"] == prompts["feedback"]
     assert "SyntaxError" in prompts["feedback"][-1].content

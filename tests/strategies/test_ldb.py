@@ -8,10 +8,10 @@ from fakes import Scripted, TableRunner
 
 from tracefix.analysis.cfg import build_cfg
 from tracefix.records import CFG, Task, Trace, Visit
+from tracefix.strategies.build import build
 from tracefix.strategies.engine import Settings, run_loop
 from tracefix.strategies.extract import normalized
-from tracefix.strategies.ldb import split_lines
-from tracefix.strategies.registry import engine_settings, make_strategy
+from tracefix.strategies.ldb.base import split_lines
 
 PROGRAM = (Path(__file__).parents[2] / "examples" / "sum_evens.py").read_text()
 FIXED = PROGRAM.replace("range(1, len(numbers))", "range(len(numbers))")
@@ -79,9 +79,7 @@ def runner() -> Runner:
 def test_focused_prompt_shows_blocks_values_and_branches_and_parses_the_verdict() -> None:
     reply = f"WRONG BLOCK: 1\nREASON: the loop starts at index 1 and skips the first number\n```python\n{FIXED}```"
     model = Scripted([reply])
-    session = run_loop(
-        make_strategy("ldb[format=focused]"), TASK, PROGRAM, model, runner(), Settings(max_iters=2)
-    )
+    session = run_loop(build("ldb[format=focused]"), TASK, PROGRAM, model, runner(), Settings(max_iters=2))
     assert session.outcome == "fixed"
     prompt = model.requests[0][0][-1].content
     assert "[BLOCK 1] line 8, ran 3 times" in prompt
@@ -104,7 +102,7 @@ def test_paper_format_asks_for_verdicts_then_the_fix_in_one_conversation() -> No
         '{"block": "BLOCK-1", "correct": "False", "explanation": "starts at 1"}'
     )
     model = Scripted([verdicts, f"```python\n{FIXED}```"])
-    strategy = make_strategy("ldb", format="paper")
+    strategy = build("ldb[format=paper]")
     session = run_loop(strategy, TASK, PROGRAM, model, runner(), Settings(max_iters=1))
     assert session.outcome == "fixed" and session.calls == 2
     first, second = (request[0] for request in model.requests)
@@ -118,7 +116,7 @@ def test_paper_format_asks_for_verdicts_then_the_fix_in_one_conversation() -> No
 
 def test_function_level_shows_only_arguments_and_outcome() -> None:
     model = Scripted([f"```python\n{FIXED}```"])
-    run_loop(make_strategy("ldb", level="function"), TASK, PROGRAM, model, runner(), Settings(max_iters=1))
+    run_loop(build("ldb[level=function]"), TASK, PROGRAM, model, runner(), Settings(max_iters=1))
     prompt = model.requests[0][0][-1].content
     assert "[FUNCTION sum_evens] called with numbers = [2, 4, 6]" in prompt
     assert "returned 10" in prompt and "[BLOCK" not in prompt
@@ -133,7 +131,7 @@ def test_line_level_cfg_has_one_block_per_line_with_the_same_edges() -> None:
 
 
 def test_spectrum_note_only_for_blocks_no_passing_test_ran() -> None:
-    from tracefix.strategies.evidence import gather
+    from tracefix.strategies.ldb.evidence import gather
 
     cfg = build_cfg(PROGRAM, "sum_evens")
     evidence = {e.block: e for e in gather(PROGRAM, cfg, failing_trace(), [{0, 1, 2, 4}])}
@@ -150,7 +148,7 @@ def returning_trace() -> Trace:
 
 
 def test_hints_say_where_the_returned_variable_got_its_value() -> None:
-    from tracefix.strategies.findings import findings
+    from tracefix.strategies.ldb.findings import findings
 
     cfg = build_cfg(PROGRAM, "sum_evens")
     found = [f.text for f in findings(PROGRAM, cfg, returning_trace(), ["numbers"])]
@@ -164,7 +162,7 @@ def test_hints_say_where_the_returned_variable_got_its_value() -> None:
 
 def test_hints_name_the_values_the_raising_line_read() -> None:
     from tracefix.records import ExceptionInfo
-    from tracefix.strategies.findings import findings
+    from tracefix.strategies.ldb.findings import findings
 
     program = "def first(xs):\n    i = len(xs)\n    return xs[i]\n"
     cfg = build_cfg(program, "first")
@@ -191,37 +189,13 @@ class ReturningRunner(Runner):
 
 def test_hints_option_puts_the_findings_above_the_blocks() -> None:
     model = Scripted([f"```python\n{FIXED}```"])
-    strategy = make_strategy("ldb[format=focused,hints=on]")
+    strategy = build("ldb[format=focused,hints=on]")
     run = ReturningRunner({normalized(PROGRAM): {TESTS[0]}, normalized(FIXED): set(TESTS)})
     session = run_loop(strategy, TASK, PROGRAM, model, run, Settings(max_iters=1))
     prompt = model.requests[0][0][-1].content
     assert "What the trace shows:\n- `total` is returned as 10; it changed in BLOCK 0" in prompt
     assert prompt.index("What the trace shows") < prompt.index("[BLOCK 0]")
     assert session.strategy == "ldb[format=focused,hints=on]" and session.outcome == "fixed"
-
-
-def test_prefill_leads_the_reply_when_the_model_can_continue() -> None:
-    model = Scripted([" 1\nREASON: the loop skips index 0\n", f"{FIXED}```\n"], continues_assistant=True)
-    session = run_loop(
-        make_strategy("ldb[format=focused,prefill=on]"), TASK, PROGRAM, model, runner(), Settings(max_iters=1)
-    )
-    (lead, lead_params), (code, code_params) = model.requests
-    assert lead[-1].role == "assistant" and lead[-1].content == "WRONG BLOCK:"
-    assert "```" in lead_params.stop and lead_params.max_tokens == 160
-    assert code[-1].content == "WRONG BLOCK: 1\nREASON: the loop skips index 0\n```python\n"
-    assert "```" not in code_params.stop
-    attempt = session.attempts[0]
-    assert session.outcome == "fixed" and session.calls == 2 and len(attempt.replies) == 1
-    assert attempt.replies[0].usage.prompt_tokens == 200  # both calls counted
-    assert [(v.block, v.correct) for v in attempt.verdicts] == [(1, False)]
-
-
-def test_prefill_is_a_plain_request_when_the_model_cannot_continue() -> None:
-    model = Scripted([f"WRONG BLOCK: 1\nREASON: skips index 0\n```python\n{FIXED}```"])
-    session = run_loop(
-        make_strategy("ldb[format=focused,prefill=on]"), TASK, PROGRAM, model, runner(), Settings(max_iters=1)
-    )
-    assert session.calls == 1 and model.requests[0][0][-1].role == "user"
 
 
 def test_names_on_mends_a_missing_import_without_the_model() -> None:
@@ -231,15 +205,13 @@ def test_names_on_mends_a_missing_import_without_the_model() -> None:
     task = Task(description="Square root.", entry_point="root", visible_tests=["assert root(4) == 2"])
     with Executor() as executor:
         model = Scripted([])
-        session = run_loop(
-            make_strategy("ldb[names=on]"), task, program, model, executor, Settings(max_iters=1)
-        )
+        session = run_loop(build("ldb[names=on]"), task, program, model, executor, Settings(max_iters=1))
         assert session.outcome == "fixed" and session.calls == 0 and model.requests == []
         (attempt,) = session.attempts
         assert attempt.note is not None and attempt.note.startswith("added `import math`")
         assert session.final_program.startswith("import math\n")
         without = run_loop(
-            make_strategy("ldb"), task, program, Scripted(["no code"] * 2), executor, Settings(max_iters=1)
+            build("ldb"), task, program, Scripted(["no code"] * 2), executor, Settings(max_iters=1)
         )
         assert without.calls == 2 and without.attempts[0].note is None
 
@@ -253,8 +225,8 @@ def test_a_quick_fix_is_kept_as_the_start_even_when_ties_keep_the_oldest() -> No
     with Executor() as executor:
         model = Scripted([f"```python\n{fixed}```"])
         spec = "ldb[format=hole,names=on,ties=oldest]"
-        settings = engine_settings(spec, Settings(max_iters=2))
-        session = run_loop(make_strategy(spec), task, program, model, executor, settings)
+        settings = Settings(max_iters=2)
+        session = run_loop(build(spec), task, program, model, executor, settings)
     quick, second = session.attempts
     assert quick.note is not None and quick.test_results and not quick.test_results[0].passed
     assert second.start_program == quick.program  # not the seed, which cannot even run

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from tracefix.analysis.cfg import build_cfg
 from tracefix.execution.sandbox import Executor
-from tracefix.strategies.ldb import split_lines
+from tracefix.strategies.ldb.base import split_lines
 
 PROGRAM = (Path(__file__).parents[2] / "examples" / "sum_evens.py").read_text()
 

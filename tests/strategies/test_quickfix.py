@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import pytest
 
 from tracefix.execution.sandbox import Executor
-from tracefix.strategies.quickfix import quick_fix
+from tracefix.strategies.ldb.quickfix import quick_fix
 
 MISNAMED = "def rearrange(s):\n    return s if len(s) < 2 else rearrange(s[1:]) + s[0]\n\n\ndef helper():\n    return 1\n"
 NO_IMPORT = '''"""Roots."""

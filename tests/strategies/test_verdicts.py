@@ -1,4 +1,4 @@
-from tracefix.strategies.verdicts import parse_prose_verdicts, parse_verdicts
+from tracefix.strategies.ldb.verdicts import parse_prose_verdicts, parse_verdicts
 
 
 def test_strict_json_list() -> None:
@@ -60,7 +60,7 @@ def test_first_verdict_of_a_block_wins() -> None:
 
 
 def test_wrong_block_format() -> None:
-    from tracefix.strategies.verdicts import parse_wrong_block
+    from tracefix.strategies.ldb.verdicts import parse_wrong_block
 
     verdict = parse_wrong_block("WRONG BLOCK: 3\nREASON: the loop should start at 0\n```python\n...```")
     assert verdict is not None

@@ -173,3 +173,25 @@ def _qualnames(scope: ast.AST, prefix: str = "") -> Iterator[str]:
             seen.add(qualname)
             yield qualname
         yield from _qualnames(node, qualname + ".")
+
+
+def docstring_of(source: str, entry_point: str) -> str | None:
+    """The docstring of ``entry_point`` (a name or ``Class.method``) in ``source``, if it has one."""
+    parts = entry_point.split(".")
+    body: list[ast.stmt] = ast.parse(source).body
+    found: ast.AST | None = None
+    for part in parts:
+        found = next(
+            (
+                n
+                for n in body
+                if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef) and n.name == part
+            ),
+            None,
+        )
+        if found is None:
+            return None
+        body = found.body
+    if isinstance(found, ast.FunctionDef | ast.AsyncFunctionDef):
+        return ast.get_docstring(found)
+    return None

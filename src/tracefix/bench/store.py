@@ -61,7 +61,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from tracefix.bench.scoring import HiddenScore
 from tracefix.records import Record, Session
@@ -95,8 +95,6 @@ class RunConfig(Record):
     model: str
     model_identity: str = ""
     max_iters: int
-    level: str = "block"
-    format: str = "focused"
     limit: int | None = None
     only_failing: bool = False
     sample: int | None = None
@@ -109,6 +107,26 @@ class RunConfig(Record):
     tracefix_version: str
     created: str = ""
     """UTC date and time the run started (ISO 8601)."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_run_wide_format(cls, data: Any) -> Any:
+        """Runs made before every option lived in the spec stored ldb's ``level`` and ``format`` for the
+        whole run. Where they are what a bare spec means today (block, hole) they say nothing and are
+        dropped; otherwise the run's bare ``ldb`` labels mean something else, and the run must be relabelled
+        (``bench/relabel.py``: ``ldb`` -> ``ldb[format=focused]``) and those keys removed."""
+        if not isinstance(data, dict):
+            return data
+        legacy = {"level": "block", "format": "hole"}
+        data = dict(data)
+        for key, today in legacy.items():
+            value = data.pop(key, today)
+            if value != today:
+                raise ValueError(
+                    f"this run was made with {key}={value} for all its ldb strategies; relabel them with "
+                    f"bench/relabel.py (ldb -> ldb[{key}={value}]) and remove {key!r} from its config"
+                )
+        return data
 
     def identity(self) -> dict[str, Any]:
         """The settings a resumed run must share with the stored run (not paths, dates or versions)."""

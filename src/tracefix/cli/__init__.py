@@ -24,6 +24,7 @@ COMMANDS: dict[str, str] = {
     "pytest": "tracefix.cli.pytest_cmd:pytest_command",
     "report": "tracefix.cli.report:report",
     "run": "tracefix.cli.run:run",
+    "strategies": "tracefix.cli.strategies:strategies",
     "trace": "tracefix.cli.trace:trace",
 }
 

@@ -12,7 +12,11 @@ from typing import TYPE_CHECKING, Any
 import click
 from click.core import ParameterSource
 
-from tracefix.cli.common import emit_json, open_model
+from tracefix.api import debug_task
+from tracefix.cli.common import ALIAS_OPTIONS, apply_aliases, emit_json, open_model
+from tracefix.strategies.build import canonical
+from tracefix.strategies.catalog import describe
+from tracefix.strategies.spec import SpecError, split_specs
 
 if TYPE_CHECKING:
     from tracefix.bench.datasets import BenchProblem
@@ -49,11 +53,8 @@ DATASET_CHOICES = ["humaneval", "mbpp", "transcoder"]
 )
 @click.option("--model", "model_spec", envvar="TRACEFIX_MODEL", help="Model spec (default: embedded model).")
 @click.option("--max-iters", type=click.IntRange(1, 100), default=10, show_default=True)
-@click.option("--level", type=click.Choice(["block", "line", "function"]), default="block", show_default=True)
-@click.option(
-    "--format", "fmt", type=click.Choice(["hole", "focused", "paper"]), default="hole", show_default=True,
-    help="ldb prompt format (hole, focused or paper; see README).",
-)  # fmt: skip
+@ALIAS_OPTIONS["level"]
+@ALIAS_OPTIONS["format"]
 @click.option("--limit", type=click.IntRange(1), help="Debug only the first N problems (after the filters).")
 @click.option("--only-failing", is_flag=True, help="Debug only the seeds that fail their hidden tests.")
 @click.option(
@@ -80,8 +81,8 @@ def bench(
     strategies: str,
     model_spec: str | None,
     max_iters: int,
-    level: str,
-    fmt: str,
+    level: str | None,
+    fmt: str | None,
     limit: int | None,
     only_failing: bool,
     sample: int | None,
@@ -104,7 +105,7 @@ def bench(
     from tracefix.models.base import ModelError
 
     # A resume that names no strategies adds none (the default list is for new runs).
-    names = _strategy_names(strategies) if named or not resume else []
+    names = apply_aliases(_strategy_names(strategies), level, fmt) if named or not resume else []
     if resume and run_dir is None:
         raise click.UsageError("--resume needs the --run-dir of the run to continue")
     data_dir = _data_dir(dataset, data_dir)
@@ -118,7 +119,7 @@ def bench(
     config = RunConfig(
         dataset=dataset, data_dir=str(data_dir) if data_dir else None, seeds=str(seeds_path or "generate"),
         seeds_sha256=_sha(seeds_path), strategies=names, model=model.name, model_identity=model.identity,
-        max_iters=max_iters, level=level, format=fmt, limit=limit, only_failing=only_failing, sample=sample,
+        max_iters=max_iters, limit=limit, only_failing=only_failing, sample=sample,
         sample_seed=sample_seed, exclude=sorted(exclude), tracefix_version=__version__,
         retry_temperature=_retry_temperature(),
     )  # fmt: skip
@@ -166,11 +167,8 @@ def _selected_ids(run_dirs: tuple[Path, ...]) -> set[str]:
 
 def _strategy_names(text: str) -> list[str]:
     """The strategy specs of ``--strategies``, checked and in canonical form, without duplicates."""
-    from tracefix.strategies.registry import describe
-    from tracefix.strategies.spec import SpecError, parse_spec, split_specs
-
     try:
-        names = list(dict.fromkeys(str(parse_spec(part)) for part in split_specs(text)))
+        names = list(dict.fromkeys(canonical(part) for part in split_specs(text)))
     except SpecError as exc:
         raise click.UsageError(f"--strategies: {exc}\n{describe()}") from exc
     if not names:
@@ -251,17 +249,9 @@ def _open_executor() -> Any:
 
 def make_strategies(names: list[str], model: Model, executor: Any, config: RunConfig) -> dict[str, Strategy]:
     """Each named strategy bound to the model, the sandbox and the run's settings (temperature 0)."""
-    from tracefix.strategies.engine import debug
-
     return {
         name: functools.partial(
-            debug,
-            model=model,
-            strategy=name,
-            level=config.level,
-            format=config.format,
-            max_iters=config.max_iters,
-            executor=executor,
+            debug_task, model=model, strategy=name, max_iters=config.max_iters, executor=executor
         )
         for name in names
     }

@@ -10,23 +10,59 @@ from typing import TYPE_CHECKING, Any
 import click
 from pydantic import BaseModel
 
+from tracefix.strategies.build import canonical, with_option
+from tracefix.strategies.catalog import describe
+from tracefix.strategies.spec import SpecError
+from tracefix.strategies.tests import parse_tests_file
+
 if TYPE_CHECKING:
     from tracefix.models.base import Model
     from tracefix.records import CFG, Attempt, Session
 
 
 def strategy_option(_ctx: click.Context, _param: click.Parameter, value: str) -> str:
-    """Check a ``--strategy`` spec (``ldb``, ``ldb[prefill=on]``, ...) and return it in canonical form."""
-    from tracefix.strategies.registry import describe
-    from tracefix.strategies.spec import SpecError, parse_spec
-
+    """Check a ``--strategy`` spec (``ldb``, ``ldb[format=focused]``, ...) and return it in canonical form."""
     try:
-        return str(parse_spec(value))
+        return canonical(value)
     except SpecError as exc:
         raise click.BadParameter(f"{exc}\n{describe()}") from exc
 
 
-STRATEGY_HELP = "ldb, feedback or explain, optionally with options, e.g. ldb[prefill=on]."
+STRATEGY_HELP = (
+    "A strategy spec: ldb, feedback or explain, optionally with options, e.g. ldb[format=focused,blocks=4] "
+    "(`tracefix strategies` lists them)."
+)
+
+ALIAS_OPTIONS = {
+    "level": click.option(
+        "--level",
+        type=click.Choice(["block", "line", "function"]),
+        help="Alias of ldb's spec option: --level line is --strategy 'ldb[level=line]'.",
+    ),
+    "format": click.option(
+        "--format",
+        "fmt",
+        type=click.Choice(["hole", "focused", "paper"]),
+        help="Alias of ldb's spec option: --format focused is --strategy 'ldb[format=focused]'.",
+    ),
+}
+"""``--level`` and ``--format``, kept as aliases of ldb's spec options (their choices are checked again by
+the options model when the spec is built)."""
+
+
+def apply_aliases(specs: list[str], level: str | None, fmt: str | None, *, quiet: bool = False) -> list[str]:
+    """``specs`` with the aliases' options added where a spec's strategy has them and does not set them;
+    says on stderr what each alias became."""
+    for key, value in (("level", level), ("format", fmt)):
+        if value is None:
+            continue
+        try:
+            specs = [with_option(spec, key, value) for spec in specs]
+        except SpecError as exc:
+            raise click.UsageError(f"--{key} {value}: {exc}") from exc
+        if not quiet:
+            click.echo(f"note: --{key} {value} is an alias of the spec option {key}={value}", err=True)
+    return specs
 
 
 OUTCOME_WORDS = {
@@ -69,18 +105,7 @@ def read_tests(tests: tuple[str, ...], tests_file: Path | None) -> list[str]:
     a line that starts with whitespace continues the previous test; blank lines and ``#`` comments skipped)."""
     collected = list(tests)
     if tests_file is not None:
-        current: list[str] = []
-        for raw in read_source(tests_file).splitlines():
-            if not raw.strip() or raw.lstrip().startswith("#"):
-                continue
-            if raw[:1].isspace() and current:
-                current.append(raw)
-                continue
-            if current:
-                collected.append("\n".join(current))
-            current = [raw]
-        if current:
-            collected.append("\n".join(current))
+        collected += parse_tests_file(read_source(tests_file))
     if not collected:
         raise click.UsageError("give at least one test with --test or --tests-file")
     return collected

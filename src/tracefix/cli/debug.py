@@ -9,7 +9,9 @@ from typing import TYPE_CHECKING
 import click
 
 from tracefix.cli.common import (
+    ALIAS_OPTIONS,
     STRATEGY_HELP,
+    apply_aliases,
     attempt_printer,
     emit_json,
     load_cfg,
@@ -49,16 +51,8 @@ def _write_back(path: Path, source: str, session: Session) -> None:
 )
 @click.option("--task", "task", help="What the function should do (default: its docstring).")
 @click.option("--strategy", default="ldb", show_default=True, callback=strategy_option, help=STRATEGY_HELP)
-@click.option("--level", type=click.Choice(["block", "line", "function"]), default="block", show_default=True)
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["hole", "focused", "paper"]),
-    default="hole",
-    show_default=True,
-    help="ldb prompt format: hole (the block the trace blames cut out and written anew), focused (one "
-    "request showing the blocks and their states) or paper (the paper's verdicts, then the fix).",
-)
+@ALIAS_OPTIONS["level"]
+@ALIAS_OPTIONS["format"]
 @click.option("--model", "model_spec", envvar="TRACEFIX_MODEL", help="Model spec (default: embedded model).")
 @click.option("--max-iters", type=click.IntRange(1, 100), default=10, show_default=True)
 @click.option(
@@ -74,8 +68,8 @@ def debug(
     tests_file: Path | None,
     task: str | None,
     strategy: str,
-    level: str,
-    fmt: str,
+    level: str | None,
+    fmt: str | None,
     model_spec: str | None,
     max_iters: int,
     out: Path | None,
@@ -89,15 +83,15 @@ def debug(
     source = read_source(file)
     visible = read_tests(tests, tests_file)
     load_cfg(file, source, function)  # a syntax error or a wrong name fails here, before loading the model
+    (strategy,) = apply_aliases([strategy], level, fmt, quiet=as_json)
     model = open_model(model_spec)
     progress = attempt_printer(as_json)
     if not as_json:
-        click.echo(f"debugging {function} in {file} with {strategy} ({level}) on {model.name}", err=True)
+        click.echo(f"debugging {function} in {file} with {strategy} on {model.name}", err=True)
     try:
         session = run_debug(
-            source, function, visible, task, model, strategy,
-            level=level, format=fmt, max_iters=max_iters, on_attempt=progress,
-        )  # fmt: skip
+            source, function, visible, task, model, strategy, max_iters=max_iters, on_attempt=progress
+        )
     except LookupError as exc:
         raise click.ClickException(str(exc)) from exc
     finally:

@@ -9,6 +9,7 @@ import click
 
 from tracefix.cli.common import (
     STRATEGY_HELP,
+    apply_aliases,
     attempt_printer,
     emit_json,
     open_model,
@@ -32,7 +33,12 @@ if TYPE_CHECKING:
 @click.option("--target", help="The function to fix, as module:function or module:Class.method.")
 @click.option("--model", "model_spec", envvar="TRACEFIX_MODEL", help="Model spec (default: embedded model).")
 @click.option("--strategy", default="ldb", show_default=True, callback=strategy_option, help=STRATEGY_HELP)
-@click.option("--level", type=click.Choice(["block", "function"]), default="block", show_default=True)
+@click.option(
+    "--level",
+    type=click.Choice(["block", "function"]),
+    help="Alias of ldb's spec option: --level function is --strategy 'ldb[level=function]' (the line level "
+    "is not available for pytest targets).",
+)
 @click.option("--max-iters", type=click.IntRange(1, 100), default=3, show_default=True)
 @click.option(
     "--trace-only", is_flag=True, help="Find and trace the function under test; do not ask a model."
@@ -57,7 +63,7 @@ def pytest_command(
     target: str | None,
     model_spec: str | None,
     strategy: str,
-    level: str,
+    level: str | None,
     max_iters: int,
     trace_only: bool,
     apply: bool,
@@ -96,7 +102,8 @@ def pytest_command(
             say(f"{nodeid} passes; nothing to fix")
         _finish(out, as_json)
         return
-    fix = _debug(found, model_spec, strategy, level, max_iters, apply, timeout, as_json)
+    (strategy,) = apply_aliases([strategy], level, None, quiet=as_json)
+    fix = _debug(found, model_spec, strategy, max_iters, apply, timeout, as_json)
     out.update(
         session=fix.session.model_dump(mode="json"),
         diff=fix.diff,
@@ -133,7 +140,6 @@ def _debug(
     found: Found,
     model_spec: str | None,
     strategy: str,
-    level: str,
     max_iters: int,
     apply: bool,
     timeout: float,
@@ -144,11 +150,11 @@ def _debug(
     model = open_model(model_spec)
     progress = attempt_printer(as_json)
     if not as_json:
-        click.echo(f"debugging {found.target.qualname} with {strategy} ({level}) on {model.name}", err=True)
+        click.echo(f"debugging {found.target.qualname} with {strategy} on {model.name}", err=True)
     try:
         return debug_found(
-            found, model, strategy=strategy, level=level, max_iters=max_iters, apply=apply,
-            timeout_s=timeout, on_attempt=progress,
+            found, model, strategy=strategy, max_iters=max_iters, apply=apply, timeout_s=timeout,
+            on_attempt=progress,
         )  # fmt: skip
     finally:
         model.close()

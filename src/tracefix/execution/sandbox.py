@@ -4,7 +4,7 @@ Each worker (``worker.py``) runs inside bubblewrap: new pid, network, IPC and UT
 all), read-only binds of the system, the interpreter and the source tree, a private size-capped tmpfs /tmp, a
 cleared environment, and only the capabilities it needs to drop each job to an unprivileged uid of its own.
 Where bubblewrap cannot run, the workers run as plain processes with the per-job measures only (rlimits, uid
-drop as root, seccomp filter, sweeping); a warning says so once (see the README section "Sandbox" for what
+drop as root, seccomp filter, sweeping); a warning says so once (see docs/sandbox.md for what
 that does not protect against).
 
 The executor never runs untrusted code itself: every job is forked inside a worker.
@@ -57,7 +57,7 @@ def _warn_fallback(reason: str) -> None:
     if not _warned:
         _warned = True
         warnings.warn(
-            f"tracefix sandbox: {reason}; running jobs with rlimits only (no namespaces: see README 'Sandbox')",
+            f"tracefix sandbox: {reason}; running jobs with rlimits only (no namespaces: see docs/sandbox.md)",
             SandboxFallbackWarning,
             stacklevel=3,
         )

@@ -50,11 +50,7 @@ class Model(Protocol):
         ...
 
     def complete(self, messages: list[Message], params: GenParams) -> Reply:
-        """Generate one reply to ``messages``. Raises :class:`ModelError` subclasses on failure.
-
-        A backend whose ``continues_assistant`` attribute is true (an optional capability, the embedded
-        backend has it) treats a final assistant message as the start of its reply and returns only what
-        it adds; callers check the attribute before sending one."""
+        """Generate one reply to ``messages``. Raises :class:`ModelError` subclasses on failure."""
         ...
 
     def close(self) -> None:

@@ -141,11 +141,6 @@ class CachedModel:
         """The wrapped model's context window."""
         return self.inner.context_size
 
-    @property
-    def continues_assistant(self) -> bool:
-        """Whether the wrapped model continues a final assistant message."""
-        return bool(getattr(self.inner, "continues_assistant", False))
-
     def complete(self, messages: list[Message], params: GenParams) -> Reply:
         """The cached reply for this request, or a new one from the wrapped model (then stored)."""
         key = cache_key(self.inner.identity, messages, params)

@@ -22,10 +22,8 @@ class ScriptedModel:
     max_concurrency = 1
     context_size: int | None = None
 
-    def __init__(self, replies: list[str], *, name: str = "scripted", continues: bool = False) -> None:
+    def __init__(self, replies: list[str], *, name: str = "scripted") -> None:
         self.name = name
-        self.continues_assistant = continues
-        """Whether it claims to continue a final assistant message (its replies are scripted either way)."""
         self.identity = f"scripted:{name}"
         self.replies = list(replies)
         self.requests: list[tuple[list[Message], GenParams]] = []

@@ -59,7 +59,6 @@ class LlamaModel:
     """A GGUF chat model run in-process with its own chat template."""
 
     max_concurrency = 1
-    continues_assistant = True
 
     def __init__(
         self,
@@ -75,7 +74,7 @@ class LlamaModel:
             from llama_cpp import Llama
         except ImportError as exc:
             raise ModelError(
-                "the embedded model needs llama-cpp-python; run scripts/install-llama.sh (see README)"
+                "the embedded model needs llama-cpp-python; run scripts/install-llama.sh (see docs/models.md)"
             ) from exc
         self.name = name or f"local:{path.name}"
         self.identity = identity or f"gguf:{path.resolve()}"
@@ -105,54 +104,17 @@ class LlamaModel:
                 self._llm.reset()  # cold KV cache: the reply depends on the messages only
             started = time.perf_counter()
             try:
-                if messages and messages[-1].role == "assistant":
-                    response = self._continue(messages, params)
-                else:
-                    response = self._llm.create_chat_completion(
-                        messages=[m.model_dump() for m in messages],
-                        temperature=params.temperature,
-                        max_tokens=params.max_tokens,
-                        stop=list(params.stop),
-                        seed=params.seed,
-                    )
+                response = self._llm.create_chat_completion(
+                    messages=[m.model_dump() for m in messages],
+                    temperature=params.temperature,
+                    max_tokens=params.max_tokens,
+                    stop=list(params.stop),
+                    seed=params.seed,
+                )
             except ValueError as exc:
                 raise _translate(exc) from exc
             latency = time.perf_counter() - started
-        return _reply(response, self.name, latency, allow_empty=messages[-1].role == "assistant")
-
-    def _continue(self, messages: list[Message], params: GenParams) -> dict[str, Any]:
-        """Continue the final assistant message: the template up to the opened turn, then its words."""
-        from llama_cpp.llama_chat_format import Jinja2ChatFormatter
-
-        template = self._llm.metadata.get("tokenizer.chat_template")
-        if not template:
-            raise ModelError(f"{self.name} has no chat template in its GGUF; cannot continue a reply")
-        eos_id, bos_id = self._llm.token_eos(), self._llm.token_bos()
-        eos = self._llm._model.token_get_text(eos_id) if eos_id != -1 else ""
-        bos = self._llm._model.token_get_text(bos_id) if bos_id != -1 else ""
-        formatter = Jinja2ChatFormatter(
-            template=template, eos_token=eos, bos_token=bos, stop_token_ids=[eos_id]
-        )
-        head = formatter(messages=[m.model_dump() for m in messages[:-1]])  # type: ignore[misc]
-        tokens = self._llm.tokenize(
-            (head.prompt + messages[-1].content).encode("utf-8"), add_bos=not head.added_special, special=True
-        )
-        stop = [*params.stop, *([head.stop] if isinstance(head.stop, str) else head.stop or [])]
-        completion = self._llm.create_completion(
-            prompt=tokens,
-            temperature=params.temperature,
-            max_tokens=params.max_tokens,
-            stop=stop,
-            seed=params.seed,
-            stopping_criteria=head.stopping_criteria,
-        )
-        choice = completion["choices"][0]
-        return {
-            "choices": [
-                {"message": {"content": choice["text"]}, "finish_reason": choice.get("finish_reason")}
-            ],
-            "usage": completion["usage"],
-        }
+        return _reply(response, self.name, latency)
 
     def close(self) -> None:
         """Free the model's memory now rather than at garbage collection."""
@@ -169,15 +131,15 @@ def _translate(exc: ValueError) -> ModelError:
     return ModelError(f"llama.cpp rejected the request: {exc}")
 
 
-def _reply(response: dict[str, Any], model: str, latency: float, *, allow_empty: bool = False) -> Reply:
-    """The reply of a chat response; a continuation may add nothing (the model stopped at once)."""
+def _reply(response: dict[str, Any], model: str, latency: float) -> Reply:
+    """The reply of a chat response."""
     try:
         choice = response["choices"][0]
         text = choice["message"]["content"]
         usage = response["usage"]
     except (KeyError, IndexError, TypeError) as exc:
         raise MalformedReply(f"llama.cpp returned an unexpected response shape: {exc!r}") from exc
-    if not isinstance(text, str) or not (text or allow_empty):
+    if not isinstance(text, str) or not text:
         reason = choice.get("finish_reason")
         raise MalformedReply(f"llama.cpp returned an empty reply (finish_reason {reason})")
     return Reply(

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from tracefix.analysis.source import FunctionNotFound, function_source, replace_function
+from tracefix.analysis.source import FunctionNotFound, docstring_of, function_source, replace_function
 from tracefix.records import CFG, Attempt, ExceptionInfo, Session, Task, TestResult, Trace
 from tracefix.repo.locate import (
     RepoError,
@@ -40,6 +40,8 @@ from tracefix.repo.locate import (
 )
 from tracefix.repo.paths import is_test_file
 from tracefix.repo.run import NodeResult, PytestRun, TraceSpec, run_pytest
+from tracefix.strategies.build import run
+from tracefix.strategies.engine import Settings
 
 if TYPE_CHECKING:
     from tracefix.models.base import Model
@@ -258,8 +260,6 @@ class Fix:
 
 def task_for(found: Found, related: list[TestCase]) -> Task:
     """The task: the function's docstring plus the failing test's source; the tests are test sources."""
-    from tracefix.api import docstring_of
-
     doc = docstring_of(found.source, found.target.qualname) or ""
     description = f"{doc}\n\nThe function must make this pytest test pass:\n{found.test}".strip()
     fixtures = fixture_sources(found.root, found.nodeid, found.test)
@@ -278,7 +278,6 @@ def debug_found(
     model: Model,
     *,
     strategy: str = "ldb",
-    level: str = "block",
     max_iters: int = 3,
     apply: bool = False,
     timeout_s: float = 120.0,
@@ -286,9 +285,6 @@ def debug_found(
 ) -> Fix:
     """Debug the target of ``found`` with ``strategy``; check the patch on the test file; write it if ``apply``
     and the check passed."""
-    from tracefix.strategies.engine import Settings, run_loop
-    from tracefix.strategies.registry import engine_settings, make_strategy
-
     related = related_tests(found.root, found.nodeid, found.target.qualname)
     task = task_for(found, related)
     cases = [TestCase(found.nodeid, found.test), *related]
@@ -297,11 +293,8 @@ def debug_found(
         shutil.copytree(found.root, copy, ignore=_IGNORED, symlinks=True)
         runner = RepoRunner(copy, found.target, cases, timeout_s=timeout_s)
         # A pytest test's source uses its module's names and fixtures: never judged broken on its own.
-        settings = engine_settings(strategy, Settings(max_iters=max_iters, broken_tests=False))
-        chosen = make_strategy(strategy, level=level)
-        session = run_loop(
-            chosen, task, found.source, model, runner, settings, level=level, on_attempt=on_attempt
-        )
+        settings = Settings(max_iters=max_iters, broken_tests=False)
+        session = run(task, found.source, model, runner, strategy, settings=settings, on_attempt=on_attempt)
         patched, changed = merge_functions(found.source, session.final_program)
         fix = Fix(
             session, found.source, patched, changed, unified_diff(found.source, patched, found.target.file)

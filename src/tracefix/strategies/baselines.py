@@ -7,23 +7,31 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from tracefix.records import Attempt
 from tracefix.strategies.common import problem_values
 from tracefix.strategies.engine import Context, LoopState
+from tracefix.strategies.options import Options
 from tracefix.strategies.templates import chat
+
+
+class FeedbackOptions(Options):
+    """feedback: the failing test and what went wrong, nothing else."""
+
+
+class ExplainOptions(Options):
+    """explain: the model explains the code line by line on the failing input, then fixes it."""
 
 
 @dataclass
 class PromptOnly:
     """A strategy whose prompt is one template over the failing test."""
 
+    options: Options
+    name: str
     template: str
-    name: str = field(default="")
-
-    def __post_init__(self) -> None:
-        self.name = self.name or self.template
+    level: str = "block"
 
     def attempt(self, ctx: Context, state: LoopState) -> Attempt:
         attempt = Attempt(iteration=state.iteration)
@@ -31,9 +39,9 @@ class PromptOnly:
         return attempt
 
 
-def feedback() -> PromptOnly:
-    return PromptOnly("feedback")
+def feedback(options: FeedbackOptions, name: str) -> PromptOnly:
+    return PromptOnly(options, name, "feedback")
 
 
-def explain() -> PromptOnly:
-    return PromptOnly("explain")
+def explain(options: ExplainOptions, name: str) -> PromptOnly:
+    return PromptOnly(options, name, "explain")

@@ -6,9 +6,11 @@ they all pass or the budget ends. What the engine does for every strategy alike,
 - a reply with no usable code, or a program the loop has already tried, is a failed attempt, and the model
   is asked once more with that said (at a higher temperature, so it does not repeat itself);
 - the next iteration starts from the best program so far (most visible tests passed; ties keep the newest,
-  or the oldest with the engine option ``ties=oldest``);
+  or the oldest with the option ``ties=oldest``);
 - model errors end the session with what was done so far kept, never lost.
-Hidden tests never reach this module: a ``Task`` carries only visible tests.
+The engine's own options (``retry``, ``ties``) are part of every strategy's options model
+(``options.Options``), read here off the strategy. Hidden tests never reach this module: a ``Task`` carries
+only visible tests.
 """
 
 from __future__ import annotations
@@ -16,9 +18,10 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Protocol
+from typing import Protocol
 
 from tracefix import __version__
+from tracefix.models.base import Model, ModelError
 from tracefix.records import (
     CFG,
     Attempt,
@@ -33,10 +36,8 @@ from tracefix.records import (
     Usage,
 )
 from tracefix.strategies.extract import extract_program, normalized
+from tracefix.strategies.options import Options
 from tracefix.strategies.tests import broken_reason
-
-if TYPE_CHECKING:
-    from tracefix.models.base import Model
 
 
 class Runner(Protocol):
@@ -53,17 +54,11 @@ class Runner(Protocol):
 
 @dataclass
 class Settings:
-    """Knobs of a debugging run that are not the strategy's own."""
+    """Knobs of a debugging run that are not the strategy's own (those are its options model's)."""
 
     max_iters: int = 10
     params: GenParams = field(default_factory=lambda: GenParams(max_tokens=768))
     retry_temperature: float = 0.7
-    retry_unchanged: bool = True
-    keep_newest: bool = True
-    """Which program the next iteration starts from when a new one passes as many visible tests as the best
-    so far: the newest (default), or the older one (``ties=oldest``: suits ldb's hole format, which cuts
-    another part of the same program each iteration)."""
-    context_tokens: int = 6000
     broken_tests: bool = True
     """Mark a failing test ``broken`` when the fault is in its own code (``tests.broken_reason``), and leave
     it aside. Only for tests that are whole code, as the benchmarks' and the CLI's asserts are; a pytest
@@ -76,9 +71,6 @@ REPEATED = (
     "program in one ```python block."
 )
 """The engine's note after a reply whose program was already tried."""
-
-LEAD_TOKENS = 160
-"""Token cap on the led part of a reply (``Context.ask_led``): a block number and one sentence."""
 
 
 class ModelFailure(Exception):
@@ -105,19 +97,21 @@ class LoopState:
 class Context:
     """The strategy's access to the model and the sandbox, with exact accounting of calls and tokens."""
 
-    def __init__(self, model: Model, runner: Runner, task: Task, settings: Settings) -> None:
+    def __init__(
+        self, model: Model, runner: Runner, task: Task, settings: Settings, options: Options | None = None
+    ) -> None:
         self.model = model
         self.runner = runner
         self.task = task
         self.settings = settings
+        self.options = options or Options()
+        """The engine's options of the strategy being run (``retry``, ``ties``)."""
         self.calls = 0
         self.usage = Usage()
         self._tested: dict[tuple[str, tuple[str, ...]], list[TestResult]] = {}
 
     def ask(self, messages: list[Message], params: GenParams | None = None) -> Reply:
         """One model call; backend errors become ``ModelFailure`` so the session can end cleanly."""
-        from tracefix.models.base import ModelError
-
         try:
             reply = self.model.complete(messages, params or self.settings.params)
         except ModelError as exc:
@@ -159,47 +153,19 @@ class Context:
             for r in results
         ]
 
-    @property
-    def continues_replies(self) -> bool:
-        """Whether the model can continue a reply whose first words are given (see ``ask_led``)."""
-        return bool(getattr(self.model, "continues_assistant", False))
-
-    def ask_led(self, messages: list[Message], lead: str, params: GenParams | None = None) -> Reply:
-        """Ask with the reply's first words given, then the code block opened: two calls, one reply.
-
-        The model continues ``lead`` up to its first code fence (at most ``LEAD_TOKENS`` tokens), then
-        ```` ```python```` is appended and it writes the program. A small model that tends to copy the
-        program unchanged first has to commit to what is wrong. Usage is the sum of both calls.
-        """
-        params = params or self.settings.params
-        head = params.model_copy(update={"stop": [*params.stop, "```"], "max_tokens": LEAD_TOKENS})
-        first = self.ask([*messages, Message(role="assistant", content=lead)], head)
-        opened = lead + first.text.rstrip() + "\n```python\n"
-        second = self.ask([*messages, Message(role="assistant", content=opened)], params)
-        return Reply(
-            text=opened + second.text,
-            usage=first.usage + second.usage,
-            latency_s=first.latency_s + second.latency_s,
-            model=second.model,
-            finish_reason=second.finish_reason,
-            cached=first.cached and second.cached,
-        )
-
     def request_program(
         self,
         messages: list[Message],
         state: LoopState,
         attempt: Attempt,
         *,
-        lead: str | None = None,
         clean: Callable[[str], str] | None = None,
         on_repeat: Callable[[], list[Message] | None] | None = None,
         params: GenParams | None = None,
     ) -> None:
         """Ask for a fixed program; on no code or an already-tried program, ask once more, saying why.
 
-        With ``lead`` and a model that can continue a reply, the first request is led (``ask_led``); the
-        second, if needed, is a plain request. ``clean`` tidies an extracted program before it is judged (e.g.
+        ``clean`` tidies an extracted program before it is judged (e.g.
         drops prompt scaffolding the model copied). ``on_repeat`` may replace the second request after an
         already-tried program with a fresh one of its own (a new conversation, at the first request's
         temperature: the old reply is not there to be copied again); None keeps the engine's note.
@@ -208,19 +174,16 @@ class Context:
         ``attempt.failure``.
         """
         attempt.messages = list(messages)
-        if lead and self.continues_replies:
-            reply = self.ask_led(messages, lead, params)
-        else:
-            reply = self.ask(messages, params)
+        reply = self.ask(messages, params)
         attempt.replies.append(reply)
         program, failure = self._judge(reply.text, state, clean)
-        fresh = on_repeat() if failure == REPEATED and on_repeat and self.settings.retry_unchanged else None
+        fresh = on_repeat() if failure == REPEATED and on_repeat and self.options.retry else None
         if fresh is not None:
             reply = self.ask(fresh, params)
             attempt.replies.append(reply)
             attempt.messages = fresh
             program, failure = self._judge(reply.text, state, clean)
-        elif failure is not None and self.settings.retry_unchanged:
+        elif failure is not None and self.options.retry:
             retry = [
                 *messages,
                 Message(role="assistant", content=reply.text),
@@ -289,9 +252,19 @@ class Context:
 
 
 class Strategy(Protocol):
-    """A debugging strategy: one iteration's prompt and reading of the reply."""
+    """A debugging strategy: one iteration's prompt and reading of the reply.
 
-    name: str
+    ``name`` is the spec that built it, in canonical form (results are labelled with it); ``level`` is what
+    the session record says of the evidence shown (``block/hole`` for ldb's default)."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def level(self) -> str: ...
+
+    @property
+    def options(self) -> Options: ...
 
     def attempt(self, ctx: Context, state: LoopState) -> Attempt: ...
 
@@ -325,19 +298,19 @@ def run_loop(
     runner: Runner,
     settings: Settings,
     *,
-    level: str = "block",
     on_attempt: Callable[[Attempt], None] | None = None,
 ) -> Session:
     """Debug ``program`` until its visible tests pass or ``settings.max_iters`` iterations are spent."""
     start = time.monotonic()
-    ctx = Context(model, runner, task, settings)
+    ctx = Context(model, runner, task, settings, strategy.options)
+    keep_newest = strategy.options.ties == "newest"
     initial = ctx.run_tests(program)
     state = LoopState(task, program, initial, tried=[normalized(program)])
     best = (program, initial)
     error: str | None = None
     if _done(initial):
         outcome: Outcome = "already_passing" if all(r.passed for r in initial) else "broken_tests"
-        return _session(strategy, task, program, initial, [], program, outcome, ctx, start, level)
+        return _session(strategy, task, program, initial, [], program, outcome, ctx, start)
     while state.iteration < settings.max_iters:
         began = time.monotonic()
         try:
@@ -356,7 +329,7 @@ def run_loop(
             further = attempt.note is not None or (
                 _uncallable(best[1]) and not _uncallable(attempt.test_results)
             )
-            if gained > kept or (gained == kept and (settings.keep_newest or further)):
+            if gained > kept or (gained == kept and (keep_newest or further)):
                 best = (attempt.program, attempt.test_results)
         attempt.usage = sum((r.usage for r in attempt.replies), Usage())
         attempt.duration_s = time.monotonic() - began
@@ -369,7 +342,7 @@ def run_loop(
         state.iteration += 1
     final, final_results = best
     ended: Outcome = _outcome(final_results) if _done(final_results) else ("error" if error else "failed")
-    session = _session(strategy, task, program, initial, state.history, final, ended, ctx, start, level)
+    session = _session(strategy, task, program, initial, state.history, final, ended, ctx, start)
     session.error = error
     return session
 
@@ -384,13 +357,12 @@ def _session(
     outcome: Outcome,
     ctx: Context,
     start: float,
-    level: str,
 ) -> Session:
     return Session.model_validate(
         {
             "task": task,
             "strategy": strategy.name,
-            "level": level,
+            "level": strategy.level,
             "model": getattr(ctx.model, "name", ""),
             "initial_program": program,
             "initial_results": initial,
@@ -403,37 +375,3 @@ def _session(
             "tracefix_version": __version__,
         }
     )
-
-
-def debug(
-    task: Task,
-    program: str,
-    model: Model,
-    *,
-    strategy: str = "ldb",
-    level: str = "block",
-    format: str = "hole",
-    max_iters: int = 10,
-    executor: Runner | None = None,
-    settings: Settings | None = None,
-    on_attempt: Callable[[Attempt], None] | None = None,
-) -> Session:
-    """Debug ``program`` for ``task`` with the strategy a spec names (``ldb``, ``ldb[prefill=on]``, ...).
-
-    ``level`` and ``format`` are ldb's defaults where the spec does not set them; see ``run_loop``."""
-    from tracefix.strategies.registry import engine_settings, make_strategy
-
-    chosen = make_strategy(strategy, level=level, format=format)
-    settings = engine_settings(strategy, settings or Settings(), format=format)
-    settings.max_iters = max_iters
-    if executor is None:
-        from tracefix.execution.sandbox import default_executor
-
-        executor = default_executor()
-    shown_level = getattr(chosen, "level", level)
-    session = run_loop(
-        chosen, task, program, model, executor, settings, level=shown_level, on_attempt=on_attempt
-    )
-    if hasattr(chosen, "format"):  # ldb: the level and the prompt format
-        session.level = f"{shown_level}/{chosen.format}"
-    return session

@@ -125,3 +125,22 @@ def _bare_names(expr: ast.expr) -> list[str]:
         for n in ast.walk(expr)
         if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load) and id(n) not in inner
     ]
+
+
+def parse_tests_file(text: str) -> list[str]:
+    """The tests of a tests file: one per line; a line that starts with whitespace continues the previous
+    test; blank lines and ``#`` comments are skipped."""
+    collected: list[str] = []
+    current: list[str] = []
+    for raw in text.splitlines():
+        if not raw.strip() or raw.lstrip().startswith("#"):
+            continue
+        if raw[:1].isspace() and current:
+            current.append(raw)
+            continue
+        if current:
+            collected.append("\n".join(current))
+        current = [raw]
+    if current:
+        collected.append("\n".join(current))
+    return collected
