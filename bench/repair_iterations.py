@@ -1,12 +1,13 @@
 """In which iteration each repair of a stored run was found: the first attempt whose program passed every
-visible test, for the problems whose final program passes the hidden tests.
+visible test, for the repaired problems (a seed failing the hidden tests whose final program passes them,
+``repaired`` of ``summary.json``: ``tracefix.bench.report.strategy_summary``'s ``repaired_ids``).
 
     .venv/bin/python bench/repair_iterations.py bench/runs/mbpp-holdout2-qwen1.5b feedback explain ldb
 
-Reads the run's rows (hidden-test outcome, scoring only) and each repaired problem's session. A strategy
-that repairs only in its first iteration gains nothing from the later ones; prints one Markdown row per
-strategy with the repairs found in iteration 1, 2, 3, ..., and those whose final program still fails a
-visible test (a wrong visible test, as in some of TransCoder's).
+Reads the run's seeds and rows (hidden-test outcome, scoring only; the store is opened read-only) and each
+repaired problem's session. A strategy that repairs only in its first iteration gains nothing from the later
+ones; prints one Markdown row per strategy with the repairs found in iteration 1, 2, 3, ..., and those whose
+final program still fails a visible test (a wrong visible test, as in some of TransCoder's).
 """
 
 from __future__ import annotations
@@ -17,6 +18,9 @@ import sqlite3
 from collections import Counter
 from pathlib import Path
 from typing import Any
+
+from tracefix.bench.report import strategy_summary
+from tracefix.bench.store import DB_NAME, ResultRow, SeedRow
 
 
 def first_fix(session: dict[str, Any]) -> int | None:
@@ -31,17 +35,22 @@ def first_fix(session: dict[str, Any]) -> int | None:
 def repairs_by_iteration(run_dir: Path, strategy: str) -> Counter[int | None]:
     """Repaired problems of ``strategy`` by the iteration that found their fix (None: no attempt passed
     every visible test, though the final program passes the hidden ones)."""
-    db = sqlite3.connect(run_dir / "run.sqlite")
+    # Read-only: opening a RunStore would stamp the schema into a committed run's file.
+    db = sqlite3.connect(f"{(run_dir / DB_NAME).resolve().as_uri()}?mode=ro", uri=True)
     try:
-        rows = db.execute("select data from results where strategy = ?", (strategy,)).fetchall()
+        seed_rows = db.execute("SELECT data, selected FROM seeds ORDER BY position").fetchall()
+        result_rows = db.execute("SELECT data FROM results WHERE strategy = ?", (strategy,)).fetchall()
     finally:
         db.close()
+    seeds = [SeedRow.model_validate_json(data) for data, _ in seed_rows]
+    selected = {s.task_id for s, (_, chosen) in zip(seeds, seed_rows, strict=True) if chosen}
+    rows = {r.task_id: r for r in (ResultRow.model_validate_json(data) for (data,) in result_rows)}
     found: Counter[int | None] = Counter()
-    for (data,) in rows:
-        row = json.loads(data)
-        if not (row.get("hidden") or {}).get("passed") or not row.get("session_path"):
-            continue  # not repaired, or a seed that was never debugged
-        found[first_fix(json.loads((run_dir / row["session_path"]).read_text()))] += 1
+    for task_id in strategy_summary(seeds, selected, list(rows.values()))["repaired_ids"]:
+        path = rows[task_id].session_path
+        if path is None:  # a repaired seed was debugged, so its row has a session
+            raise ValueError(f"{run_dir}: {strategy} repaired {task_id} but its row has no session")
+        found[first_fix(json.loads((run_dir / path).read_text(encoding="utf-8")))] += 1
     return found
 
 

@@ -1,8 +1,9 @@
 """Run one test with the function under test traced block by block.
 
-:func:`trace_test` runs IN THE CURRENT PROCESS: only ever call it inside a sandbox worker or a child process
-(``tracefix.execution.child``), never in the tracefix process itself. The program is executed unmodified,
-compiled under its own file name registered in ``linecache``, so tracebacks show its real lines.
+:func:`trace_test` runs IN THE CURRENT PROCESS: only ever call it inside a sandbox worker
+(``tracefix.execution.worker``) or another child process, never in the tracefix process itself. The program is
+executed unmodified, compiled under its own file name registered in ``linecache``, so tracebacks show its real
+lines.
 
 The backend is chosen in one place, :func:`make_tracer`: ``sys.monitoring`` on Python 3.12+, ``sys.settrace``
 on 3.11. ``TRACEFIX_TRACER=settrace`` forces the settrace backend on any version (to compare the two).
