@@ -8,7 +8,7 @@ temperature 0 (repeated identical calls, and the second turn warm vs cold).
     .venv/bin/python bench/models.py --prefix-only     # turn-2 prompt time cold vs warm, long conversation
     .venv/bin/python bench/models.py --repeats-only --max-tokens 256   # determinism with longer replies
 
-Set TRACEFIX_THREADS=1 on a busy machine (see README "Embedded model").
+Set TRACEFIX_THREADS=1 on a busy machine (see docs/models.md "Determinism and speed").
 """
 
 from __future__ import annotations

