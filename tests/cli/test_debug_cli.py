@@ -18,11 +18,11 @@ FIXED = "for i in range(len(numbers)):"
 def run(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, replies: list[str], *extra: str
 ) -> tuple[int, str, Path]:
-    import tracefix.models.resolve as resolve
+    import tracefix.cli.common as common
 
     source = tmp_path / "sum_evens.py"
     shutil.copy(EXAMPLES / "sum_evens.py", source)
-    monkeypatch.setattr(resolve, "load_model", lambda spec: ScriptedModel(replies))
+    monkeypatch.setattr(common, "load_model", lambda spec: ScriptedModel(replies))
     args = [
         "debug",
         str(source),

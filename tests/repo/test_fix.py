@@ -107,9 +107,9 @@ def test_the_patch_touches_only_the_method_and_passes_its_test_file(shop: Path) 
 
 
 def invoke(monkeypatch: pytest.MonkeyPatch, replies: list[str], *args: str) -> tuple[int, str]:
-    import tracefix.models.resolve as resolve
+    import tracefix.cli.common as common
 
-    monkeypatch.setattr(resolve, "load_model", lambda spec: ScriptedModel(replies))
+    monkeypatch.setattr(common, "load_model", lambda spec: ScriptedModel(replies))
     result = CliRunner().invoke(main, ["pytest", *args])
     return result.exit_code, result.output
 

@@ -25,6 +25,7 @@ from typing import Any
 from rich.markup import escape
 from rich.table import Table
 
+from tracefix.bench.datasets import task_sort_key
 from tracefix.bench.store import ResultRow, RunConfig, RunStore, SeedRow, dump_json
 
 CSV_FIELDS = [
@@ -128,7 +129,6 @@ def _only_fixed_by(
 
 
 def _id_key(task_id: str) -> tuple[str, int, str]:
-    from tracefix.bench.datasets import task_sort_key
 
     return task_sort_key(task_id)
 

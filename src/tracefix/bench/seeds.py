@@ -12,14 +12,11 @@ import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from tracefix.bench.datasets import DatasetError, read_jsonl
+from tracefix.models.base import Model
 from tracefix.records import GenParams, Message, Task
 from tracefix.strategies.extract import extract_program
-
-if TYPE_CHECKING:
-    from tracefix.models.base import Model
 
 GENERATE = "generate"
 SEED_SYSTEM = "You are an expert Python programmer. Reply with the complete function in one ```python block."

@@ -7,24 +7,28 @@ import os
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import click
 from click.core import ParameterSource
+from rich.console import Console
 
+from tracefix import __version__
 from tracefix.api import debug_task
+from tracefix.bench.datasets import BenchProblem, DatasetError, default_data_dir, load_problems
+from tracefix.bench.harness import Harness, Selection
+from tracefix.bench.progress import RichProgress
+from tracefix.bench.protocols import Strategy
+from tracefix.bench.report import only_fixed_lines, summary_table, write_outputs
+from tracefix.bench.seeds import GENERATE, Seed, default_seed_file, file_sha256, generate_seed, load_seed_file
+from tracefix.bench.store import ConfigMismatch, RunConfig, RunStore, selected_ids
 from tracefix.cli.common import ALIAS_OPTIONS, apply_aliases, emit_json, open_model
+from tracefix.execution.sandbox import Executor
+from tracefix.models.base import Model, ModelError
 from tracefix.strategies.build import canonical
 from tracefix.strategies.catalog import describe
+from tracefix.strategies.engine import Settings
 from tracefix.strategies.spec import SpecError, split_specs
-
-if TYPE_CHECKING:
-    from tracefix.bench.datasets import BenchProblem
-    from tracefix.bench.harness import Harness, Selection
-    from tracefix.bench.protocols import Strategy
-    from tracefix.bench.seeds import Seed
-    from tracefix.bench.store import RunConfig
-    from tracefix.models.base import Model
 
 DATASET_CHOICES = ["humaneval", "mbpp", "transcoder"]
 
@@ -99,10 +103,6 @@ def bench(
     with --resume and the same options.
     """
     named = click.get_current_context().get_parameter_source("strategies") != ParameterSource.DEFAULT
-    from tracefix import __version__
-    from tracefix.bench.harness import Selection
-    from tracefix.bench.store import RunConfig
-    from tracefix.models.base import ModelError
 
     # A resume that names no strategies adds none (the default list is for new runs).
     names = apply_aliases(_strategy_names(strategies), level, fmt) if named or not resume else []
@@ -155,7 +155,6 @@ def bench(
 
 def _selected_ids(run_dirs: tuple[Path, ...]) -> set[str]:
     """The task ids the runs in ``run_dirs`` selected (``--exclude-run``)."""
-    from tracefix.bench.store import selected_ids
 
     ids: set[str] = set()
     for run_dir in run_dirs:
@@ -177,7 +176,6 @@ def _strategy_names(text: str) -> list[str]:
 
 
 def _data_dir(dataset: str, given: Path | None) -> Path | None:
-    from tracefix.bench.datasets import default_data_dir
 
     if given is not None:
         if not given.is_dir():
@@ -190,7 +188,6 @@ def _data_dir(dataset: str, given: Path | None) -> Path | None:
 
 
 def _problems(dataset: str, data_dir: Path | None) -> list[BenchProblem]:
-    from tracefix.bench.datasets import DatasetError, load_problems
 
     try:
         return load_problems(dataset, data_dir)
@@ -202,8 +199,6 @@ def _seed_source(
     spec: str | None, data_dir: Path | None, dataset: str
 ) -> tuple[Path | None, dict[str, Seed] | None]:
     """The seed file and its seeds, or (None, None) for ``generate``."""
-    from tracefix.bench.datasets import DatasetError
-    from tracefix.bench.seeds import GENERATE, default_seed_file, load_seed_file
 
     if spec == GENERATE:
         return None, None
@@ -230,19 +225,16 @@ def _with_seeds(problems: list[BenchProblem], seeds: dict[str, Seed], quiet: boo
 
 
 def _sha(path: Path | None) -> str | None:
-    from tracefix.bench.seeds import file_sha256
 
     return file_sha256(path) if path is not None else None
 
 
 def _retry_temperature() -> float:
-    from tracefix.strategies.engine import Settings
 
     return Settings().retry_temperature
 
 
 def _open_executor() -> Any:
-    from tracefix.execution.sandbox import Executor
 
     return Executor()
 
@@ -268,9 +260,6 @@ def _harness(
     resume: bool,
     jobs: int,
 ) -> Harness:
-    from tracefix.bench.harness import Harness
-    from tracefix.bench.seeds import generate_seed
-    from tracefix.bench.store import ConfigMismatch, RunStore
 
     store = RunStore(run_dir)
     if not config.strategies and store.config() is None:
@@ -296,7 +285,6 @@ def _harness(
 
 
 def _run(harness: Harness, selection: Selection, *, quiet: bool) -> str:
-    from tracefix.bench.progress import RichProgress
 
     with RichProgress(enabled=not quiet) as progress:
         harness.progress = progress
@@ -304,9 +292,6 @@ def _run(harness: Harness, selection: Selection, *, quiet: bool) -> str:
 
 
 def _finish(harness: Harness, state: str, as_json: bool) -> None:
-    from rich.console import Console
-
-    from tracefix.bench.report import only_fixed_lines, summary_table, write_outputs
 
     summary = write_outputs(harness.store)
     harness.store.close()

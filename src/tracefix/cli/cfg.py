@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import click
 
 from tracefix.cli.common import emit_json, load_cfg, read_source
-
-if TYPE_CHECKING:
-    from tracefix.records import CFG
+from tracefix.records import CFG
 
 
 def describe(cfg: CFG, source: str) -> str:

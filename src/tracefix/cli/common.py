@@ -5,19 +5,19 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import click
 from pydantic import BaseModel
 
+from tracefix.analysis.cfg import FunctionNotFound, build_cfg
+from tracefix.models.base import Model, ModelError
+from tracefix.models.resolve import load_model
+from tracefix.records import CFG, Attempt, Session
 from tracefix.strategies.build import canonical, with_option
 from tracefix.strategies.catalog import describe
 from tracefix.strategies.spec import SpecError
 from tracefix.strategies.tests import parse_tests_file
-
-if TYPE_CHECKING:
-    from tracefix.models.base import Model
-    from tracefix.records import CFG, Attempt, Session
 
 
 def strategy_option(_ctx: click.Context, _param: click.Parameter, value: str) -> str:
@@ -113,7 +113,6 @@ def read_tests(tests: tuple[str, ...], tests_file: Path | None) -> list[str]:
 
 def load_cfg(file: Path, source: str, function: str) -> CFG:
     """The CFG of ``function`` in ``file``, with a syntax error or an unknown function as a CLI error."""
-    from tracefix.analysis.cfg import FunctionNotFound, build_cfg
 
     try:
         return build_cfg(source, function)
@@ -127,9 +126,6 @@ def load_cfg(file: Path, source: str, function: str) -> CFG:
 
 def open_model(spec: str | None) -> Model:
     """The model a spec names (None: the configured one), with backend errors as CLI errors."""
-    from tracefix.models.base import ModelError
-    from tracefix.models.resolve import load_model
-
     try:
         return load_model(spec)
     except ModelError as exc:

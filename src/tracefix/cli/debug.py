@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import difflib
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import click
 
+from tracefix.analysis.source import function_source, replace_function
+from tracefix.api import debug as run_debug
 from tracefix.cli.common import (
     ALIAS_OPTIONS,
     STRATEGY_HELP,
@@ -21,9 +22,8 @@ from tracefix.cli.common import (
     session_summary,
     strategy_option,
 )
-
-if TYPE_CHECKING:
-    from tracefix.records import Session
+from tracefix.records import Session
+from tracefix.report.html import write_session_report
 
 
 def _diff(before: str, after: str, path: str) -> str:
@@ -35,7 +35,6 @@ def _diff(before: str, after: str, path: str) -> str:
 
 
 def _write_back(path: Path, source: str, session: Session) -> None:
-    from tracefix.analysis.source import function_source, replace_function
 
     entry = session.task.entry_point
     new_function = function_source(session.final_program, entry)
@@ -78,7 +77,6 @@ def debug(
     as_json: bool,
 ) -> None:
     """Fix FUNCTION in FILE so that the visible tests pass, showing the model the runtime trace."""
-    from tracefix.api import debug as run_debug
 
     source = read_source(file)
     visible = read_tests(tests, tests_file)
@@ -99,8 +97,6 @@ def debug(
     if out is not None:
         out.write_text(session.model_dump_json(indent=2), encoding="utf-8")
     if report is not None:
-        from tracefix.report.html import write_session_report
-
         write_session_report(session, report)
     if write and session.outcome == "fixed":
         _write_back(file, source, session)

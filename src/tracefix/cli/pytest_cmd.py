@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import click
 
@@ -16,9 +16,10 @@ from tracefix.cli.common import (
     session_summary,
     strategy_option,
 )
-
-if TYPE_CHECKING:
-    from tracefix.repo.fix import Fix, Found
+from tracefix.cli.trace import describe
+from tracefix.repo.fix import Fix, Found, debug_found, examine, trace_found
+from tracefix.repo.locate import RepoError
+from tracefix.report.html import write_session_report
 
 
 @click.command("pytest")
@@ -73,9 +74,6 @@ def pytest_command(
 ) -> None:
     """Debug the failing pytest test NODEID (e.g. tests/test_cart.py::test_total): find the function under
     test, show its block trace, and propose a fix as a diff touching only that function."""
-    from tracefix.cli.trace import describe
-    from tracefix.repo.fix import examine, trace_found
-    from tracefix.repo.locate import RepoError
 
     say = _printer(as_json)
     try:
@@ -145,7 +143,6 @@ def _debug(
     timeout: float,
     as_json: bool,
 ) -> Fix:
-    from tracefix.repo.fix import debug_found
 
     model = open_model(model_spec)
     progress = attempt_printer(as_json)
@@ -161,7 +158,6 @@ def _debug(
 
 
 def _report(fix: Fix, path: Path) -> None:
-    from tracefix.report.html import write_session_report
 
     write_session_report(fix.session, path)
 

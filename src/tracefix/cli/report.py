@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import webbrowser
 from pathlib import Path
 
 import click
+from pydantic import ValidationError
 
 from tracefix.cli.common import emit_json
+from tracefix.records import Session
+from tracefix.report.html import write_session_report
+from tracefix.report.run import NotARun, write_run_report
 
 
 @click.command()
@@ -30,8 +35,6 @@ def report(source: Path, output: Path | None, open_browser: bool, as_json: bool)
         pages = [_session_report(source, output or source.with_suffix(".html"))]
     main_page = pages[0]
     if open_browser:
-        import webbrowser
-
         webbrowser.open(main_page.resolve().as_uri())
     if as_json:
         emit_json({"output": str(main_page), "pages": len(pages)})
@@ -41,11 +44,6 @@ def report(source: Path, output: Path | None, open_browser: bool, as_json: bool)
 
 
 def _session_report(path: Path, output: Path) -> Path:
-    from pydantic import ValidationError
-
-    from tracefix.records import Session
-    from tracefix.report.html import write_session_report
-
     try:
         session = Session.model_validate_json(path.read_bytes())
     except ValidationError as exc:
@@ -59,7 +57,6 @@ def _session_report(path: Path, output: Path) -> Path:
 
 
 def _run_report(run_dir: Path, output: Path) -> list[Path]:
-    from tracefix.report.run import NotARun, write_run_report
 
     try:
         return write_run_report(run_dir, output)

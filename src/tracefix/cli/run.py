@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, cast
+from typing import cast
 
 import click
 
 from tracefix.cli.common import emit_json, read_source, read_tests
-
-if TYPE_CHECKING:
-    from tracefix.records import TestResult
+from tracefix.execution.limits import Limits
+from tracefix.execution.sandbox import Executor, Mode
+from tracefix.records import TestResult
 
 
 def describe(result: TestResult) -> str:
@@ -64,8 +64,6 @@ def run(
     as_json: bool,
 ) -> None:
     """Run tests against FILE in the sandbox, one job per test. Exit status 0 when all pass, 1 otherwise."""
-    from tracefix.execution.limits import Limits
-    from tracefix.execution.sandbox import Executor, Mode
 
     program = read_source(file)
     collected = read_tests(tests, tests_file)

@@ -4,15 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import click
 
 from tracefix.cli.common import emit_json, load_cfg, read_source, read_tests
-
-if TYPE_CHECKING:
-    from tracefix.records import CFG, Trace, Visit
-    from tracefix.report.path import PathNode
+from tracefix.execution.sandbox import Executor
+from tracefix.records import CFG, Trace, Visit
+from tracefix.report.path import Gap, PathNode, Repeat, collapse_visits
 
 
 @click.command()
@@ -27,7 +25,6 @@ if TYPE_CHECKING:
 )
 def trace(file: Path, function: str, tests: tuple[str, ...], tests_file: Path | None, as_json: bool) -> None:
     """Run each test against FILE in the sandbox, recording the blocks FUNCTION ran and its locals after each."""
-    from tracefix.execution.sandbox import Executor
 
     source = read_source(file)
     cfg = load_cfg(file, source, function)
@@ -45,7 +42,6 @@ def trace(file: Path, function: str, tests: tuple[str, ...], tests_file: Path | 
 
 def describe(result: Trace, cfg: CFG, source: str) -> str:
     """The path of blocks, each kept visit with its lines and state, then the outcome."""
-    from tracefix.report.path import collapse_visits
 
     out = [f"test: {result.test}"]
     out.append(f"path: {path_text(collapse_visits(result.visits)) or '(the function did not run)'}")
@@ -58,7 +54,6 @@ def describe(result: Trace, cfg: CFG, source: str) -> str:
 
 def path_text(nodes: Sequence[PathNode]) -> str:
     """``3 -> [4 -> 5] x10 -> 6``, with ``...(+N)...`` where visits were not kept."""
-    from tracefix.report.path import Gap, Repeat
 
     parts = []
     for node in nodes:

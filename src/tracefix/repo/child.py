@@ -158,6 +158,10 @@ def _message(error: BaseException) -> str:
 # --------------------------------------------------------------------------- tracing one function
 
 
+# The tracing modules are imported lazily, when a trace is asked for: this child starts for every pytest run
+# of the repository mode, most trace nothing, and they add 0.14 s to its start (0.16 s -> 0.30 s, measured).
+
+
 class _Started:
     """A tracer installed on the target's code object for the duration of one test call."""
 

@@ -22,9 +22,10 @@ import textwrap
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
 
+from tracefix.analysis.cfg import build_cfg
 from tracefix.analysis.source import FunctionNotFound, docstring_of, function_source, replace_function
+from tracefix.models.base import Model
 from tracefix.records import CFG, Attempt, ExceptionInfo, Session, Task, TestResult, Trace
 from tracefix.repo.locate import (
     RepoError,
@@ -42,9 +43,6 @@ from tracefix.repo.paths import is_test_file
 from tracefix.repo.run import NodeResult, PytestRun, TraceSpec, run_pytest
 from tracefix.strategies.build import run
 from tracefix.strategies.engine import Settings
-
-if TYPE_CHECKING:
-    from tracefix.models.base import Model
 
 _IGNORED = shutil.ignore_patterns(
     ".git", ".hg", ".venv", "venv", ".tox", ".nox", "node_modules", "__pycache__", ".mypy_cache",
@@ -68,7 +66,6 @@ class Found:
 
     @property
     def cfg(self) -> CFG:
-        from tracefix.analysis.cfg import build_cfg
 
         return build_cfg(self.source, self.target.qualname)
 

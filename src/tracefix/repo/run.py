@@ -23,6 +23,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from tracefix.execution import bwrap
 from tracefix.records import Trace
 
 TMP_BYTES = 256 * 1024 * 1024
@@ -114,7 +115,6 @@ class TraceSpec:
 
 def sandbox_mode() -> str:
     """ "bwrap" when a bwrap sandbox can be built here, else "rlimits"."""
-    from tracefix.execution import bwrap
 
     return "bwrap" if bwrap.works()[0] else "rlimits"
 
@@ -178,7 +178,6 @@ def _command(root: str, mode: str) -> list[str]:
     inner = [sys.executable, "-I", "-B", "-m", "tracefix.repo.child"]
     if mode != "bwrap":
         return inner
-    from tracefix.execution import bwrap
 
     full = bwrap.command(inner, tmp_bytes=TMP_BYTES)
     split = full.index("--")

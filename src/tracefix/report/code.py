@@ -6,6 +6,7 @@ import ast
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
+from tracefix.analysis.cfg import FunctionNotFound, build_cfg
 from tracefix.records import CFG
 
 CfgFor = Callable[[str, str], CFG | None]
@@ -31,10 +32,6 @@ class CodeLine:
 
 def default_cfg_for(program: str, entry: str) -> CFG | None:
     """The CFG from ``tracefix.analysis.cfg``, or None when the program does not parse or lacks ``entry``."""
-    try:
-        from tracefix.analysis.cfg import FunctionNotFound, build_cfg
-    except ImportError:
-        return None
     try:
         return build_cfg(program, entry)
     except (SyntaxError, FunctionNotFound, LookupError, ValueError):

@@ -21,6 +21,7 @@ from tracefix.bench.report import summarize
 from tracefix.bench.store import DB_NAME, ResultRow, RunConfig, SeedRow
 from tracefix.records import Session
 from tracefix.report import svg
+from tracefix.report.html import render, render_session
 
 
 class NotARun(Exception):
@@ -275,7 +276,6 @@ def write_run_report(run_dir: Path, path: Path) -> list[Path]:
     A session file that is missing or unreadable gets no page (and no link); the rest of the report stands.
     Returns every page written, the run page first.
     """
-    from tracefix.report.html import render, render_session
 
     config, seeds, results, selected = load_run(run_dir)
     path.parent.mkdir(parents=True, exist_ok=True)
