@@ -113,6 +113,51 @@ SHOP = {
 }
 
 
+SEARCH = {
+    "pytest.ini": "[pytest]\n",
+    "algos/__init__.py": "",
+    "algos/search.py": '''
+        """Searching sorted lists."""
+
+
+        def find(xs, x):
+            """The index of x in the sorted list xs, or -1."""
+            low, high = 0, len(xs) - 1
+            while low <= high:
+                mid = (low + high) // 2
+                if xs[mid] == x:
+                    return mid
+                if xs[mid] < x:
+                    low = mid
+                else:
+                    high = mid - 1
+            return -1
+    ''',
+    "tests/cases.json": "[[[1, 3, 5, 7], 5, 2], [[1, 3, 5, 7], 1, 0], [[2, 4], 4, 1], [[2, 4], 3, -1]]\n",
+    "tests/test_search.py": """
+        import json
+        from pathlib import Path
+
+        import pytest
+
+        from algos.search import find
+
+        CASES = json.loads((Path(__file__).parent / "cases.json").read_text())
+
+
+        @pytest.mark.parametrize(("xs", "x", "index"), CASES)
+        def test_find(xs, x, index):
+            assert find(xs, x) == index
+
+
+        def test_unrelated():
+            assert sorted([2, 1]) == [1, 2]
+    """,
+}
+"""A binary search whose ``low = mid`` never moves past ``mid``: the cases looking right of the middle never
+end; the cases come from a data file; only the middle case and a leftward one finish."""
+
+
 def write_repo(root: Path, files: dict[str, str]) -> Path:
     """Write ``files`` (relative path -> dedented text) under ``root``; returns ``root``."""
     for relative, text in files.items():

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from samples import SHOP, write_repo
+from samples import SEARCH, SHOP, write_repo
 
 from tracefix.cli import main
 from tracefix.models.fake import ScriptedModel
@@ -215,3 +215,82 @@ def test_the_plugin_fix_section_shows_the_proposed_diff_and_whether_it_passes(sh
         "-    return RATES[region.upper()]",
         "+    return RATES[region.lower()]",
     ]
+
+
+def test_a_test_that_never_ends_is_debugged_from_its_trace_with_every_case_of_its_test_visible(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    repo = write_repo(tmp_path / "search", SEARCH)
+    source = (repo / "algos" / "search.py").read_text()
+    fixed = source.replace("low = mid\n", "low = mid + 1\n")
+    half = fixed.replace("return -1", "return None")  # ends, but fails the case looking for a missing value
+    args = [
+        "tests/test_search.py::test_find",
+        "--root",
+        str(repo),
+        "--test-timeout",
+        "1",
+        "--apply",
+        "--json",
+    ]
+    code, output = invoke(monkeypatch, [f"```python\n{half}```", f"```python\n{fixed}```"], *args)
+    assert code == 0, output
+    out = json.loads(output)
+    session = out["session"]
+    cases = [test.splitlines()[0] for test in session["task"]["visible_tests"]]
+    assert cases == [
+        "# pytest case test_find[xs2-4-1]: xs=[2, 4], x=4, index=1",  # the failing case first
+        "# pytest case test_find[xs0-5-2]: xs=[1, 3, 5, 7], x=5, index=2",
+        "# pytest case test_find[xs1-1-0]: xs=[1, 3, 5, 7], x=1, index=0",
+        "# pytest case test_find[xs3-3--1]: xs=[2, 4], x=3, index=-1",
+    ]  # test_unrelated does not call find
+    first = session["attempts"][0]
+    assert first["trace"]["timeout"]
+    prompt = first["messages"][-1]["content"]
+    assert "The test did not finish: the loop at line 7 (`while low <= high:`) ran" in prompt
+    assert "`low` stayed 0; `high` stayed 1." in prompt and "(the loop never ended)" in prompt
+    assert [r["passed"] for r in first["test_results"]] == [
+        True,
+        True,
+        True,
+        False,
+    ]  # not fixed: a case fails
+    assert session["outcome"] == "fixed" and len(session["attempts"]) == 2
+    assert out["applied"] and (repo / "algos" / "search.py").read_text() == fixed
+
+
+def test_the_check_counts_a_case_of_the_test_that_failed_before_as_well(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    repo = write_repo(tmp_path / "search", SEARCH)
+    source = (repo / "algos" / "search.py").read_text()
+    half = source.replace("low = mid\n", "low = mid + 1\n").replace("return -1", "return None")
+    args = [
+        "tests/test_search.py::test_find",
+        "--root",
+        str(repo),
+        "--test-timeout",
+        "1",
+        "--apply",
+        "--json",
+    ]
+    code, output = invoke(monkeypatch, [f"```python\n{half}```"] * 4, *args, "--max-iters", "1")
+    out = json.loads(output)
+    assert code == 1 and out["session"]["outcome"] == "failed" and not out["applied"]
+    assert any("test_find[xs3-3--1]" in failure for failure in out["check_failures"])
+    assert (repo / "algos" / "search.py").read_text() == source
+
+
+def test_a_test_whose_module_never_finishes_importing_is_not_a_usage_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    files = {
+        "pytest.ini": "[pytest]\n",
+        "spin.py": "while True:\n    pass\n",
+        "tests/test_spin.py": "import spin\n\n\ndef test_x():\n    assert spin\n",
+    }
+    repo = write_repo(tmp_path / "spin", files)
+    code, output = invoke(
+        monkeypatch, [], "tests/test_spin.py::test_x", "--root", str(repo), "--timeout", "3"
+    )
+    assert code == 1 and "did not run: pytest timed out after 3 s" in output

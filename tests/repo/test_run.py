@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from samples import write_repo
 
-from tracefix.repo.run import run_pytest, sandbox_mode
+from tracefix.repo.run import Budget, run_pytest, sandbox_mode
 
 REPO = {
     "pytest.ini": "[pytest]\n",
@@ -66,6 +66,15 @@ def test_the_rlimits_fallback_runs_the_same_tests_in_a_child_process(repo: Path)
     assert int(run.tests[0].stdout.split()[1]) != os.getpid()
 
 
-def test_a_test_that_never_ends_is_killed_at_the_wall_timeout(repo: Path) -> None:
-    run = run_pytest(str(repo), ["tests/test_side.py::test_spins"], timeout_s=8)
-    assert run.error == "pytest timed out after 8 s" and run.tests == []
+def test_a_test_that_never_ends_is_stopped_where_it_is_and_the_run_goes_on(repo: Path) -> None:
+    nodeids = ["tests/test_side.py::test_spins", "tests/test_side.py::test_sees_its_own_pid"]
+    run = run_pytest(str(repo), nodeids, budget=Budget(run_s=60, test_s=1))
+    spins, pid = run.tests
+    assert run.error is None and spins.timeout and not spins.passed and pid.passed
+    assert spins.exc_type == "TestDidNotFinish" and spins.message == "the test did not finish in 1 s"
+    assert spins.frames and spins.frames[-1].function == "test_spins"  # where it was when stopped
+
+
+def test_a_run_past_its_whole_budget_is_killed(repo: Path) -> None:
+    run = run_pytest(str(repo), ["tests/test_side.py::test_spins"], budget=Budget(run_s=4, test_s=None))
+    assert run.error == "pytest timed out after 4 s" and run.tests == []

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 import pytest
 
 from tracefix.analysis.cfg import build_cfg
+from tracefix.execution.limits import Limits
 from tracefix.execution.sandbox import Executor
 from tracefix.strategies.ldb.findings import (
     findings,
@@ -144,3 +145,32 @@ def test_type_finding(returned: str, expected: str, text: str | None) -> None:
 )
 def test_same_value_is_the_expected_value_but_for_its_type(got: object, want: object, same: bool) -> None:
     assert same_value(got, want) is same
+
+
+INDEX_OF = """\
+def index_of(xs, x):
+    i = 0
+    while i < len(xs):
+        if xs[i] == x:
+            return i
+    return -1
+"""
+
+
+def test_a_run_that_never_ends_names_its_loop_and_the_variables_that_did_not_move(executor: Executor) -> None:
+    test = "assert index_of([3, 1, 2], 2) == 2"
+    trace = executor.trace(INDEX_OF, "index_of", test, limits=Limits(wall_s=3))
+    assert trace.timeout
+    cfg = build_cfg(INDEX_OF, "index_of")
+    (found,) = findings(INDEX_OF, cfg, trace, ["xs", "x"], "2")
+    assert found.text.startswith("The test did not finish: the loop at line 3 (`while i < len(xs):`) ran ")
+    assert found.text.endswith("times before it was stopped; `i` stayed 0; `xs` stayed [3, 1, 2].")
+    assert found.culprit == next(b.id for b in cfg.blocks if b.kind == "while")
+    assert found.why == "the loop never ended"
+
+
+def test_a_for_loop_over_a_growing_list_says_how_its_target_moved(executor: Executor) -> None:
+    program = "def grow(xs):\n    for x in xs:\n        xs.append(x + 1)\n    return xs\n"
+    trace = executor.trace(program, "grow", "assert grow([1]) == [1, 2]", limits=Limits(wall_s=3))
+    (found,) = findings(program, build_cfg(program, "grow"), trace, ["xs"], "[1, 2]")
+    assert "the loop at line 2 (`for x in xs:`) ran" in found.text and "`x` went ... " in found.text

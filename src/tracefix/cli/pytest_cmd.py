@@ -17,8 +17,9 @@ from tracefix.cli.common import (
     strategy_option,
 )
 from tracefix.cli.trace import describe
-from tracefix.repo.fix import Fix, Found, debug_found, examine, trace_found
+from tracefix.repo.fix import DidNotRun, Fix, Found, debug_found, examine, trace_found
 from tracefix.repo.locate import RepoError
+from tracefix.repo.run import DEFAULT_BUDGET, Budget
 from tracefix.report.html import write_session_report
 
 
@@ -53,9 +54,17 @@ from tracefix.report.html import write_session_report
 @click.option(
     "--timeout",
     type=click.FloatRange(1, 3600),
-    default=120.0,
+    default=DEFAULT_BUDGET.run_s,
     show_default=True,
-    help="Seconds per pytest run.",
+    help="Seconds a whole pytest run may take (collection, fixtures and tests).",
+)
+@click.option(
+    "--test-timeout",
+    type=click.FloatRange(0.1, 3600),
+    default=DEFAULT_BUDGET.test_s,
+    show_default=True,
+    help="Seconds one test may run: a test still running then (an endless loop) is stopped where it is, and "
+    "debugged from its trace like any failing test.",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print target, trace, session and patch as JSON.")
 def pytest_command(
@@ -70,14 +79,18 @@ def pytest_command(
     apply: bool,
     report: Path | None,
     timeout: float,
+    test_timeout: float,
     as_json: bool,
 ) -> None:
     """Debug the failing pytest test NODEID (e.g. tests/test_cart.py::test_total): find the function under
     test, show its block trace, and propose a fix as a diff touching only that function."""
 
     say = _printer(as_json)
+    budget = Budget(run_s=timeout, test_s=test_timeout)
     try:
-        found = examine(str(root), nodeid, target=target, timeout_s=timeout)
+        found = examine(str(root), nodeid, target=target, budget=budget)
+    except DidNotRun as exc:  # not a usage error: the test exists and its run failed
+        raise click.ClickException(f"{exc}; nothing to debug (see --timeout for the whole run)") from exc
     except RepoError as exc:
         raise click.UsageError(str(exc)) from exc
     out: dict[str, Any] = {"nodeid": nodeid, "outcome": found.result.outcome, "sandbox": found.run.sandbox}
@@ -92,7 +105,7 @@ def pytest_command(
         return
     say(f"{nodeid}: {found.result.outcome} ({found.run.sandbox} sandbox)")
     say(f"function under test: {found.target} (found by {found.target.how})")
-    trace = trace_found(found, timeout_s=timeout)
+    trace = trace_found(found, budget=budget)
     out["trace"] = trace.model_dump(mode="json")
     say(describe(trace, found.cfg, found.source))
     if trace_only or found.result.passed:
@@ -101,7 +114,7 @@ def pytest_command(
         _finish(out, as_json)
         return
     (strategy,) = apply_aliases([strategy], level, None, quiet=as_json)
-    fix = _debug(found, model_spec, strategy, max_iters, apply, timeout, as_json)
+    fix = _debug(found, model_spec, strategy, max_iters, apply, budget, as_json)
     out.update(
         session=fix.session.model_dump(mode="json"),
         diff=fix.diff,
@@ -140,7 +153,7 @@ def _debug(
     strategy: str,
     max_iters: int,
     apply: bool,
-    timeout: float,
+    budget: Budget,
     as_json: bool,
 ) -> Fix:
 
@@ -150,7 +163,7 @@ def _debug(
         click.echo(f"debugging {found.target.qualname} with {strategy} on {model.name}", err=True)
     try:
         return debug_found(
-            found, model, strategy=strategy, max_iters=max_iters, apply=apply, timeout_s=timeout,
+            found, model, strategy=strategy, max_iters=max_iters, apply=apply, budget=budget,
             on_attempt=progress,
         )  # fmt: skip
     finally:

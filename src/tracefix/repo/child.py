@@ -16,9 +16,12 @@ import gc
 import importlib
 import json
 import os
+import reprlib
+import signal
 import sys
 import types
-from collections.abc import Generator
+from collections.abc import Generator, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from types import CodeType, FrameType, TracebackType
 from typing import Any
@@ -28,14 +31,38 @@ import pytest
 from tracefix.repo.paths import inside, is_test_file
 
 
+class TestDidNotFinish(BaseException):
+    """Raised inside a test that runs past the per-test time limit: a ``BaseException``, so that the code under
+    test does not swallow it with ``except Exception``; its traceback shows where the test was."""
+
+    __test__ = False  # not a pytest test class
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__(seconds)
+        self.seconds = seconds
+
+    def __str__(self) -> str:
+        return f"the test did not finish in {self.seconds:g} s"
+
+
+STOPPED = ("TestDidNotFinish", "TraceTimeout")
+"""The exceptions that end a test run past its time limit (the second, the tracer's, while it was traced)."""
+
+_PARAMS = reprlib.Repr()
+_PARAMS.maxstring = _PARAMS.maxother = 80
+
+
 class Collector:
-    """The pytest plugin of the child: records outcomes, failure frames, callees and the trace."""
+    """The pytest plugin of the child: records outcomes, failure frames, callees, parametrized cases and the
+    trace, and stops a test that runs past the time limit."""
 
     def __init__(self, job: dict[str, Any]) -> None:
         self.root: str = job["root"]
         self.discover: bool = bool(job.get("discover"))
         self.trace_spec: dict[str, Any] | None = job.get("trace")
+        self.test_timeout_s: float | None = job.get("test_timeout_s")
         self.tests: dict[str, dict[str, Any]] = {}
+        self.collected: list[dict[str, Any]] = []
         self.collect_errors: list[str] = []
         self.trace: dict[str, Any] | None = None
 
@@ -48,6 +75,12 @@ class Collector:
         if report.failed:
             self.collect_errors.append(f"{report.nodeid or '(session)'}: {str(report.longrepr)[-2000:]}")
 
+    def pytest_collection_finish(self, session: Any) -> None:
+        for item in session.items:
+            callspec = getattr(item, "callspec", None)
+            params = {k: _param_repr(v) for k, v in callspec.params.items()} if callspec is not None else {}
+            self.collected.append({"nodeid": item.nodeid, "params": params})
+
     @pytest.hookimpl(hookwrapper=True)
     def pytest_runtest_call(self, item: Any) -> Generator[None, Any, None]:
         test_code = _code_of(getattr(item, "obj", None))
@@ -59,7 +92,8 @@ class Collector:
         )
         started = _start_trace(self.trace_spec, self.root) if tracing and self.trace_spec else None
         try:
-            outcome = yield
+            with _time_limit(self.test_timeout_s, started):
+                outcome = yield
         finally:
             sys.setprofile(None)
             if started is not None:
@@ -82,6 +116,9 @@ class Collector:
             if call.excinfo is not None and report.failed:
                 entry.update(_failure(call.excinfo.value, call.excinfo.tb, self.root))
                 entry["longrepr"] = str(report.longrepr)[-4000:]
+                if entry["exc_type"] in STOPPED:
+                    entry["timeout"] = True
+                    entry["message"] = str(TestDidNotFinish(self.test_timeout_s or 0))
         entry.setdefault("stdout", "")
         entry["stdout"] = (entry["stdout"] + report.capstdout)[-8000:]
 
@@ -106,6 +143,37 @@ class Collector:
                     callees[-1] = _callee(code, caller.f_lineno, wrapper=False)
 
         return profile
+
+
+@contextmanager
+def _time_limit(seconds: float | None, started: _Started | None) -> Iterator[None]:
+    """Stop the test with :class:`TestDidNotFinish` after ``seconds``; the alarm repeats every 50 ms until the
+    test has stopped (a bare ``except:`` may swallow one). While a trace hook runs, the tracer is told to stop
+    the run at its next safe point instead (raising inside a hook would leave its record half-updated)."""
+    if not seconds:
+        yield
+        return
+
+    def interrupt(signum: int, frame: FrameType | None) -> None:
+        if started is not None and started.inside_hook(frame):
+            started.expire()
+            return
+        raise TestDidNotFinish(seconds)
+
+    previous = signal.signal(signal.SIGALRM, interrupt)
+    signal.setitimer(signal.ITIMER_REAL, seconds, 0.05)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def _param_repr(value: Any) -> str:
+    try:
+        return _PARAMS.repr(value)
+    except Exception:  # a broken __repr__ of a parameter must not lose the collection
+        return f"<{type(value).__name__}>"
 
 
 def _callee(code: CodeType, from_line: int, *, wrapper: bool) -> dict[str, Any]:
@@ -185,12 +253,28 @@ class _Started:
         assert self.run.recorder is not None
         self.run.recorder.finish()
 
+    def inside_hook(self, frame: FrameType | None) -> bool:
+        """Whether a trace hook is on the stack at ``frame``."""
+        from tracefix.execution.tracer import _inside_tracefix
+
+        return _inside_tracefix(frame)
+
+    def expire(self) -> None:
+        """Have the tracer stop the run at the next line of the traced function (from a signal handler)."""
+        assert self.run.recorder is not None
+        self.run.recorder.expire()
+
     def finish(self, error: BaseException | None, root: str) -> dict[str, Any]:
         from tracefix.execution.tracer import _assemble
 
         self.run.error = error
         trace = _assemble(self.spec["qualname"], self.spec.get("test", ""), self.cfg, self.limits, self.run)
         trace.backend = self.tracer.name
+        if error is not None and type(error).__name__ in STOPPED:
+            trace.timeout = trace.truncated = True
+            trace.cut.insert(
+                0, f"{TestDidNotFinish(self.spec.get('timeout_s') or 0)}: the visits show where it was"
+            )
         if error is not None and trace.exception is not None:
             frames = _failure(error, error.__traceback__, root)["frames"]
             last = frames[-1] if frames else None
@@ -273,6 +357,7 @@ def run(job: dict[str, Any]) -> dict[str, Any]:
     return {
         "exit_code": int(code),
         "tests": collector.tests,
+        "collected": collector.collected,
         "collect_errors": collector.collect_errors,
         "trace": trace,
     }

@@ -40,7 +40,7 @@ from tracefix.repo.locate import (
     test_source,
 )
 from tracefix.repo.paths import is_test_file
-from tracefix.repo.run import NodeResult, PytestRun, TraceSpec, run_pytest
+from tracefix.repo.run import DEFAULT_BUDGET, Budget, Collected, NodeResult, PytestRun, TraceSpec, run_pytest
 from tracefix.strategies.build import run
 from tracefix.strategies.engine import Settings
 
@@ -70,18 +70,25 @@ class Found:
         return build_cfg(self.source, self.target.qualname)
 
 
-def examine(root: str, nodeid: str, *, target: str | None = None, timeout_s: float = 120.0) -> Found:
-    """Run ``nodeid`` once (sandboxed) and find the function under test; RepoError says what to change."""
+class DidNotRun(RepoError):
+    """The test did not run at all (pytest timed out or crashed before it, or could not collect it)."""
+
+
+def examine(root: str, nodeid: str, *, target: str | None = None, budget: Budget = DEFAULT_BUDGET) -> Found:
+    """Run ``nodeid`` once (sandboxed) and find the function under test; RepoError says what to change.
+
+    A test that does not finish within ``budget.test_s`` is stopped where it is and counts as failing there
+    (its traceback names the function it was in)."""
     root = os.path.realpath(root)
     path, _ = split_nodeid(nodeid)
     if not (Path(root) / path).is_file():
         raise RepoError(f"no test file {path} under {root} (node ids are relative to the repository root)")
     source_of_test = test_source(root, nodeid)
-    run = run_pytest(root, [nodeid], discover=True, timeout_s=timeout_s)
+    run = run_pytest(root, [nodeid], discover=True, budget=budget)
     result = run.result(nodeid)
     if result is None:
         why = run.error or "; ".join(run.collect_errors)[:2000] or "pytest collected no such test"
-        raise RepoError(f"{nodeid} did not run: {why}")
+        raise DidNotRun(f"{nodeid} did not run: {why}")
     chosen = from_spec(root, target) if target else from_failure(root, result)
     if chosen is None:
         raise RepoError(
@@ -90,11 +97,13 @@ def examine(root: str, nodeid: str, *, target: str | None = None, timeout_s: flo
     return Found(root, nodeid, source_of_test, result, chosen, read(root, chosen.file), run)
 
 
-def trace_found(found: Found, *, root: str | None = None, timeout_s: float = 120.0) -> Trace:
-    """Run the test again with the target traced; the trace is in the target file's own line numbers."""
+def trace_found(found: Found, *, root: str | None = None, budget: Budget = DEFAULT_BUDGET) -> Trace:
+    """Run the test again with the target traced; the trace is in the target file's own line numbers (a test
+    that does not finish is stopped after ``budget.test_s``, its trace bounded)."""
     base = os.path.realpath(root or found.root)
-    spec = TraceSpec(found.nodeid, os.path.join(base, found.target.file), found.target.qualname, found.test)
-    run = run_pytest(base, [found.nodeid], trace=spec, timeout_s=timeout_s)
+    nodeid = found.result.nodeid  # the failing case, when the node id names a parametrized test
+    spec = TraceSpec(nodeid, os.path.join(base, found.target.file), found.target.qualname, found.test)
+    run = run_pytest(base, [nodeid], trace=spec, budget=budget)
     if run.trace is not None:
         return run.trace
     error = run.error or "the test did not run"
@@ -167,12 +176,12 @@ class RepoRunner:
     """
 
     def __init__(
-        self, copy_root: str, target: Target, tests: list[TestCase], *, timeout_s: float = 120.0
+        self, copy_root: str, target: Target, tests: list[TestCase], *, budget: Budget = DEFAULT_BUDGET
     ) -> None:
         self.root = os.path.realpath(copy_root)
         self.target = target
         self.nodeids = {case.source: case.nodeid for case in tests}
-        self.timeout_s = timeout_s
+        self.budget = budget
         self.runs = 0
 
     def _write(self, program: str) -> None:
@@ -183,7 +192,7 @@ class RepoRunner:
         self._write(program)
         nodeids = [self.nodeids[test] for test in tests]
         self.runs += 1
-        run = run_pytest(self.root, nodeids, timeout_s=self.timeout_s)
+        run = run_pytest(self.root, nodeids, budget=self.budget)
         return [
             test_result(test, run.result(nodeid), run) for test, nodeid in zip(tests, nodeids, strict=True)
         ]
@@ -198,7 +207,7 @@ class RepoRunner:
         nodeid = self.nodeids[test]
         spec = TraceSpec(nodeid, os.path.join(self.root, self.target.file), entry, test)
         self.runs += 1
-        run = run_pytest(self.root, [nodeid], trace=spec, timeout_s=self.timeout_s)
+        run = run_pytest(self.root, [nodeid], trace=spec, budget=self.budget)
         if run.trace is not None:
             return run.trace
         return Trace(function=entry, test=test, passed=False, error=run.error or "the test did not run")
@@ -224,7 +233,13 @@ def test_result(test: str, node: NodeResult | None, run: PytestRun) -> TestResul
     if node.outcome == "error":
         error = f"error in test setup: {error}"
     return TestResult(
-        test=test, passed=False, error=error, exception=info, stdout=node.stdout, duration_s=node.duration_s
+        test=test,
+        passed=False,
+        error=error,
+        exception=info,
+        stdout=node.stdout,
+        duration_s=node.duration_s,
+        timeout=node.timeout,
     )
 
 
@@ -255,8 +270,46 @@ class Fix:
         return self.checked and not self.check_failures
 
 
-def task_for(found: Found, related: list[TestCase]) -> Task:
-    """The task: the function's docstring plus the failing test's source; the tests are test sources."""
+def visible_cases(found: Found, *, budget: Budget = DEFAULT_BUDGET) -> list[TestCase]:
+    """The loop's visible tests: every test of the failing test's file that exercises the function under test
+    (the failing test, and the others whose source calls it), one per parametrized case, the failing case
+    first, by node id; they are what the patch is checked against too.
+
+    A case is shown to the model as its test function's source under a comment naming the case and its
+    parameters. When the file's tests cannot be collected, the test functions themselves are the cases."""
+    functions = [
+        TestCase(found.nodeid, found.test),
+        *related_tests(found.root, found.nodeid, found.target.qualname),
+    ]
+    source_of = {_function_id(case.nodeid): case.source for case in functions}
+    test_file, _ = split_nodeid(found.nodeid)
+    collected = run_pytest(found.root, [test_file], budget=budget, args=["--collect-only"]).collected
+    cases = [
+        _case(item, source_of[_function_id(item.nodeid)])
+        for item in collected
+        if _function_id(item.nodeid) in source_of
+    ]
+    if not any(case.nodeid == found.result.nodeid for case in cases):
+        return functions
+    first = next(case for case in cases if case.nodeid == found.result.nodeid)
+    return [first, *(case for case in cases if case is not first)]
+
+
+def _function_id(nodeid: str) -> str:
+    """The node id of the test function of a node id (a parametrized case's without its ``[...]``)."""
+    return nodeid.split("[", 1)[0]
+
+
+def _case(item: Collected, source: str) -> TestCase:
+    if item.nodeid == _function_id(item.nodeid):
+        return TestCase(item.nodeid, source)
+    params = ", ".join(f"{name}={value}" for name, value in item.params.items())
+    case = item.nodeid.split("::")[-1]
+    return TestCase(item.nodeid, f"# pytest case {case}" + (f": {params}" if params else "") + f"\n{source}")
+
+
+def task_for(found: Found, cases: list[TestCase]) -> Task:
+    """The task: the function's docstring plus the failing test's source; the tests are the cases' sources."""
     doc = docstring_of(found.source, found.target.qualname) or ""
     description = f"{doc}\n\nThe function must make this pytest test pass:\n{found.test}".strip()
     fixtures = fixture_sources(found.root, found.nodeid, found.test)
@@ -266,7 +319,7 @@ def task_for(found: Found, related: list[TestCase]) -> Task:
         task_id=found.nodeid,
         description=description,
         entry_point=found.target.qualname,
-        visible_tests=[found.test, *(case.source for case in related)],
+        visible_tests=[case.source for case in cases],
     )
 
 
@@ -277,18 +330,17 @@ def debug_found(
     strategy: str = "ldb",
     max_iters: int = 3,
     apply: bool = False,
-    timeout_s: float = 120.0,
+    budget: Budget = DEFAULT_BUDGET,
     on_attempt: Callable[[Attempt], None] | None = None,
 ) -> Fix:
     """Debug the target of ``found`` with ``strategy``; check the patch on the test file; write it if ``apply``
     and the check passed."""
-    related = related_tests(found.root, found.nodeid, found.target.qualname)
-    task = task_for(found, related)
-    cases = [TestCase(found.nodeid, found.test), *related]
+    cases = visible_cases(found, budget=budget)
+    task = task_for(found, cases)
     with tempfile.TemporaryDirectory(prefix="tracefix-repo-") as scratch:
         copy = os.path.join(scratch, "repo")
         shutil.copytree(found.root, copy, ignore=_IGNORED, symlinks=True)
-        runner = RepoRunner(copy, found.target, cases, timeout_s=timeout_s)
+        runner = RepoRunner(copy, found.target, cases, budget=budget)
         # A pytest test's source uses its module's names and fixtures: never judged broken on its own.
         settings = Settings(max_iters=max_iters, broken_tests=False)
         session = run(task, found.source, model, runner, strategy, settings=settings, on_attempt=on_attempt)
@@ -297,25 +349,26 @@ def debug_found(
             session, found.source, patched, changed, unified_diff(found.source, patched, found.target.file)
         )
         if changed:
-            _check(fix, found, copy, timeout_s)
+            _check(fix, found, cases, copy, budget)
     if apply and fix.passes:
         Path(found.root, found.target.file).write_text(patched, encoding="utf-8")
         fix.applied = True
     return fix
 
 
-def _check(fix: Fix, found: Found, copy: str, timeout_s: float) -> None:
+def _check(fix: Fix, found: Found, cases: list[TestCase], copy: str, budget: Budget) -> None:
     """Run the failing test and every test of its file against the patched file (in the copy).
 
-    A test of the file that already failed before the patch (another bug) does not block it; the failing
-    test itself and every test that passed before must pass.
+    Every visible case (a test exercising the function) must pass, and so must every other test of the file
+    that passed before; another test that already failed before the patch (another bug) does not block it.
     """
     test_file, _ = split_nodeid(found.nodeid)
+    visible = {case.nodeid for case in cases} | {found.nodeid}
     Path(copy, found.target.file).write_text(fix.original, encoding="utf-8")
-    before = run_pytest(copy, [test_file], timeout_s=timeout_s)
-    failed_before = {node.nodeid for node in before.tests if not node.passed} - {found.nodeid}
+    before = run_pytest(copy, [test_file], budget=budget)
+    failed_before = {node.nodeid for node in before.tests if not node.passed}
     Path(copy, found.target.file).write_text(fix.patched, encoding="utf-8")
-    run = run_pytest(copy, [found.nodeid, test_file], timeout_s=timeout_s)
+    run = run_pytest(copy, [found.nodeid, test_file], budget=budget)
     fix.checked = True
     if run.error or not run.tests:
         fix.check_failures.append(run.error or "; ".join(run.collect_errors)[:600] or "no test ran")
@@ -324,4 +377,5 @@ def _check(fix: Fix, found: Found, copy: str, timeout_s: float) -> None:
         if node.passed:
             continue
         line = f"{node.nodeid}: {test_result(node.nodeid, node, run).error}"
-        (fix.failing_before if node.nodeid in failed_before else fix.check_failures).append(line)
+        seen = node.nodeid in visible or _function_id(node.nodeid) in visible
+        (fix.check_failures if seen or node.nodeid not in failed_before else fix.failing_before).append(line)

@@ -31,6 +31,20 @@ MEMORY_BYTES = 4 * 1024 * 1024 * 1024
 
 
 @dataclass(frozen=True)
+class Budget:
+    """How long pytest may run in the repository mode."""
+
+    run_s: float = 120.0
+    """The whole run: collection, fixtures and every test; past it the child is killed and nothing is known."""
+    test_s: float | None = 10.0
+    """One test's call: a test still running then is stopped where it is and fails as not finished (its
+    traceback, and its trace when traced, show where it was), and the other tests go on. None: no limit."""
+
+
+DEFAULT_BUDGET = Budget()
+
+
+@dataclass(frozen=True)
 class Frame:
     """One frame of a failure traceback, inside the repository."""
 
@@ -67,10 +81,20 @@ class NodeResult:
     stdout: str = ""
     duration_s: float = 0.0
     callees: list[Callee] = field(default_factory=list)
+    timeout: bool = False
+    """The test's call did not finish within the time limit and was stopped."""
 
     @property
     def passed(self) -> bool:
         return self.outcome == "passed"
+
+
+@dataclass(frozen=True)
+class Collected:
+    """A test item pytest collected: its node id and, for a parametrized case, its parameters (reprs)."""
+
+    nodeid: str
+    params: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -79,6 +103,7 @@ class PytestRun:
 
     exit_code: int
     tests: list[NodeResult]
+    collected: list[Collected] = field(default_factory=list)
     collect_errors: list[str] = field(default_factory=list)
     trace: Trace | None = None
     error: str | None = None
@@ -125,19 +150,26 @@ def run_pytest(
     *,
     trace: TraceSpec | None = None,
     discover: bool = False,
-    timeout_s: float = 120.0,
+    budget: Budget = DEFAULT_BUDGET,
     args: list[str] | None = None,
     sandbox: str | None = None,
 ) -> PytestRun:
     """Run ``nodeids`` with pytest under ``root`` in a sandboxed child; see the module docstring."""
     root = os.path.realpath(root)
-    job: dict[str, Any] = {"root": root, "nodeids": nodeids, "discover": discover, "args": args or []}
+    job: dict[str, Any] = {
+        "root": root,
+        "nodeids": nodeids,
+        "discover": discover,
+        "args": args or [],
+        "test_timeout_s": budget.test_s,
+    }
     if trace is not None:
         job["trace"] = {
             "nodeid": trace.nodeid,
             "file": trace.file,
             "qualname": trace.qualname,
             "test": trace.test,
+            "timeout_s": budget.test_s,
         }
     mode = sandbox or sandbox_mode()
     argv = _command(root, mode)
@@ -151,15 +183,15 @@ def run_pytest(
         cwd=root,
         env=None if mode == "bwrap" else _plain_env(),
         start_new_session=True,
-        preexec_fn=_limit(timeout_s),
+        preexec_fn=_limit(budget.run_s),
     )
     try:
-        out, err = child.communicate(json.dumps(job), timeout=timeout_s)
+        out, err = child.communicate(json.dumps(job), timeout=budget.run_s)
     except subprocess.TimeoutExpired:
         _kill(child.pid)
         out, err = child.communicate()
         return PytestRun(
-            -1, [], error=f"pytest timed out after {timeout_s:g} s", sandbox=mode, stderr=err[-4000:]
+            -1, [], error=f"pytest timed out after {budget.run_s:g} s", sandbox=mode, stderr=err[-4000:]
         )
     finally:
         _kill(child.pid)
@@ -238,6 +270,7 @@ def _parse(data: dict[str, Any]) -> PytestRun:
                 stdout=entry.get("stdout", ""),
                 duration_s=entry.get("duration", 0.0),
                 callees=[Callee(**callee) for callee in entry.get("callees", [])],
+                timeout=bool(entry.get("timeout")),
             )
         )
     trace_data = data.get("trace")
@@ -250,6 +283,7 @@ def _parse(data: dict[str, Any]) -> PytestRun:
     return PytestRun(
         exit_code=data.get("exit_code", -1),
         tests=tests,
+        collected=[Collected(item["nodeid"], item.get("params", {})) for item in data.get("collected", [])],
         collect_errors=data.get("collect_errors", []),
         trace=trace,
         error=error,

@@ -168,7 +168,10 @@ def parameters_of(program: str, entry_point: str) -> list[str]:
 
 
 def outcome(trace: Trace, shown: Callable[[str], str] = ev.short) -> str:
-    """What the traced call did: ``returned 40.0`` or ``raised ValueError: ...``, values cut by ``shown``."""
+    """What the traced call did: ``returned 40.0``, ``raised ValueError: ...`` (values cut by ``shown``), or
+    that it never finished."""
+    if trace.timeout:
+        return "never finished (it was stopped at the time limit)"
     if trace.exception is not None and not trace.exception.in_test:
         message = f": {shown(trace.exception.message)}" if trace.exception.message else ""
         return f"raised {trace.exception.type}{message}"

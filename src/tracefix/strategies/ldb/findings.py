@@ -265,6 +265,61 @@ def _exception_findings(program_lines: Sequence[str], trace: Trace) -> list[Find
     return [Finding(sentence, culprit, f"it raised {text}")]
 
 
+LOOP_KINDS = frozenset({"for", "async for", "while"})
+SHOWN_VALUES = 4
+"""At most this many of a loop variable's last distinct values are named."""
+
+
+def _hang_findings(program_lines: Sequence[str], cfg: CFG, trace: Trace) -> list[Finding]:
+    """For a run stopped at the time limit: which loop was still running, how many times its header ran, and
+    how the names its header reads moved over the visits kept (first ones and last ones), or where it was
+    when no loop ran."""
+    if not trace.timeout:
+        return []
+    loops = [b for b in cfg.blocks if b.kind in LOOP_KINDS and trace.block_counts.get(b.id)]
+    if not loops:
+        last = trace.visits[-1] if trace.visits else None
+        lines = cfg.block(last.block).lines if last is not None else []
+        if not lines or not 0 < lines[-1] <= len(program_lines):
+            return [Finding("The test did not finish: it was stopped at the time limit.")]
+        code = program_lines[lines[-1] - 1].strip()
+        return [Finding(f"The test did not finish: it was stopped at line {lines[-1]} (`{code}`).")]
+    loop = max(loops, key=lambda b: trace.block_counts[b.id])
+    line = min(loop.lines)
+    code = program_lines[line - 1].strip() if 0 < line <= len(program_lines) else ""
+    runs = trace.block_counts[loop.id]
+    visits = [v for v in trace.visits if v.block == loop.id]
+    moved = [_movement(name, visits) for name in _loop_names(code)]
+    said = "; ".join(m for m in moved if m)
+    sentence = (
+        f"The test did not finish: the loop at line {line} (`{code}`) ran {runs:,} times before it was stopped"
+        + (f"; {said}." if said else ".")
+    )
+    return [Finding(sentence, loop.id, "the loop never ended")]
+
+
+def _loop_names(code: str) -> list[str]:
+    """The names a loop header reads: a ``while`` condition's, or a ``for`` loop's target and iterable."""
+    text = code.strip().rstrip(":")
+    for prefix in ("async for ", "for "):
+        if text.startswith(prefix):
+            target, _, iterable = text[len(prefix) :].partition(" in ")
+            return list(dict.fromkeys([*_names(target), *_names(iterable)]))
+    return _names(text)
+
+
+def _movement(name: str, visits: Sequence[Visit]) -> str:
+    """How ``name`` moved over ``visits``: "`i` stayed 0", or its last distinct values."""
+    values = [v.state[name] for v in visits if name in v.state]
+    if not values:
+        return ""
+    distinct = list(dict.fromkeys(values))
+    if len(distinct) == 1:
+        return f"`{name}` stayed {short(values[0])}"
+    last = [short(value) for value in distinct[-SHOWN_VALUES:]]
+    return f"`{name}` went {'... ' if len(distinct) > SHOWN_VALUES else ''}{', '.join(last)}"
+
+
 def findings(
     program: str,
     cfg: CFG,
@@ -274,11 +329,16 @@ def findings(
 ) -> list[Finding]:
     """A few sentences that tie the wrong result to the blocks that produced it, read off the trace.
 
-    An exception: the values the raising line read. A wrong return value: where each variable of the
+    A run that did not finish: the loop still running and how its variables moved. An exception: the
+    values the raising line read. A wrong return value: where each variable of the
     ``return`` got its value (``parameters``, the function's, are skipped when the call left them alone),
     and, given the test's ``expected`` value, which run of which block put the first wrong element into a
     returned list or string.
     """
     lines = program.splitlines()
-    found = _exception_findings(lines, trace) or _return_findings(lines, cfg, trace, parameters, expected)
+    found = (
+        _hang_findings(lines, cfg, trace)
+        or _exception_findings(lines, trace)
+        or _return_findings(lines, cfg, trace, parameters, expected)
+    )
     return found[:MAX_FINDINGS]
