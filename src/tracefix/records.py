@@ -272,6 +272,10 @@ class Session(Record):
     final_program: str
     outcome: Outcome
     error: str | None = None
+    cause: str | None = None
+    """What was wrong and why the change fixes it, in a sentence or two (``strategies.cause``), once fixed."""
+    cause_by: str | None = None
+    """Who worded ``cause``: "model" (one short call on the trace's evidence) or "trace" (the evidence as is)."""
     usage: Usage = Field(default_factory=Usage)
     calls: int = 0
     duration_s: float = 0.0

@@ -11,6 +11,7 @@ from tracefix import api
 from tracefix.api import debug_task
 from tracefix.models.base import Model
 from tracefix.records import Task
+from tracefix.strategies.cause import record as record_cause
 from tracefix.strategies.tests import parse_tests_file
 
 EXAMPLES = Path(__file__).parents[2] / "examples"
@@ -152,3 +153,24 @@ def test_a_program_that_does_not_compile_is_fixed_from_plain_feedback_by_the_rea
     prompt = session.attempts[0].messages[-1].content
     assert "SyntaxError" in prompt and "WRONG BLOCK" not in prompt and "TODO" not in prompt
     assert session.outcome == "fixed", session.final_program
+
+
+def test_a_loop_that_never_ends_is_fixed_and_its_cause_said_by_the_real_model(model: Model) -> None:
+    source = (
+        "def index_of(xs, x):\n"
+        '    """The index of x in the list xs, or -1."""\n'
+        "    i = 0\n"
+        "    while i < len(xs):\n"
+        "        if xs[i] == x:\n"
+        "            return i\n"
+        "    return -1\n"
+    )
+    tests = ["assert index_of([3, 1, 2], 2) == 2", "assert index_of([3], 4) == -1"]
+    session = api.debug(source, "index_of", tests, model=model, strategy="ldb", max_iters=3)
+    prompt = session.attempts[0].messages[-1].content
+    assert "The test did not finish: the loop at line 4 (`while i < len(xs):`) ran" in prompt
+    assert "`i` stayed 0" in prompt
+    assert session.outcome == "fixed", session.final_program
+    said = record_cause(session, model)
+    assert said.cause and said.calls == session.calls + 1
+    assert (said.cause_by == "model" and "`i`" in said.cause) or " i " in said.cause, said.cause

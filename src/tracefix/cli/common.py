@@ -83,6 +83,8 @@ def session_summary(session: Session) -> None:
     )
     if session.error:
         click.echo(f"error: {session.error}")
+    if session.cause:
+        click.echo(f"what was wrong: {session.cause}")
 
 
 def emit_json(data: BaseModel | dict[str, Any] | list[Any]) -> None:

@@ -24,6 +24,7 @@ from tracefix.cli.common import (
 )
 from tracefix.records import Session
 from tracefix.report.html import write_session_report
+from tracefix.strategies.cause import record as record_cause
 
 
 def _diff(before: str, after: str, path: str) -> str:
@@ -90,6 +91,7 @@ def debug(
         session = run_debug(
             source, function, visible, task, model, strategy, max_iters=max_iters, on_attempt=progress
         )
+        session = record_cause(session, model)
     except LookupError as exc:
         raise click.ClickException(str(exc)) from exc
     finally:

@@ -21,6 +21,7 @@ from tracefix.repo.fix import DidNotRun, Fix, Found, debug_found, examine, trace
 from tracefix.repo.locate import RepoError
 from tracefix.repo.run import DEFAULT_BUDGET, Budget
 from tracefix.report.html import write_session_report
+from tracefix.strategies.cause import record as record_cause
 
 
 @click.command("pytest")
@@ -162,10 +163,12 @@ def _debug(
     if not as_json:
         click.echo(f"debugging {found.target.qualname} with {strategy} on {model.name}", err=True)
     try:
-        return debug_found(
+        fix = debug_found(
             found, model, strategy=strategy, max_iters=max_iters, apply=apply, budget=budget,
             on_attempt=progress,
         )  # fmt: skip
+        fix.session = record_cause(fix.session, model)
+        return fix
     finally:
         model.close()
 

@@ -154,6 +154,8 @@ class SessionView:
     outcome: str
     outcome_label: str
     error: str | None
+    cause: str | None
+    cause_by: str | None
     usage: Usage
     calls: int
     duration_s: float
@@ -198,6 +200,8 @@ def session_view(session: Session, cfg_for: CfgFor = default_cfg_for) -> Session
         outcome=session.outcome,
         outcome_label=OUTCOME_LABELS.get(session.outcome, session.outcome),
         error=session.error,
+        cause=session.cause,
+        cause_by=session.cause_by,
         usage=session.usage,
         calls=session.calls,
         duration_s=session.duration_s,
