@@ -6,7 +6,8 @@
 Reads the run store (safe while the run goes on: SQLite readers do not block the writer), refreshes the
 run directory's summary.json and results.csv, and writes one table per run: per strategy, pass@1 over the
 whole dataset, repairs, model calls, tokens and seconds per debugged problem, then which problems one
-strategy repaired and another did not. A run that is not finished says how many problems are pending; the
+strategy repaired and another did not, and for a run whose problems have categories (HumanEvalFix's bug
+types) the repairs per category. A run that is not finished says how many problems are pending; the
 strategies are compared on the problems all of them finished (the harness runs every strategy on a
 problem before the next problem, so at most the problem in flight differs).
 """
@@ -18,6 +19,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from tracefix.bench.datasets import category_label
 from tracefix.bench.report import only_fixed_lines, write_outputs
 from tracefix.bench.store import RunStore
 
@@ -38,6 +40,29 @@ def table(summary: dict[str, Any]) -> list[str]:
             f"| {s['wall_s']['median']:.0f} ({s['wall_s']['mean']:.0f}) | {s['runs']} | {s['pending']} |"
         )
     return rows
+
+
+def categories(summary: dict[str, Any]) -> list[str]:
+    """Per category (HumanEvalFix: bug type), the seeds and each strategy's repaired / debugged problems;
+    nothing for a run whose problems have no categories."""
+    by_category = summary.get("categories")
+    if not by_category:
+        return []
+    label = category_label(summary["config"]["dataset"])
+    names = list(summary["strategies"])
+    rows = [
+        f"Per {label}: the seeds scored, of those selected the seeds failing their hidden tests and failing a "
+        "visible test, and per strategy the problems repaired / debugged.",
+        "",
+        f"| {label} | seeds | fail hidden | fail visible | " + " | ".join(f"`{n}`" for n in names) + " |",
+        "| --- | ---: | ---: | ---: |" + " ---: |" * len(names),
+    ]
+    for category, c in by_category.items():
+        cells = " | ".join(
+            f"{c['strategies'][n]['repaired']} / {c['strategies'][n]['debugged']}" for n in names
+        )
+        rows.append(f"| {category} | {c['seeds']} | {c['failed_hidden']} | {c['debuggable']} | {cells} |")
+    return [*rows, ""]
 
 
 def cost(summary: dict[str, Any]) -> list[str]:
@@ -98,6 +123,7 @@ def render(summary: dict[str, Any], command: str, note: str = "") -> str:
         "",
         *[f"- {line}" for line in only_fixed_lines(summary)],
         "",
+        *categories(summary),
         f"Cost of the run{' so far' if pending else ''} (sums over the debugged problems; replies served from the response cache on a",
         "resume count their tokens but take almost no time):",
         "",

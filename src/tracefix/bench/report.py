@@ -10,6 +10,9 @@ Definitions (all on hidden tests, which only the scorer ran):
 * repair rate (visible): the same over the selected seeds failing a visible test (the debuggable ones).
 * calls, tokens, iterations and wall time per problem: over the runs the strategy actually debugged (not
   a seed that fails only visible tests no program can pass: the loop ends before any call, ``broken_tests``).
+* per category (only for problems that have one, e.g. HumanEvalFix's bug types): the seeds, and per strategy
+  the problems it debugged and repaired, each counted as above. ``results.csv`` then has a ``category``
+  column too; a run without categories has neither.
 
 The layout of ``summary.json`` is documented in :mod:`tracefix.bench.store`.
 """
@@ -18,15 +21,18 @@ from __future__ import annotations
 
 import csv
 import statistics
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from rich.markup import escape
 from rich.table import Table
 
-from tracefix.bench.datasets import task_sort_key
+from tracefix.bench.datasets import category_label, task_sort_key
 from tracefix.bench.store import ResultRow, RunConfig, RunStore, SeedRow, dump_json
+
+NO_CATEGORY = "(none)"
+"""Where a seed without a category is counted in a run whose other seeds have one."""
 
 CSV_FIELDS = [
     "task_id", "strategy", "status", "outcome", "seed_hidden", "seed_visible", "debuggable", "final_hidden",
@@ -64,7 +70,49 @@ def summarize(
         for name in config.strategies
     }
     summary["only_fixed_by"] = _only_fixed_by(summary["strategies"], finished)
+    if _has_categories(seeds):  # a run without categories keeps the summary it always had
+        repaired = {name: s["repaired_ids"] for name, s in summary["strategies"].items()}
+        summary["categories"] = category_summary(seeds, chosen, results, repaired)
     return summary
+
+
+def category_summary(
+    seeds: Sequence[SeedRow],
+    selected: set[str],
+    results: Sequence[ResultRow],
+    repaired: Mapping[str, Sequence[str]],
+) -> dict[str, Any]:
+    """Per category, most seeds first: its seeds (scored, selected, failing hidden tests, failing a visible
+    test) and per strategy the problems it debugged and repaired (``repaired``: each strategy's
+    ``repaired_ids``), counted as :func:`strategy_summary` counts them: the categories' figures add up to
+    the strategy's ``runs`` and ``repaired``."""
+    groups: dict[str, list[SeedRow]] = {}
+    for seed in seeds:
+        groups.setdefault(seed.category or NO_CATEGORY, []).append(seed)
+    debugged = {name: {r.task_id for r in _debugged(results) if r.strategy == name} for name in repaired}
+    summary: dict[str, Any] = {}
+    for category in sorted(groups, key=lambda c: (-len(groups[c]), c)):
+        members = groups[category]
+        ids = {s.task_id for s in members}
+        chosen = [s for s in members if s.task_id in selected]
+        summary[category] = {
+            "seeds": len(members),
+            "selected": len(chosen),
+            "failed_hidden": sum(not s.hidden.passed for s in chosen),
+            "debuggable": sum(s.debuggable for s in chosen),
+            "strategies": {
+                name: {
+                    "debugged": len(debugged[name] & ids),
+                    "repaired": len(set(repaired[name]) & ids),
+                }
+                for name in repaired
+            },
+        }
+    return summary
+
+
+def _has_categories(seeds: Sequence[SeedRow]) -> bool:
+    return any(s.category is not None for s in seeds)
 
 
 def strategy_summary(
@@ -82,7 +130,7 @@ def strategy_summary(
     debuggable = [s for s in seeds if s.task_id in selected and s.debuggable]
     repaired = [s.task_id for s in failing_hidden if final[s.task_id]]
     # A seed failing only visible tests no program can pass ends before any call: not debugged, not a cost.
-    debugged = [r for r in rows if r.status != "not_debuggable" and not _left_aside(r)]
+    debugged = _debugged(rows)
     return {
         "passed": sum(final.values()),
         "pass_at_1": _ratio(sum(final.values()), len(seeds)),
@@ -109,6 +157,11 @@ def strategy_summary(
         },
         "repaired_ids": repaired,
     }
+
+
+def _debugged(rows: Sequence[ResultRow]) -> list[ResultRow]:
+    """The runs a strategy debugged: not a seed passing its visible tests, nor one left aside."""
+    return [r for r in rows if r.status != "not_debuggable" and not _left_aside(r)]
 
 
 def _left_aside(row: ResultRow) -> bool:
@@ -159,14 +212,18 @@ def write_outputs(store: RunStore) -> dict[str, Any]:
 
 
 def write_csv(path: Path, seeds: Sequence[SeedRow], results: Sequence[ResultRow]) -> None:
-    """One row per (problem, strategy) with the seed's and the final program's results."""
+    """One row per (problem, strategy) with the seed's and the final program's results (and the problem's
+    category, last, when the run's problems have categories)."""
     by_id = {s.task_id: s for s in seeds}
+    categories = _has_categories(seeds)
     tmp = path.with_suffix(".csv.tmp")
     with tmp.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.DictWriter(handle, fieldnames=CSV_FIELDS)
+        writer = csv.DictWriter(handle, fieldnames=[*CSV_FIELDS, "category"] if categories else CSV_FIELDS)
         writer.writeheader()
         for row in results:
-            writer.writerow(_csv_row(by_id[row.task_id], row))
+            seed = by_id[row.task_id]
+            extra = {"category": seed.category or NO_CATEGORY} if categories else {}
+            writer.writerow({**_csv_row(seed, row), **extra})
     tmp.replace(path)
 
 
@@ -216,6 +273,35 @@ def summary_table(summary: dict[str, Any]) -> Table:
             f"{s['iterations']['median']:g}",
             f"{s['wall_s']['median']:.0f}",
             str(s["errors"]),
+        )
+    return table
+
+
+def category_table(summary: dict[str, Any]) -> Table | None:
+    """Per category: the seeds, and per strategy the problems it repaired of those it debugged; None for a
+    run whose problems have no categories."""
+    categories = summary.get("categories")
+    if not categories:
+        return None
+    config = summary["config"]
+    label = category_label(config["dataset"])
+    table = Table(
+        title=f"{config['dataset']} per {label}: repaired / debugged",
+        caption="seeds: problems scored; fail hidden, fail vis.: of those selected, the seeds failing their "
+        "hidden tests, and failing a visible test (the debuggable ones)",
+    )
+    table.add_column(label)
+    for column in ("seeds", "fail hidden", "fail vis."):
+        table.add_column(column, justify="right")
+    for name in summary["strategies"]:
+        table.add_column(escape(name), justify="right", overflow="fold")
+    for category, c in categories.items():
+        table.add_row(
+            escape(category),
+            str(c["seeds"]),
+            str(c["failed_hidden"]),
+            str(c["debuggable"]),
+            *(f"{s['repaired']} / {s['debugged']}" for s in c["strategies"].values()),
         )
     return table
 

@@ -2,7 +2,8 @@
 
 Seeds come from a seed file in LDB's format (JSON lines with ``task_id`` and ``solution``, as in
 ``<data-dir>/<dataset>/seed/gpt-3.5-turbo-0613/seed.jsonl``; an ``is_solved`` flag, when present, is kept as
-the file's own claim for comparison) or are written by the chosen model from the task description
+the file's own claim for comparison; HumanEvalFix's ``seeds.jsonl`` is such a file, its buggy programs the
+seeds) or are written by the chosen model from the task description
 (``--seeds generate``), at temperature 0 and through the model's response cache.
 """
 
@@ -13,7 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from tracefix.bench.datasets import DatasetError, read_jsonl
+from tracefix.bench.datasets import HUMANEVALFIX_FILE, DatasetError, read_jsonl
 from tracefix.models.base import Model
 from tracefix.records import GenParams, Message, Task
 from tracefix.strategies.extract import extract_program
@@ -61,10 +62,14 @@ def file_sha256(path: Path) -> str:
 
 
 def default_seed_file(data_dir: Path | None, dataset: str) -> Path | None:
-    """LDB's GPT-3.5 seeds for ``dataset`` in the data directory, when they are there."""
+    """The default seeds for ``dataset`` in the data directory, when they are there: LDB's GPT-3.5 seeds, or
+    for HumanEvalFix its ``seeds.jsonl`` (the buggy programs; the same file holds the problems)."""
     if data_dir is None:
         return None
-    path = data_dir / dataset / "seed" / "gpt-3.5-turbo-0613" / "seed.jsonl"
+    if dataset == "humanevalfix":
+        path = data_dir / HUMANEVALFIX_FILE
+    else:
+        path = data_dir / dataset / "seed" / "gpt-3.5-turbo-0613" / "seed.jsonl"
     return path if path.is_file() else None
 
 

