@@ -222,6 +222,9 @@ class Task(Record):
     visible_tests: list[str]
     prelude: str = ""
     """Code the program may rely on that is not part of it (e.g. helper functions given in a prompt)."""
+    shown: Literal["program", "function"] = "program"
+    """What of the program the prompts show and the replies rewrite: all of it, or only the entry point (a
+    repository's module: the model reads and writes the function, which is merged back into the module)."""
 
 
 class Verdict(Record):

@@ -320,6 +320,7 @@ def task_for(found: Found, cases: list[TestCase]) -> Task:
         description=description,
         entry_point=found.target.qualname,
         visible_tests=[case.source for case in cases],
+        shown="function",  # the program is the whole module: the model reads and writes the function
     )
 
 

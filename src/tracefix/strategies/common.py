@@ -7,6 +7,7 @@ from typing import Any
 from tracefix.records import Attempt, TestResult
 from tracefix.strategies.engine import LoopState
 from tracefix.strategies.tests import describe_failure, first_failing
+from tracefix.strategies.view import shown
 
 HISTORY_SHOWN = 2
 
@@ -26,7 +27,7 @@ def problem_values(state: LoopState) -> dict[str, Any]:
     assert failing is not None, "the loop only runs while a visible test fails"
     return {
         "task": state.task,
-        "program": state.program,
+        "program": shown(state.program, state.task),
         "failing": failing,
         "failure": describe_failure(failing),
         "history": [_summary(a) for a in state.history[-HISTORY_SHOWN:]],

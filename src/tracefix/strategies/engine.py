@@ -38,6 +38,7 @@ from tracefix.records import (
 from tracefix.strategies.extract import extract_program, normalized
 from tracefix.strategies.options import Options
 from tracefix.strategies.tests import broken_reason
+from tracefix.strategies.view import merged
 
 
 class Runner(Protocol):
@@ -238,9 +239,14 @@ class Context:
     def _judge(
         self, text: str, state: LoopState, clean: Callable[[str], str] | None = None
     ) -> tuple[str | None, str | None]:
-        extraction = extract_program(text, self.task.entry_point, state.program)
+        entry = self.task.entry_point
+        extraction = extract_program(text, entry, state.program)
+        if extraction.program is None and self.task.shown == "function" and "." in entry:
+            extraction = extract_program(text, entry.rpartition(".")[2])  # the shown method, given bare
         if extraction.program is not None and clean is not None:
             extraction = replace(extraction, program=clean(extraction.program))
+        if extraction.program is not None:
+            extraction = replace(extraction, program=merged(state.program, extraction.program, self.task))
         if extraction.program is None:
             return None, (
                 f"Your reply had no usable program ({extraction.failure}). Reply with the complete "

@@ -22,6 +22,7 @@ from typing import ClassVar, Literal, Self
 from pydantic import Field, model_validator
 
 from tracefix.records import CFG, Attempt, Message, Trace, Verdict
+from tracefix.strategies import view
 from tracefix.strategies.common import failing_test, problem_values
 from tracefix.strategies.engine import Context, LoopState
 from tracefix.strategies.extract import normalized
@@ -150,7 +151,10 @@ class Hole(LdbFormat[HoleOptions]):
         def request(holed: str) -> list[Message]:
             shown = [f.text for f in found] if o.hints else []
             _unfilled_is_tried(state, holed)
-            return chat("ldb_hole", holed=holed, findings=self._type_said(state, found) + shown, **values)
+            said = self._type_said(state, found) + shown
+            return chat(
+                "ldb_hole", holed=view.shown(holed, state.task, state.program), findings=said, **values
+            )
 
         def recut() -> list[Message] | None:
             """After an already-tried program: the next cut, asked in a fresh conversation."""
@@ -188,7 +192,12 @@ class Hole(LdbFormat[HoleOptions]):
             )
             for n in range(self.options.samples)
         ]
-        messages = chat("ldb_hole", holed=holed, findings=self._type_said(state, []), **values)
+        messages = chat(
+            "ldb_hole",
+            holed=view.shown(holed, state.task, state.program),
+            findings=self._type_said(state, []),
+            **values,
+        )
         _unfilled_is_tried(state, holed)
         ctx.request_best(messages, state, attempt, samples, clean=cuts.strip_todo)
         return True

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import ClassVar, Literal
 
 from tracefix.records import Attempt, Message
+from tracefix.strategies import view
 from tracefix.strategies.engine import Context, LoopState
 from tracefix.strategies.ldb import evidence as ev
 from tracefix.strategies.ldb.base import LdbFormat, LdbOptions, Traced, no_trace
@@ -42,7 +43,7 @@ class Paper(LdbFormat[PaperOptions]):
         messages = chat(
             "ldb_paper_debug",
             task=ctx.task,
-            program=state.program,
+            program=view.shown(state.program, ctx.task),
             failing=failing,
             actual=actual,
             evidence=text,

@@ -1,0 +1,73 @@
+"""What a prompt shows of a repository's module (the function under test), and how a reply's function is put
+back into the module, every other byte kept."""
+
+from __future__ import annotations
+
+import textwrap
+
+from tracefix.records import Task
+from tracefix.strategies.view import merged, shown
+
+MODULE = textwrap.dedent(
+    '''
+    """A module."""
+    import math
+
+    TABLE = {}
+    TABLE["x"] = 1  # module-level code a merge must keep
+
+
+    def area(r):
+        return math.pi * r
+
+
+    class Cart:
+        def __init__(self, items):
+            self.items = items
+
+        def total(self):
+            result = 0
+            for price in self.items:
+                result = price
+            return result
+    '''
+).lstrip()
+FUNCTION = Task(entry_point="area", visible_tests=["assert area(1) == math.pi"], shown="function")
+METHOD = Task(entry_point="Cart.total", visible_tests=["assert Cart([1, 2]).total() == 3"], shown="function")
+
+
+def test_a_whole_program_task_shows_and_takes_everything() -> None:
+    task = FUNCTION.model_copy(update={"shown": "program"})
+    assert shown(MODULE, task) == MODULE and merged(MODULE, "def area(r):\n    return 0\n", task).startswith(
+        "def"
+    )
+
+
+def test_a_function_is_shown_alone_and_a_method_under_its_class_header() -> None:
+    assert shown(MODULE, FUNCTION) == "def area(r):\n    return math.pi * r\n"
+    assert shown(MODULE, METHOD).startswith(
+        "class Cart:\n    ...\n\n    def total(self):\n        result = 0\n"
+    )
+
+
+def test_a_cut_program_that_does_not_parse_is_shown_by_the_original_lines_shifted() -> None:
+    holed = MODULE.replace(
+        "        for price in self.items:\n            result = price\n",
+        "        # TODO: write it\n",
+    )
+    assert holed != MODULE
+    text = shown(holed, METHOD, MODULE)
+    assert text.endswith(
+        "    def total(self):\n        result = 0\n        # TODO: write it\n        return result\n"
+    )
+
+
+def test_the_replied_function_replaces_its_original_and_nothing_else_changes() -> None:
+    reply = "def total(self):\n    return sum(self.items)\n"  # a method given bare, as it was shown
+    new = merged(MODULE, reply, METHOD)
+    assert new == MODULE.replace(
+        "        result = 0\n        for price in self.items:\n            result = price\n        return result\n",
+        "        return sum(self.items)\n",
+    )
+    whole = "import math\n\n\ndef area(r):\n    return math.pi * r * r\n"  # a reply with its imports
+    assert merged(MODULE, whole, FUNCTION) == MODULE.replace("math.pi * r\n", "math.pi * r * r\n")
