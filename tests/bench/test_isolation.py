@@ -49,7 +49,14 @@ def test_importing_every_strategy_module_does_not_load_the_scorer() -> None:
 
 
 def test_the_task_record_has_no_place_for_hidden_tests() -> None:
-    assert set(Task.model_fields) == {"task_id", "description", "entry_point", "visible_tests", "prelude"}
+    assert set(Task.model_fields) == {
+        "task_id",
+        "description",
+        "entry_point",
+        "visible_tests",
+        "prelude",
+        "shown",
+    }
     with pytest.raises(ValueError, match="hidden"):
         Task.model_validate({"entry_point": "f", "visible_tests": [], "hidden": "def check(c): ..."})
 

@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import tracefix
+from tracefix.execution.semantics import WORKER_ENV
 
 # System paths the interpreter may need, bound read-only (missing ones are skipped; symlinks recreated).
 _SYSTEM_PATHS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
@@ -67,7 +68,7 @@ def command(inner: list[str], *, tmp_bytes: int) -> list[str]:
         "--unshare-cgroup-try",
     ]
     args += ["--die-with-parent", "--new-session", "--hostname", "sandbox", "--clearenv"]
-    for name, value in (("PATH", "/usr/bin:/bin"), ("LANG", "C.UTF-8"), ("PYTHONHASHSEED", "0")):
+    for name, value in WORKER_ENV.items():
         args += ["--setenv", name, value]
     args += _system_binds()
     args += ["--proc", "/proc", "--dev", "/dev", "--size", str(tmp_bytes), "--tmpfs", "/tmp"]

@@ -3,30 +3,40 @@
 Only ever called inside a sandboxed child process (see ``worker.py``): the program is untrusted and runs with
 the full powers of this process. The program gets a fresh module namespace; its source is registered in
 ``linecache`` so tracebacks show its lines; the prelude and the test are compiled under their own file names
-so every error names the line of the user's program or of the test where it arose.
+so every error names the line of the user's program or of the test where it arose. Programs run with the
+semantics ``python FILE`` gives them, as ``semantics.py`` describes (the tracer shares it).
 """
 
 from __future__ import annotations
 
 import ast
+import codecs
 import importlib
 import io
-import linecache
 import reprlib
 import sys
 import time
-import types
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from types import CodeType, ModuleType
+from typing import BinaryIO, cast
 
+from typing_extensions import Buffer
+
+from tracefix.execution.semantics import (
+    MODULE_NAME,
+    PRELUDE_FILE,
+    PROGRAM_FILE,
+    TEST_FILE,
+    ProgramProcess,
+    compile_source,
+    empty_stdin,
+    fresh_module,
+    register,
+)
 from tracefix.records import ExceptionInfo, TestResult
 
-PROGRAM_FILE = "<program>"
-PRELUDE_FILE = "<prelude>"
-TEST_FILE = "<test>"
-MODULE_NAME = "solution"
-"""Not ``__main__``: a program's own ``if __name__ == "__main__":`` driver must not run under a test."""
+__all__ = ["MODULE_NAME", "PRELUDE_FILE", "PROGRAM_FILE", "TEST_FILE", "run_check", "run_test"]
 
 _WHERE = {PROGRAM_FILE: "program", PRELUDE_FILE: "prelude", TEST_FILE: "test"}
 _LEFT, _KEEP = "__tracefix_left__", "__tracefix_keep__"
@@ -40,14 +50,14 @@ def run_test(program: str, test: str, *, prelude: str = "", output_cap: int = _O
     For a test that is a single ``assert <expr> <op> <expected>``, ``<expr>`` is evaluated once on its own and
     ``actual`` holds a safe, bounded repr of its value.
     """
-    namespace = _fresh_module()
+    module = fresh_module()
     actual: list[str] = []
 
-    def body() -> None:
-        _load(namespace, prelude, program)
-        _test(namespace, test, actual)
+    def body(process: ProgramProcess) -> None:
+        _load(process, prelude, program)
+        _test(process, test, actual)
 
-    return _run(test, output_cap, body, actual)
+    return _run(test, output_cap, module, body, actual)
 
 
 def run_check(
@@ -59,45 +69,33 @@ def run_check(
     """
     if not all(part.isidentifier() for part in entry_point.split(".")):
         raise ValueError(f"entry point {entry_point!r} is not a (dotted) Python name")
-    namespace = _fresh_module()
+    module = fresh_module()
     code = f"{check_code.rstrip()}\ncheck({entry_point})\n"
 
-    def body() -> None:
-        _load(namespace, prelude, program)
-        _exec(code, TEST_FILE, namespace)
+    def body(process: ProgramProcess) -> None:
+        _load(process, prelude, program)
+        _exec(process, compile_source(code, TEST_FILE))
 
-    return _run(f"check({entry_point})", output_cap, body, [])
-
-
-def _fresh_module() -> dict[str, Any]:
-    """A new module object registered in ``sys.modules`` (dataclasses and pickle look their module up there)."""
-    module = types.ModuleType(MODULE_NAME)
-    module.__file__ = PROGRAM_FILE
-    sys.modules[MODULE_NAME] = module
-    return module.__dict__
+    return _run(f"check({entry_point})", output_cap, module, body, [])
 
 
-def _load(namespace: dict[str, Any], prelude: str, program: str) -> None:
+def _load(process: ProgramProcess, prelude: str, program: str) -> None:
     if prelude:
-        _exec(prelude, PRELUDE_FILE, namespace)
-    _exec(program, PROGRAM_FILE, namespace)
+        _exec(process, compile_source(prelude, PRELUDE_FILE))
+    _exec(process, compile_source(program, PROGRAM_FILE))
 
 
-def _exec(source: str, filename: str, namespace: dict[str, Any]) -> None:
-    _register(source, filename)
-    exec(compile(source, filename, "exec"), namespace)
+def _exec(process: ProgramProcess, code: CodeType) -> None:
+    """Execute ``code`` in the program's module, at the recursion depth ``python`` runs a file's code at."""
+    process.rebase()
+    exec(*(code, process.module.__dict__))  # a star call, as rebase requires
 
 
-def _register(source: str, filename: str) -> None:
-    lines = source.splitlines(keepends=True)
-    linecache.cache[filename] = (len(source), None, lines, filename)
-
-
-def _test(namespace: dict[str, Any], test: str, actual: list[str]) -> None:
+def _test(process: ProgramProcess, test: str, actual: list[str]) -> None:
     """Run the test code; a lone comparing assert is rewritten so its left side is evaluated (and kept) once."""
-    _register(test, TEST_FILE)
-    namespace[_KEEP] = lambda value: actual.append(safe_repr(value))
-    exec(compile(_rewrite(test), TEST_FILE, "exec"), namespace)
+    register(test, TEST_FILE)
+    process.module.__dict__[_KEEP] = lambda value: actual.append(safe_repr(value))
+    _exec(process, compile_source(_rewrite(test), TEST_FILE))
 
 
 def _rewrite(test: str) -> ast.Module | str:
@@ -125,14 +123,20 @@ def _rewrite(test: str) -> ast.Module | str:
     return ast.fix_missing_locations(tree)
 
 
-def _run(test: str, output_cap: int, body: Callable[[], None], actual: list[str]) -> TestResult:
-    """Run ``body`` with captured output and turn whatever it raised into a result."""
+def _run(
+    test: str,
+    output_cap: int,
+    module: ModuleType,
+    body: Callable[[ProgramProcess], None],
+    actual: list[str],
+) -> TestResult:
+    """Run ``body`` with captured output, as ``python`` runs a program, and turn whatever it raised into a result."""
     stdout, stderr = CappedWriter(output_cap), CappedWriter(output_cap)
     error: BaseException | None = None
     start = time.perf_counter()
-    with _captured(stdout, stderr):
+    with _captured(stdout, stderr), ProgramProcess(module) as process:
         try:
-            body()
+            body(process)
         except BaseException as exc:
             error = exc
     duration = time.perf_counter() - start
@@ -154,8 +158,7 @@ def _run(test: str, output_cap: int, body: Callable[[], None], actual: list[str]
 @contextmanager
 def _captured(stdout: CappedWriter, stderr: CappedWriter) -> Iterator[None]:
     saved = sys.stdin, sys.stdout, sys.stderr
-    # An empty stdin: ``input()`` raises EOFError at once instead of waiting.
-    sys.stdin, sys.stdout, sys.stderr = io.StringIO(""), stdout, stderr
+    sys.stdin, sys.stdout, sys.stderr = empty_stdin(), stdout, stderr
     try:
         yield
     finally:
@@ -240,13 +243,24 @@ _REPR = _make_repr()
 
 
 class CappedWriter(io.StringIO):
-    """A text stream that keeps the first ``cap`` characters and counts the rest."""
+    """A text stream that keeps the first ``cap`` characters and counts the rest.
+
+    Like ``sys.stdout`` under ``python`` it says its encoding is UTF-8 and has a ``buffer`` that takes bytes
+    (decoded into the same stream); unlike it, it has no file descriptor.
+    """
 
     def __init__(self, cap: int) -> None:
         super().__init__()
         self.cap = cap
         self.kept = 0
         self.dropped = 0
+        self._bytes = _BytesInto(self)
+
+    encoding = "utf-8"
+
+    @property
+    def buffer(self) -> BinaryIO:
+        return cast(BinaryIO, self._bytes)
 
     def write(self, text: str) -> int:
         room = self.cap - self.kept
@@ -261,3 +275,20 @@ class CappedWriter(io.StringIO):
         if self.dropped:
             value += f"\n[… cut: {self.dropped} more characters]"
         return value
+
+
+class _BytesInto(io.RawIOBase):
+    """The ``buffer`` of a :class:`CappedWriter`: UTF-8 bytes written here are decoded into it."""
+
+    def __init__(self, text: io.StringIO) -> None:
+        super().__init__()
+        self._text = text
+        self._decoder = codecs.getincrementaldecoder("utf-8")("replace")
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: Buffer) -> int:
+        chunk = memoryview(data).tobytes()  # TypeError for str and int, as a real buffer raises
+        self._text.write(self._decoder.decode(chunk))
+        return len(chunk)

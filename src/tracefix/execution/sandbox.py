@@ -28,6 +28,7 @@ from typing import Any, Literal, TypeVar
 
 from tracefix.execution import bwrap, protocol
 from tracefix.execution.limits import MIB, Limits
+from tracefix.execution.semantics import WORKER_ENV, WORKER_OPTIONS
 from tracefix.records import CFG, TestResult, Trace
 
 Mode = Literal["auto", "bwrap", "rlimits"]
@@ -84,7 +85,14 @@ class WorkerProcess:
     ) -> None:
         self.mode = mode
         self.job_uid = _next_uid()
-        inner = [sys.executable, "-I", "-B", "-m", "tracefix.execution.worker", "--uid", str(self.job_uid)]
+        inner = [
+            sys.executable,
+            *WORKER_OPTIONS,
+            "-m",
+            "tracefix.execution.worker",
+            "--uid",
+            str(self.job_uid),
+        ]
         if not use_seccomp:
             inner.append("--no-seccomp")
         argv = bwrap.command([*inner, "--sandboxed"], tmp_bytes=tmp_bytes) if mode == "bwrap" else inner
@@ -155,7 +163,7 @@ def _next_uid() -> int:
 
 
 def _plain_env() -> dict[str, str]:
-    return {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "PYTHONHASHSEED": "0"}
+    return dict(WORKER_ENV)
 
 
 class _Spawner:

@@ -3,7 +3,7 @@
 :func:`trace_test` runs IN THE CURRENT PROCESS: only ever call it inside a sandbox worker
 (``tracefix.execution.worker``) or another child process, never in the tracefix process itself. The program is
 executed unmodified, compiled under its own file name registered in ``linecache``, so tracebacks show its real
-lines.
+lines, and with the semantics ``python FILE`` gives it, as the runner runs it (``semantics.py``).
 
 The backend is chosen in one place, :func:`make_tracer`: ``sys.monitoring`` on Python 3.12+, ``sys.settrace``
 on 3.11. ``TRACEFIX_TRACER=settrace`` forces the settrace backend on any version (to compare the two).
@@ -21,23 +21,30 @@ there, and followed by a yield at the very same instruction reads as the generat
 from __future__ import annotations
 
 import dataclasses
-import io
-import linecache
 import os
 import signal
 import sys
 import threading
 import time
-import types
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from types import CodeType, FrameType, TracebackType
-from typing import Any, Protocol
+from typing import Protocol
 
 from tracefix.analysis.cfg import FunctionNotFound, build_cfg
 from tracefix.execution import snapshots, tracer_monitoring, tracer_settrace, tracer_target, values
 from tracefix.execution.runner import CappedWriter, describe, summary
+from tracefix.execution.semantics import (
+    MODULE_NAME,
+    PRELUDE_FILE,
+    PROGRAM_FILE,
+    TEST_FILE,
+    ProgramProcess,
+    compile_source,
+    empty_stdin,
+    fresh_module,
+)
 from tracefix.execution.snapshots import (
     Recorder,
     TraceLimits,
@@ -51,6 +58,10 @@ from tracefix.execution.tracer_target import find_code, line_keys
 from tracefix.records import CFG, ExceptionInfo, Trace, Visit
 
 __all__ = [
+    "MODULE_NAME",
+    "PRELUDE_FILE",
+    "PROGRAM_FILE",
+    "TEST_FILE",
     "TraceLimits",
     "TraceTimeout",
     "Tracer",
@@ -60,11 +71,6 @@ __all__ = [
     "trace_with_cfg",
 ]
 
-PROGRAM_FILE = "<program>"
-PRELUDE_FILE = "<prelude>"
-TEST_FILE = "<test>"
-MODULE_NAME = "solution"
-"""Not ``__main__``: a program's own ``if __name__ == "__main__":`` driver must not run under a test."""
 _TRACER_FILES = frozenset(
     module.__file__ or "" for module in (snapshots, tracer_monitoring, tracer_settrace, tracer_target, values)
 )
@@ -150,9 +156,10 @@ def trace_with_cfg(
 
 def _execute(job: _Job, stdout: CappedWriter, run: _Run) -> _Run:
     """Run prelude, program and test in a fresh module under the deadline; ``run`` says what happened."""
-    with _captured(stdout), _deadline(job.limits.time_limit_s, run):
+    module = fresh_module()
+    with _captured(stdout), ProgramProcess(module) as process, _deadline(job.limits.time_limit_s, run):
         try:
-            _run_traced(job, _fresh_module(), run)
+            _run_traced(job, process, run)
         except BaseException as exc:
             run.error = exc
     return run
@@ -222,52 +229,48 @@ class _Run:
         self.error: BaseException | None = None
 
 
-def _run_traced(job: _Job, namespace: dict[str, Any], run: _Run) -> None:
+def _run_traced(job: _Job, process: ProgramProcess, run: _Run) -> None:
+    namespace = process.module.__dict__
     if job.prelude:
-        exec(_compile(job.prelude, PRELUDE_FILE), namespace)
-    module_code = _compile(job.program, PROGRAM_FILE)
+        code = compile_source(job.prelude, PRELUDE_FILE)
+        process.rebase()
+        exec(*(code, namespace))  # a star call, as rebase requires
+    module_code = compile_source(job.program, PROGRAM_FILE)
     # Calls made by the program's own module-level code are traced too: when that code fails (seed programs
     # often end with asserts of their own), those calls are the trace. Otherwise the test's trace replaces it.
     run.phase = "program"
     _traced_exec(
-        job, module_code, find_code(namespace, module_code, job.entry, job.cfg.first_line), namespace, run
+        job, module_code, find_code(namespace, module_code, job.entry, job.cfg.first_line), process, run
     )
     run.phase = "test"
     target = find_code(namespace, module_code, job.entry, job.cfg.first_line)
-    _traced_exec(job, _compile(job.test, TEST_FILE), target, namespace, run)
+    _traced_exec(job, compile_source(job.test, TEST_FILE), target, process, run)
 
 
 def _traced_exec(
-    job: _Job, code: CodeType, target: CodeType | None, namespace: dict[str, Any], run: _Run
+    job: _Job, code: CodeType, target: CodeType | None, process: ProgramProcess, run: _Run
 ) -> None:
-    """Execute ``code`` with the calls of ``target`` recorded into a fresh recorder."""
+    """Execute ``code`` with the calls of ``target`` recorded into a fresh recorder.
+
+    The recursion limit is that of a file's code under ``python``; the tracer's hooks run on top of the
+    program's frames and use a few levels of it, so a recursion that ``python`` just allows can stop a few
+    levels short under tracing (docs/sandbox.md).
+    """
     if target is None:
         raise LookupError(f"the program defines no function {job.entry!r} that tracefix can trace")
     if target is not run.code:
         run.code, run.keys = target, line_keys(job.program, job.cfg, target)
     tail_from = run.tail_from if run.phase == run.tail_phase else None
     run.recorder = Recorder(run.keys, len(job.cfg.blocks), job.limits, tail_from=tail_from)
+    process.rebase()
     job.tracer.start(target, run.recorder)
     run.running = True
     try:
-        exec(code, namespace)
+        exec(*(code, process.module.__dict__))  # a star call, as rebase requires
     finally:
         run.running = False
         job.tracer.stop()
         run.recorder.finish()
-
-
-def _compile(source: str, filename: str) -> CodeType:
-    linecache.cache[filename] = (len(source), None, source.splitlines(keepends=True), filename)
-    return compile(source, filename, "exec")
-
-
-def _fresh_module() -> dict[str, Any]:
-    """A new module registered in ``sys.modules`` (dataclasses and pickle look their module up there)."""
-    module = types.ModuleType(MODULE_NAME)
-    module.__file__ = PROGRAM_FILE
-    sys.modules[MODULE_NAME] = module
-    return module.__dict__
 
 
 @contextmanager
@@ -319,7 +322,7 @@ def _inside_tracefix(frame: FrameType | None) -> bool:
 def _captured(stdout: CappedWriter) -> Iterator[None]:
     saved = sys.stdout, sys.stdin
     sys.stdout = stdout
-    sys.stdin = io.StringIO("")  # input() fails at once instead of waiting
+    sys.stdin = empty_stdin()  # input() fails at once instead of waiting
     try:
         yield
     finally:

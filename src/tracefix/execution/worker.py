@@ -16,6 +16,7 @@ the job left behind before the next job starts.
 from __future__ import annotations
 
 import contextlib
+import functools
 import gc
 import importlib
 import json
@@ -28,13 +29,14 @@ import sys
 import sysconfig
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
 
-from tracefix.execution import procs, protocol, runner, seccomp
+from tracefix.execution import procs, protocol, runner, seccomp, semantics
 from tracefix.execution.limits import Limits
-from tracefix.records import CFG
+from tracefix.records import CFG, Record, Trace
 
 # Imported once here so forked jobs do not pay for importing the modules test programs use most.
 _PRELOAD = [
@@ -248,16 +250,46 @@ def _child(worker: Worker, job_fd: int, result_fd: int, workdir: str) -> None:
         os.close(job_fd)
         limits = Limits.from_dict(job.get("limits", {}))
         procs.set_rlimits(limits, limit_processes=bool(worker.job_uid))
-        payload: dict[str, Any] = {"result": _run_job(worker, job, limits)}
+        record = _run_job(worker, job, limits)
+        data = _encode(lambda: {"result": record.model_dump(mode="json")})
     except BaseException as exc:
-        payload = {"failure": f"{type(exc).__name__}: {exc}", "memory": isinstance(exc, MemoryError)}
+        data = _encode(functools.partial(_job_failure, exc))
     try:
         if os.getpid() != me:
             return  # a process the job forked came back up here: only the job itself reports
-        protocol.write_all(result_fd, json.dumps(payload).encode("ascii"))  # ASCII: lone surrogates too
+        protocol.write_all(result_fd, data)
         os.close(result_fd)  # the worker sees the end of the result now, not after this process's teardown
     finally:
         os._exit(0)
+
+
+def _job_failure(exc: BaseException) -> dict[str, Any]:
+    return {"failure": f"{type(exc).__name__}: {exc}", "memory": isinstance(exc, MemoryError)}
+
+
+_OUT_OF_MEMORY = b'{"failure": "MemoryError: no memory left to send the result", "memory": true}'
+
+
+def _encode(payload: Callable[[], dict[str, Any]]) -> bytes:
+    """The JSON of ``payload()`` (ASCII: lone surrogates too).
+
+    A job that ran out of memory may leave none to build its result with: the program's module and the
+    reference cycles its frames are caught in (an exception's traceback) are then freed, and the result is
+    built again; failing that, the result says the memory ran out.
+    """
+    for attempt in range(2):
+        try:
+            return json.dumps(payload()).encode("ascii")
+        except MemoryError:
+            if attempt == 0:
+                _release_program()
+    return _OUT_OF_MEMORY
+
+
+def _release_program() -> None:
+    """Drop what the job's program holds: its module, and (through a collection) the frames of its errors."""
+    sys.modules.pop(semantics.MODULE_NAME, None)
+    gc.collect()
 
 
 def _isolate(worker: Worker, keep: tuple[int, int], workdir: str) -> None:
@@ -294,28 +326,25 @@ def _read_all(fd: int) -> bytes:
     return b"".join(chunks)
 
 
-def _run_job(worker: Worker, job: dict[str, Any], limits: Limits) -> dict[str, Any]:
+def _run_job(worker: Worker, job: dict[str, Any], limits: Limits) -> Record:
     kind = job["kind"]
     prelude = job.get("prelude", "")
     cap = limits.output_bytes
     if kind == "test":
-        return runner.run_test(job["program"], job["test"], prelude=prelude, output_cap=cap).model_dump(
-            mode="json"
-        )
+        return runner.run_test(job["program"], job["test"], prelude=prelude, output_cap=cap)
     if kind == "check":
-        result = runner.run_check(job["program"], job["check"], job["entry"], prelude=prelude, output_cap=cap)
-        return result.model_dump(mode="json")
+        return runner.run_check(job["program"], job["check"], job["entry"], prelude=prelude, output_cap=cap)
     if kind == "trace":
         if worker.tracer is None:
             raise RuntimeError(f"the tracer could not be imported ({worker.tracer_error})")
         if job.get("cfg") is not None:
             cfg = CFG.model_validate(job["cfg"])
-            trace = worker.tracer.trace_with_cfg(
+            trace: Trace = worker.tracer.trace_with_cfg(
                 job["program"], job["entry"], job["test"], cfg, prelude=prelude
             )
         else:
             trace = worker.tracer.trace_test(job["program"], job["entry"], job["test"], prelude=prelude)
-        return dict(trace.model_dump(mode="json"))
+        return trace
     raise ValueError(f"unknown job kind {kind!r}")
 
 

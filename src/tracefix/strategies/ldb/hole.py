@@ -21,6 +21,7 @@ from typing import ClassVar, Literal, Self
 
 from pydantic import Field, model_validator
 
+from tracefix.execution.semantics import compile_source
 from tracefix.records import CFG, Attempt, Message, Trace, Verdict
 from tracefix.strategies import view
 from tracefix.strategies.common import failing_test, problem_values
@@ -259,7 +260,7 @@ def _cut_next(
 
 def _compiles(program: str) -> bool:
     try:
-        compile(program, "<program>", "exec")
+        compile_source(program, "<program>")
     except (SyntaxError, ValueError):  # ValueError: a null byte in the source
         return False
     return True
