@@ -23,6 +23,7 @@ from tracefix.execution.runner import run_check, run_test
 from tracefix.execution.sandbox import Executor
 from tracefix.execution.snapshots import TraceLimits
 from tracefix.execution.tracer import trace_test
+from tracefix.execution.worker import trace_limits
 
 ROOT = Path(__file__).resolve().parents[2]
 SRC = Path(tracefix.__file__).resolve().parent
@@ -366,3 +367,13 @@ def test_the_plain_side_reads_pythons_outcomes() -> None:
     assert differential.plain_outcome(1, traceback) == "Oops"
     syntax = '  File "x.py", line 1\n    def f(:\n          ^\nSyntaxError: invalid syntax\n'
     assert differential.plain_outcome(1, syntax) == "SyntaxError"
+
+
+def test_a_trace_under_small_limits_keeps_the_visits_of_a_run_that_does_not_end() -> None:
+    """The tracer stops the run itself within the traced wall limit, before the sandbox kills the process."""
+    program = "def spin(n):\n    while n > 0:\n        n = n\n    return n\n"
+    assert trace_limits(Limits(wall_s=0.2).traced()).time_limit_s == pytest.approx(0.8)
+    assert trace_limits(Limits().traced()).time_limit_s == 10.0  # the default stays the tracer's own
+    with Executor(workers=1) as executor:
+        trace = executor.trace(program, "spin", "assert spin(1) == 0", limits=Limits(wall_s=0.2))
+    assert trace.timeout and trace.visits and trace.block_counts[1] > 10

@@ -159,7 +159,7 @@ def index_of(xs, x):
 
 def test_a_run_that_never_ends_names_its_loop_and_the_variables_that_did_not_move(executor: Executor) -> None:
     test = "assert index_of([3, 1, 2], 2) == 2"
-    trace = executor.trace(INDEX_OF, "index_of", test, limits=Limits(wall_s=3))
+    trace = executor.trace(INDEX_OF, "index_of", test, limits=Limits(wall_s=0.4))
     assert trace.timeout
     cfg = build_cfg(INDEX_OF, "index_of")
     (found,) = findings(INDEX_OF, cfg, trace, ["xs", "x"], "2")
@@ -171,6 +171,6 @@ def test_a_run_that_never_ends_names_its_loop_and_the_variables_that_did_not_mov
 
 def test_a_for_loop_over_a_growing_list_says_how_its_target_moved(executor: Executor) -> None:
     program = "def grow(xs):\n    for x in xs:\n        xs.append(x + 1)\n    return xs\n"
-    trace = executor.trace(program, "grow", "assert grow([1]) == [1, 2]", limits=Limits(wall_s=3))
+    trace = executor.trace(program, "grow", "assert grow([1]) == [1, 2]", limits=Limits(wall_s=0.4))
     (found,) = findings(program, build_cfg(program, "grow"), trace, ["xs"], "[1, 2]")
     assert "the loop at line 2 (`for x in xs:`) ran" in found.text and "`x` went ... " in found.text

@@ -36,6 +36,7 @@ from typing import Any
 
 from tracefix.execution import procs, protocol, runner, seccomp, semantics
 from tracefix.execution.limits import Limits
+from tracefix.execution.snapshots import TraceLimits
 from tracefix.records import CFG, Record, Trace
 
 # Imported once here so forked jobs do not pay for importing the modules test programs use most.
@@ -230,6 +231,19 @@ def _compile_seccomp() -> tuple[bytes | None, str | None]:
         return None, f"{type(exc).__name__}: {exc}"
 
 
+INNER_SHARE = 0.8
+"""The share of a traced job's wall limit after which the tracer stops the run itself."""
+
+
+def trace_limits(limits: Limits) -> TraceLimits:
+    """The tracer's own limits for a traced job under ``limits``: it stops a run that does not end (keeping
+    its visits) before the sandbox kills the process (which would keep nothing), at its default time limit or
+    within ``INNER_SHARE`` of the job's wall limit, whichever comes first."""
+    default = TraceLimits().time_limit_s
+    inner = INNER_SHARE * limits.wall_s
+    return TraceLimits(time_limit_s=inner if default is None else min(default, inner))
+
+
 def _import_tracer() -> tuple[ModuleType | None, str | None]:
     try:
         return importlib.import_module("tracefix.execution.tracer"), None
@@ -337,13 +351,16 @@ def _run_job(worker: Worker, job: dict[str, Any], limits: Limits) -> Record:
     if kind == "trace":
         if worker.tracer is None:
             raise RuntimeError(f"the tracer could not be imported ({worker.tracer_error})")
+        inner = trace_limits(limits)
         if job.get("cfg") is not None:
             cfg = CFG.model_validate(job["cfg"])
             trace: Trace = worker.tracer.trace_with_cfg(
-                job["program"], job["entry"], job["test"], cfg, prelude=prelude
+                job["program"], job["entry"], job["test"], cfg, prelude=prelude, limits=inner
             )
         else:
-            trace = worker.tracer.trace_test(job["program"], job["entry"], job["test"], prelude=prelude)
+            trace = worker.tracer.trace_test(
+                job["program"], job["entry"], job["test"], prelude=prelude, limits=inner
+            )
         return trace
     raise ValueError(f"unknown job kind {kind!r}")
 
