@@ -63,7 +63,7 @@ def test_the_paper_format_asks_for_verdicts_then_the_fix_on_the_real_model(model
     source = (EXAMPLES / "count_positives.py").read_text()
     tests = parse_tests_file((EXAMPLES / "count_positives_tests.txt").read_text())
     session = api.debug(
-        source, "count_positives", tests, model=model, strategy="ldb[format=paper]", max_iters=3
+        source, "count_positives", tests, model=model, strategy="ldb[format=paper]", max_iters=1
     )
     assert session.strategy == "ldb[format=paper]" and session.level == "block/paper"
     first = session.attempts[0]

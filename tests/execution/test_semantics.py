@@ -21,7 +21,6 @@ from tracefix.execution import semantics
 from tracefix.execution.limits import MIB, Limits
 from tracefix.execution.runner import run_check, run_test
 from tracefix.execution.sandbox import Executor
-from tracefix.execution.snapshots import TraceLimits
 from tracefix.execution.tracer import trace_test
 from tracefix.execution.worker import trace_limits
 
@@ -301,16 +300,6 @@ def test_a_trace_needs_the_entry_function(executor: Executor) -> None:
     test = "assert entry(1) == 1"
     assert python("", program, test) == outcome(executor.run_test(program, test)) == "NameError"
     assert outcome(executor.trace(program, "entry", test)) == "FunctionNotFound"
-
-
-def test_a_traced_run_has_its_own_time_limit() -> None:
-    program = "def fib(n):\n    return n if n < 2 else fib(n - 1) + fib(n - 2)\n"
-    test = "assert fib(23) == 28657"
-    assert python("", program, test) == "pass"
-    assert run_test(program, test).passed
-    trace = trace_test(program, "fib", test, limits=TraceLimits(time_limit_s=0.05))
-    assert trace.timeout and trace.exception is not None and trace.exception.type == "TraceTimeout"
-    assert outcome(trace) == "timeout"
 
 
 def test_a_job_out_of_memory_says_so_even_with_no_memory_left_for_its_result(executor: Executor) -> None:
