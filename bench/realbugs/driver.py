@@ -260,9 +260,18 @@ def load_results(path: Path) -> list[dict[str, Any]]:
 def pending(
     mutants: list[dict[str, Any]], strategies: list[str], done: list[dict[str, Any]]
 ) -> list[tuple[dict[str, Any], str]]:
-    """The (mutant, strategy) pairs not in ``done``, mutant by mutant, strategies side by side."""
+    """The (mutant, strategy) pairs not in ``done``, mutant by mutant, strategies side by side; the libraries
+    take turns (the first mutant of each, then the second of each, ...), so a run stopped part way has covered
+    every library alike."""
     finished = {(r["id"], r["strategy"]) for r in done}
-    return [(m, s) for m in mutants for s in strategies if (m["id"], s) not in finished]
+    seen: dict[str, int] = {}
+    turns = []
+    for position, mutant in enumerate(mutants):
+        turn = seen.get(mutant["library"], 0)
+        seen[mutant["library"]] = turn + 1
+        turns.append((turn, position, mutant))
+    ordered = [mutant for _, _, mutant in sorted(turns, key=lambda item: (item[0], item[1]))]
+    return [(m, s) for m in ordered for s in strategies if (m["id"], s) not in finished]
 
 
 def append(path: Path, result: dict[str, Any]) -> None:

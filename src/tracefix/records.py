@@ -169,6 +169,43 @@ class Trace(Record):
     """Which tracer produced it: "monitoring" or "settrace"."""
 
 
+class Call(Record):
+    """One call of one of the program's own functions during a test (``tracefix.execution.calls``)."""
+
+    id: int
+    """Position of the call among all recorded calls of the run (gaps: calls counted but not kept)."""
+    function: str
+    """The function's qualified name (``helper``, ``Class.method``)."""
+    parent: int | None = None
+    """The id of the recorded call it was made from (None: called by the test or the module's code)."""
+    depth: int = 0
+    """How many recorded calls were running when it started."""
+    args: dict[str, str] = Field(default_factory=dict)
+    """Safe reprs of the arguments, rendered when the call started."""
+    result: str | None = None
+    """Safe repr of the value returned."""
+    exception: str | None = None
+    """``Type: message`` of the exception the call raised (it did not return)."""
+    finished: bool = True
+    """False when the run stopped while the call was still running."""
+
+
+class CallTrace(Record):
+    """The calls of the program's own functions made while one test ran (bounded; counts exact)."""
+
+    test: str
+    passed: bool
+    error: str | None = None
+    exception: ExceptionInfo | None = None
+    calls: list[Call] = Field(default_factory=list)
+    counts: dict[str, int] = Field(default_factory=dict)
+    """Exact number of calls of each function, kept or not."""
+    truncated: bool = False
+    cut: list[str] = Field(default_factory=list)
+    timeout: bool = False
+    duration_s: float = 0.0
+
+
 # --------------------------------------------------------------------------- models
 
 Role = Literal["system", "user", "assistant"]

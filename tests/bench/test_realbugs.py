@@ -311,3 +311,14 @@ def test_generating_some_libraries_keeps_the_others_mutants(tmp_path: Path, monk
         ("b", False, "again"),
         ("c", True, None),
     ]
+
+
+def test_the_libraries_take_turns() -> None:
+    mutants = [
+        {**_mutant("a-001"), "library": "a"},
+        {**_mutant("a-002"), "library": "a"},
+        {**_mutant("b-001"), "library": "b"},
+        {**_mutant("b-002"), "library": "b"},
+    ]
+    pairs = driver.pending(mutants, ["ldb"], [])
+    assert [m["id"] for m, _ in pairs] == ["a-001", "b-001", "a-002", "b-002"]

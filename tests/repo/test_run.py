@@ -78,3 +78,31 @@ def test_a_test_that_never_ends_is_stopped_where_it_is_and_the_run_goes_on(repo:
 def test_a_run_past_its_whole_budget_is_killed(repo: Path) -> None:
     run = run_pytest(str(repo), ["tests/test_side.py::test_spins"], budget=Budget(run_s=4, test_s=None))
     assert run.error == "pytest timed out after 4 s" and run.tests == []
+
+
+def test_a_project_that_turns_warnings_into_errors_still_runs(tmp_path: Path) -> None:
+    # toolz and humanize set filterwarnings = error: pytest's warning that the child imported tracefix (a
+    # package with a pytest plugin) before it could be rewritten must not stop the run at configuration.
+    repo = write_repo(
+        tmp_path,
+        {
+            "pytest.ini": "[pytest]\nfilterwarnings =\n    error\n",
+            "tests/test_warn.py": """
+                import warnings
+
+
+                def test_passes():
+                    assert 1 + 1 == 2
+
+
+                def test_a_warning_of_the_project_is_still_an_error():
+                    warnings.warn("deprecated", DeprecationWarning)
+            """,
+        },
+    )
+    run = run_pytest(str(repo), ["tests/test_warn.py"], sandbox="rlimits")
+    assert run.error is None, run.stderr
+    outcomes = {test.nodeid.split("::")[1]: test for test in run.tests}
+    assert outcomes["test_passes"].passed
+    failed = outcomes["test_a_warning_of_the_project_is_still_an_error"]
+    assert failed.outcome == "failed" and failed.exc_type == "DeprecationWarning"

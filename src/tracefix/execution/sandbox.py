@@ -29,7 +29,7 @@ from typing import Any, Literal, TypeVar
 from tracefix.execution import bwrap, protocol
 from tracefix.execution.limits import MIB, Limits
 from tracefix.execution.semantics import WORKER_ENV, WORKER_OPTIONS
-from tracefix.records import CFG, TestResult, Trace
+from tracefix.records import CFG, CallTrace, TestResult, Trace
 
 Mode = Literal["auto", "bwrap", "rlimits"]
 T = TypeVar("T")
@@ -292,6 +292,14 @@ class Executor:
             job["cfg"] = cfg.model_dump(mode="json")
         return Trace.model_validate(self._run(job, (limits or self.limits).traced()))
 
+    def record_calls(
+        self, program: str, test: str, *, prelude: str = "", limits: Limits | None = None
+    ) -> CallTrace:
+        """Run ``test`` with every call of the program's own functions recorded (``execution.calls``); the
+        limits of a traced run."""
+        job = {"kind": "calls", "program": program, "test": test, "prelude": prelude}
+        return CallTrace.model_validate(self._run(job, (limits or self.limits).traced()))
+
     def describe(self) -> dict[str, Any]:
         """How jobs are isolated: the mode, and per started worker its job uid (0: none) and tracer state."""
         with self._lock:
@@ -367,6 +375,8 @@ def _lost(job: dict[str, Any], limits: Limits, error: str) -> dict[str, Any]:
     result: dict[str, Any] = {"test": test, "passed": False, "error": f"{error}; the worker was replaced"}
     if job["kind"] == "trace":
         return {**result, "function": job["entry"]}
+    if job["kind"] == "calls":
+        return result
     return {**result, "killed": True}
 
 

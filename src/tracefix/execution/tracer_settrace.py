@@ -43,7 +43,7 @@ def _global_tracer(target: CodeType, recorder: Recorder) -> Any:
     def on_other_event(frame: FrameType, event: str, arg: Any) -> None:
         if event == "return":
             at, error = raised_at.pop(frame, (None, None))
-            kind = _leave_kind(frame, at)
+            kind = leave_kind(frame, at)
             recorder.leave(kind, error if kind == "raise" else arg)
         elif event == "exception":
             raised_at[frame] = (frame.f_lasti, arg[1])
@@ -64,7 +64,7 @@ def _global_tracer(target: CodeType, recorder: Recorder) -> Any:
     return on_call
 
 
-def _leave_kind(frame: FrameType, raised_at: int | None) -> str:
+def leave_kind(frame: FrameType, raised_at: int | None) -> str:
     """settrace reports return, yield and unwind alike; the instruction the frame stopped at tells them apart.
 
     An exception event at the very instruction where the frame leaves means the exception is leaving with it

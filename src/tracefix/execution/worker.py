@@ -34,7 +34,7 @@ from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
 
-from tracefix.execution import procs, protocol, runner, seccomp, semantics
+from tracefix.execution import calls, procs, protocol, runner, seccomp, semantics
 from tracefix.execution.limits import Limits
 from tracefix.execution.snapshots import TraceLimits
 from tracefix.records import CFG, Record, Trace
@@ -244,6 +244,13 @@ def trace_limits(limits: Limits) -> TraceLimits:
     return TraceLimits(time_limit_s=inner if default is None else min(default, inner))
 
 
+def call_limits(limits: Limits) -> calls.CallLimits:
+    """The call recorder's limits for a job under ``limits``: stopped from inside, as :func:`trace_limits`."""
+    default = calls.CallLimits().time_limit_s
+    inner = INNER_SHARE * limits.wall_s
+    return calls.CallLimits(time_limit_s=inner if default is None else min(default, inner))
+
+
 def _import_tracer() -> tuple[ModuleType | None, str | None]:
     try:
         return importlib.import_module("tracefix.execution.tracer"), None
@@ -362,6 +369,8 @@ def _run_job(worker: Worker, job: dict[str, Any], limits: Limits) -> Record:
                 job["program"], job["entry"], job["test"], prelude=prelude, limits=inner
             )
         return trace
+    if kind == "calls":
+        return calls.record_calls(job["program"], job["test"], prelude=prelude, limits=call_limits(limits))
     raise ValueError(f"unknown job kind {kind!r}")
 
 
@@ -469,6 +478,8 @@ def _failure(job: dict[str, Any], outcome: Outcome, error: str, *, memory: bool)
     }
     if job["kind"] == "trace":
         return {**base, "function": job.get("entry", "")}
+    if job["kind"] == "calls":
+        return base
     return {**base, "memory_limit": memory, "killed": signaled and not cpu}
 
 

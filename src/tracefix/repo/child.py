@@ -65,9 +65,11 @@ class Collector:
         self.collected: list[dict[str, Any]] = []
         self.collect_errors: list[str] = []
         self.trace: dict[str, Any] | None = None
+        self.calls_spec: dict[str, Any] | None = job.get("calls")
+        self.calls: dict[str, Any] | None = None
 
     def _project(self, filename: str) -> bool:
-        return inside(filename, self.root) and not is_test_file(filename)
+        return inside(filename, self.root) and not is_test_file(filename, self.root)
 
     # -- hooks ------------------------------------------------------------------------------------
 
@@ -91,18 +93,29 @@ class Collector:
             self.trace_spec is not None and self.trace is None and item.nodeid == self.trace_spec["nodeid"]
         )
         started = _start_trace(self.trace_spec, self.root) if tracing and self.trace_spec else None
+        recording = (
+            self.calls_spec is not None and self.calls is None and item.nodeid == self.calls_spec["nodeid"]
+        )
+        recorder = _start_calls(self.calls_spec) if recording and self.calls_spec else None
         try:
-            with _time_limit(self.test_timeout_s, started):
+            with _time_limit(self.test_timeout_s, started, recorder):
                 outcome = yield
         finally:
             sys.setprofile(None)
             if started is not None:
                 started.stop()
+            if recorder is not None:
+                recorder.stop()
         excinfo = outcome.excinfo
         error = excinfo[1] if excinfo else None
         if started is not None:
             self.trace = started.finish(error, self.root)
-        self.tests.setdefault(item.nodeid, {})["callees"] = callees
+        if recorder is not None and self.calls_spec is not None:
+            self.calls = _finish_calls(recorder, self.calls_spec, error)
+        entry = self.tests.setdefault(item.nodeid, {})
+        entry["callees"] = callees
+        if test_code is not None:  # where the test function is defined (a base class's file, if inherited)
+            entry["defined"] = _callee(test_code, 0, wrapper=False)
 
     @pytest.hookimpl(hookwrapper=True)
     def pytest_runtest_makereport(self, item: Any, call: Any) -> Generator[None, Any, None]:
@@ -110,9 +123,14 @@ class Collector:
         report = outcome.get_result()
         entry = self.tests.setdefault(item.nodeid, {})
         if report.when == "call" or (report.when == "setup" and not report.passed) or report.failed:
+            entry["duration"] = entry.get("duration", 0.0) + report.duration
+        # The first failure is kept: a unittest subTest that failed reports through here during the call, and
+        # the test's own report after it says "passed" (pytest counts the test as passed, its subtest failed).
+        if entry.get("outcome") not in ("failed", "error") and (
+            report.when == "call" or (report.when == "setup" and not report.passed) or report.failed
+        ):
             entry["outcome"] = "error" if report.failed and report.when != "call" else report.outcome
             entry["when"] = report.when
-            entry["duration"] = entry.get("duration", 0.0) + report.duration
             if call.excinfo is not None and report.failed:
                 entry.update(_failure(call.excinfo.value, call.excinfo.tb, self.root))
                 entry["longrepr"] = str(report.longrepr)[-4000:]
@@ -146,10 +164,11 @@ class Collector:
 
 
 @contextmanager
-def _time_limit(seconds: float | None, started: _Started | None) -> Iterator[None]:
+def _time_limit(seconds: float | None, started: _Started | None, recorder: Any = None) -> Iterator[None]:
     """Stop the test with :class:`TestDidNotFinish` after ``seconds``; the alarm repeats every 50 ms until the
     test has stopped (a bare ``except:`` may swallow one). While a trace hook runs, the tracer is told to stop
-    the run at its next safe point instead (raising inside a hook would leave its record half-updated)."""
+    the run at its next safe point instead (raising inside a hook would leave its record half-updated); the
+    call recorder (``recorder``) likewise."""
     if not seconds:
         yield
         return
@@ -157,6 +176,9 @@ def _time_limit(seconds: float | None, started: _Started | None) -> Iterator[Non
     def interrupt(signum: int, frame: FrameType | None) -> None:
         if started is not None and started.inside_hook(frame):
             started.expire()
+            return
+        if recorder is not None and recorder.inside_hook(frame):
+            recorder.expire()
             return
         raise TestDidNotFinish(seconds)
 
@@ -209,6 +231,7 @@ def _failure(error: BaseException, tb: TracebackType | None, root: str) -> dict[
                     "line": tb.tb_lineno,
                     "function": code.co_name,
                     "qualname": code.co_qualname,
+                    "in_test": is_test_file(filename, root),
                 }
             )
         tb = tb.tb_next
@@ -278,9 +301,29 @@ class _Started:
         if error is not None and trace.exception is not None:
             frames = _failure(error, error.__traceback__, root)["frames"]
             last = frames[-1] if frames else None
-            trace.exception.in_test = last is not None and is_test_file(last["file"])
+            trace.exception.in_test = last is not None and bool(last["in_test"])
             trace.exception.line = None if last is None else last["line"]
         return trace.model_dump(mode="json")
+
+
+def _start_calls(spec: dict[str, Any]) -> Any:
+    """A call recorder of the functions defined in ``spec["file"]``, started."""
+    from tracefix.execution.calls import CallLimits, CallRecorder
+
+    file = spec["file"]
+    recorder = CallRecorder(lambda code: _same_file(code.co_filename, file), CallLimits(time_limit_s=None))
+    recorder.start()
+    return recorder
+
+
+def _finish_calls(recorder: Any, spec: dict[str, Any], error: BaseException | None) -> dict[str, Any]:
+    from tracefix.execution.calls import assemble
+
+    stopped = error is not None and type(error).__name__ in (*STOPPED, "CallsTimeout")
+    info = None if error is None else {"type": type(error).__name__, "message": _message(error)}
+    text = None if info is None else f"{info['type']}: {info['message']}".rstrip(": ")
+    trace = assemble(recorder, spec.get("test", ""), error is None, text, info, stopped)
+    return trace.model_dump(mode="json")
 
 
 def _start_trace(spec: dict[str, Any], root: str) -> _Started | None:
@@ -343,18 +386,39 @@ def _module_name(file: str, root: str) -> str | None:
 # --------------------------------------------------------------------------- main
 
 
+_QUIET_SELF = (
+    "-p",
+    "no:tracefix",
+    "-W",
+    "ignore:Module already imported so cannot be rewritten; tracefix:pytest.PytestAssertRewriteWarning",
+)
+"""tracefix's own pytest plugin stays out of the user's run, and pytest's warning that this process imported
+tracefix (the plugin's package) before pytest could mark it for assertion rewriting is ignored: a project whose
+``filterwarnings`` turns warnings into errors (toolz, humanize) would otherwise stop at configuration. The
+command-line filter outranks the project's ini filters, and it matches this one warning only."""
+
+
 def run(job: dict[str, Any]) -> dict[str, Any]:
     """Run the job's node ids with pytest in this process and return the JSON-ready answer."""
     root = job["root"]
     os.chdir(root)
     sys.path.insert(0, root)
     collector = Collector(job)
-    args = [*job["nodeids"], "-p", "no:cacheprovider", f"--rootdir={root}", "-q", *job.get("args", [])]
+    args = [
+        *job["nodeids"],
+        "-p",
+        "no:cacheprovider",
+        *_QUIET_SELF,
+        f"--rootdir={root}",
+        "-q",
+        *job.get("args", []),
+    ]
     code = pytest.main(args, plugins=[collector])
     trace = collector.trace
     if trace is None and collector.trace_spec is not None:
         trace = {"missing": True}
     return {
+        "calls": collector.calls,
         "exit_code": int(code),
         "tests": collector.tests,
         "collected": collector.collected,
@@ -369,8 +433,8 @@ def main() -> None:
     result = os.fdopen(os.dup(1), "w")
     os.dup2(2, 1)  # pytest and the tests print to fd 1: keep the JSON answer clean
     answer = run(job)
-    result.write(json.dumps(answer))
-    result.flush()
+    with result:
+        result.write(json.dumps(answer))
 
 
 if __name__ == "__main__":

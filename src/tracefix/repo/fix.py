@@ -26,7 +26,7 @@ from pathlib import Path
 from tracefix.analysis.cfg import build_cfg
 from tracefix.analysis.source import FunctionNotFound, docstring_of, function_source, replace_function
 from tracefix.models.base import Model
-from tracefix.records import CFG, Attempt, ExceptionInfo, Session, Task, TestResult, Trace
+from tracefix.records import CFG, Attempt, CallTrace, ExceptionInfo, Session, Task, TestResult, Trace
 from tracefix.repo.locate import (
     RepoError,
     Target,
@@ -37,10 +37,19 @@ from tracefix.repo.locate import (
     read,
     related_tests,
     split_nodeid,
+    test_parts,
     test_source,
 )
-from tracefix.repo.paths import is_test_file
-from tracefix.repo.run import DEFAULT_BUDGET, Budget, Collected, NodeResult, PytestRun, TraceSpec, run_pytest
+from tracefix.repo.run import (
+    DEFAULT_BUDGET,
+    Budget,
+    CallsSpec,
+    Collected,
+    NodeResult,
+    PytestRun,
+    TraceSpec,
+    run_pytest,
+)
 from tracefix.strategies.build import run
 from tracefix.strategies.engine import Settings
 
@@ -83,12 +92,20 @@ def examine(root: str, nodeid: str, *, target: str | None = None, budget: Budget
     path, _ = split_nodeid(nodeid)
     if not (Path(root) / path).is_file():
         raise RepoError(f"no test file {path} under {root} (node ids are relative to the repository root)")
-    source_of_test = test_source(root, nodeid)
+    test_parts(nodeid)
+    try:
+        source_of_test: str | None = test_source(root, nodeid)
+    except RepoError:
+        source_of_test = None  # maybe inherited from a base class elsewhere: the run says where it is
     run = run_pytest(root, [nodeid], discover=True, budget=budget)
     result = run.result(nodeid)
     if result is None:
+        if source_of_test is None:
+            test_source(root, nodeid)  # no such test function: the usage error
         why = run.error or "; ".join(run.collect_errors)[:2000] or "pytest collected no such test"
         raise DidNotRun(f"{nodeid} did not run: {why}")
+    if source_of_test is None:
+        source_of_test = test_source(root, nodeid, result.defined)
     chosen = from_spec(root, target) if target else from_failure(root, result)
     if chosen is None:
         raise RepoError(
@@ -212,6 +229,18 @@ class RepoRunner:
             return run.trace
         return Trace(function=entry, test=test, passed=False, error=run.error or "the test did not run")
 
+    def record_calls(self, program: str, test: str, *, prelude: str = "") -> CallTrace:
+        """Run the node id of ``test`` against ``program`` with every call of the target file's functions
+        recorded."""
+        self._write(program)
+        nodeid = self.nodeids[test]
+        spec = CallsSpec(nodeid, os.path.join(self.root, self.target.file), test)
+        self.runs += 1
+        run = run_pytest(self.root, [nodeid], calls=spec, budget=self.budget)
+        if run.calls is not None:
+            return run.calls
+        return CallTrace(test=test, passed=False, error=run.error or "the test did not run")
+
 
 def test_result(test: str, node: NodeResult | None, run: PytestRun) -> TestResult:
     """A pytest outcome as the engine's TestResult (the error keeps pytest's assertion explanation)."""
@@ -226,7 +255,7 @@ def test_result(test: str, node: NodeResult | None, run: PytestRun) -> TestResul
         type=node.exc_type or node.outcome,
         message=message,
         line=None if last is None else last.line,
-        in_test=last is not None and is_test_file(last.file),
+        in_test=last is not None and last.in_test,
     )
     where = "" if last is None else f" ({os.path.basename(last.file)} line {last.line})"
     error = f"{info.type}: {message}{where}" if message else f"{info.type}{where}"

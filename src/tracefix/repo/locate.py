@@ -6,14 +6,15 @@ Everything here reads files and parses them with ``ast``; nothing runs the repos
 from __future__ import annotations
 
 import ast
+import contextlib
 import os
 import textwrap
 from dataclasses import dataclass
 from pathlib import Path
 
 from tracefix.analysis.source import FunctionNotFound, find_function, function_source, parameter_names
-from tracefix.repo.paths import inside, is_test_file
-from tracefix.repo.run import NodeResult
+from tracefix.repo.paths import inside
+from tracefix.repo.run import Callee, NodeResult
 
 
 class RepoError(Exception):
@@ -49,14 +50,27 @@ def read(root: str, relative: str) -> str:
         raise RepoError(f"cannot read {relative}: {exc}") from exc
 
 
-def test_source(root: str, nodeid: str) -> str:
-    """The source of the test function of ``nodeid``, dedented (decorators included)."""
+def test_parts(nodeid: str) -> tuple[str, list[str]]:
+    """:func:`split_nodeid` of a node id that names a test; RepoError when it names a file only."""
     path, parts = split_nodeid(nodeid)
     if not parts:
         raise RepoError(f"{nodeid!r} names a file, not a test: give PATH::TEST_NAME")
+    return path, parts
+
+
+def test_source(root: str, nodeid: str, defined: Callee | None = None) -> str:
+    """The source of the test function of ``nodeid``, dedented (decorators included).
+
+    It is looked up in the node id's file by its name; a test method a class inherits from a base class defined
+    elsewhere is found where ``defined`` (what the test run recorded) says it is."""
+    path, parts = test_parts(nodeid)
     try:
         return textwrap.dedent(function_source(read(root, path), ".".join(parts)))
     except (FunctionNotFound, SyntaxError) as exc:
+        if defined is not None and inside(defined.file, os.path.realpath(root)):
+            relative = os.path.relpath(defined.file, os.path.realpath(root))
+            with contextlib.suppress(FunctionNotFound, SyntaxError):
+                return textwrap.dedent(function_source(read(root, relative), defined.qualname))
         raise RepoError(f"cannot find the test function of {nodeid}: {exc}") from exc
 
 
@@ -65,11 +79,11 @@ def from_failure(root: str, result: NodeResult) -> Target | None:
     function the test called directly from the line where it failed (or at all)."""
     root = os.path.realpath(root)
     for frame in reversed(result.frames):
-        if not is_test_file(frame.file) and inside(frame.file, root):
+        if not frame.in_test and inside(frame.file, root):
             target = _checked(root, frame.file, frame.qualname, "traceback")
             if target is not None:
                 return target
-    test_lines = [f.line for f in result.frames if is_test_file(f.file)]
+    test_lines = [f.line for f in result.frames if f.in_test]
     failing_line = test_lines[-1] if test_lines else None
     callees = [c for c in result.callees if not c.qualname.split(".")[-1].startswith("__")]
     callees = callees or list(result.callees)

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tracefix.execution import bwrap
-from tracefix.records import Trace
+from tracefix.records import CallTrace, Trace
 
 TMP_BYTES = 256 * 1024 * 1024
 MEMORY_BYTES = 4 * 1024 * 1024 * 1024
@@ -53,6 +53,8 @@ class Frame:
     line: int
     function: str
     qualname: str
+    in_test: bool = False
+    """The file is one of the tests' (``tracefix.repo.paths.is_test_file``)."""
 
 
 @dataclass(frozen=True)
@@ -83,6 +85,8 @@ class NodeResult:
     callees: list[Callee] = field(default_factory=list)
     timeout: bool = False
     """The test's call did not finish within the time limit and was stopped."""
+    defined: Callee | None = None
+    """The test function as Python found it (its file and qualname: a base class's, for an inherited test)."""
 
     @property
     def passed(self) -> bool:
@@ -106,6 +110,7 @@ class PytestRun:
     collected: list[Collected] = field(default_factory=list)
     collect_errors: list[str] = field(default_factory=list)
     trace: Trace | None = None
+    calls: CallTrace | None = None
     error: str | None = None
     """Why the run produced no answer (timeout, crash), else None."""
     sandbox: str = ""
@@ -138,6 +143,17 @@ class TraceSpec:
     """The text stored as ``Trace.test`` (the test function's source)."""
 
 
+@dataclass(frozen=True)
+class CallsSpec:
+    """Record every call of the functions of ``file`` (absolute, inside the root the run uses) while
+    ``nodeid`` runs."""
+
+    nodeid: str
+    file: str
+    test: str = ""
+    """The text stored as ``CallTrace.test``."""
+
+
 def sandbox_mode() -> str:
     """ "bwrap" when a bwrap sandbox can be built here, else "rlimits"."""
 
@@ -149,6 +165,7 @@ def run_pytest(
     nodeids: list[str],
     *,
     trace: TraceSpec | None = None,
+    calls: CallsSpec | None = None,
     discover: bool = False,
     budget: Budget = DEFAULT_BUDGET,
     args: list[str] | None = None,
@@ -171,6 +188,8 @@ def run_pytest(
             "test": trace.test,
             "timeout_s": budget.test_s,
         }
+    if calls is not None:
+        job["calls"] = {"nodeid": calls.nodeid, "file": calls.file, "test": calls.test}
     mode = sandbox or sandbox_mode()
     argv = _command(root, mode)
     started = time.monotonic()
@@ -271,6 +290,7 @@ def _parse(data: dict[str, Any]) -> PytestRun:
                 duration_s=entry.get("duration", 0.0),
                 callees=[Callee(**callee) for callee in entry.get("callees", [])],
                 timeout=bool(entry.get("timeout")),
+                defined=Callee(**entry["defined"]) if entry.get("defined") else None,
             )
         )
     trace_data = data.get("trace")
@@ -280,9 +300,11 @@ def _parse(data: dict[str, Any]) -> PytestRun:
         error = "the function to trace was not found among the functions the test run loaded"
     elif trace_data is not None:
         trace = Trace.model_validate(trace_data)
+    calls = data.get("calls")
     return PytestRun(
         exit_code=data.get("exit_code", -1),
         tests=tests,
+        calls=None if calls is None else CallTrace.model_validate(calls),
         collected=[Collected(item["nodeid"], item.get("params", {})) for item in data.get("collected", [])],
         collect_errors=data.get("collect_errors", []),
         trace=trace,

@@ -25,6 +25,7 @@ from tracefix.models.base import Model, ModelError
 from tracefix.records import (
     CFG,
     Attempt,
+    CallTrace,
     GenParams,
     Message,
     Outcome,
@@ -50,6 +51,10 @@ class Runner(Protocol):
         self, program: str, entry: str, test: str, *, prelude: str = "", cfg: CFG | None = None
     ) -> Trace:
         """Trace ``entry`` on ``test``; ``cfg`` replaces the function's own block CFG (line level)."""
+        ...
+
+    def record_calls(self, program: str, test: str, *, prelude: str = "") -> CallTrace:
+        """Run ``test`` with every call of the program's own functions recorded (arguments, results)."""
         ...
 
 
@@ -127,6 +132,10 @@ class Context:
         if cfg is None:
             return self.runner.trace(program, function, test, prelude=self.task.prelude)
         return self.runner.trace(program, function, test, prelude=self.task.prelude, cfg=cfg)
+
+    def record_calls(self, program: str, test: str) -> CallTrace:
+        """The calls of the program's own functions while ``test`` runs (``Runner.record_calls``)."""
+        return self.runner.record_calls(program, test, prelude=self.task.prelude)
 
     def run_tests(self, program: str, tests: list[str] | None = None) -> list[TestResult]:
         """Run the visible tests (or ``tests``); a failing test no program can pass is marked ``broken``.
