@@ -270,6 +270,54 @@ class Verdict(Record):
     explanation: str = ""
 
 
+class CallCheck(Record):
+    """One recorded call of a subfunction as the model judged it (the hierarchical strategy)."""
+
+    call: Call
+    shown: str
+    """The call as the judge saw it: ``helper(3, [1, 2]) returned 7``."""
+    wrong_votes: int = 0
+    samples: int = 0
+    expected: str | None = None
+    """The value most of the samples that judged the call wrong said it should return."""
+    agreed: bool = False
+    """Enough samples agree the call is wrong, on the same expected value."""
+    test: str | None = None
+    """The unit test the agreed verdict makes (``assert helper(3, [1, 2]) == 9``), when the call can be redone."""
+
+
+class SubfunctionCheck(Record):
+    """What was judged of one subfunction's recorded calls."""
+
+    function: str
+    recorded: int = 0
+    """Calls of it the failing test made (all of them, judged or not)."""
+    checks: list[CallCheck] = Field(default_factory=list)
+
+
+class Hierarchy(Record):
+    """The hierarchical strategy's view of one attempt: the call tree, the real calls and the verdicts."""
+
+    entry: str
+    order: list[str] = Field(default_factory=list)
+    """The program's functions reachable from the entry, leaves first (the order they are checked in)."""
+    edges: dict[str, list[str]] = Field(default_factory=dict)
+    """Each function -> the program's functions it calls (read from the source)."""
+    decomposition: str | None = None
+    """What became of a model-made decomposition of a monolithic entry point (None: none was asked for)."""
+    decomposed: str | None = None
+    """The decomposed program, when it was accepted."""
+    calls: CallTrace | None = None
+    """The calls the failing visible test made, recorded."""
+    checked: list[SubfunctionCheck] = Field(default_factory=list)
+    debugged: str | None = None
+    """The function this attempt debugged (a subfunction judged wrong, or the entry point)."""
+    tests: list[str] = Field(default_factory=list)
+    """The unit tests a subfunction was debugged on."""
+    notes: list[str] = Field(default_factory=list)
+    """Why a step was skipped or a candidate refused."""
+
+
 class Attempt(Record):
     """One iteration of a debugging loop."""
 
@@ -291,6 +339,8 @@ class Attempt(Record):
     note: str | None = None
     """What tracefix itself changed, when the program came from a quick fix rather than the model."""
     test_results: list[TestResult] = Field(default_factory=list)
+    hierarchy: Hierarchy | None = None
+    """The hierarchical strategy's call tree, real calls and verdicts."""
     usage: Usage = Field(default_factory=Usage)
     duration_s: float = 0.0
 

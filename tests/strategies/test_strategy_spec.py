@@ -115,7 +115,14 @@ def test_aliases_add_an_option_only_where_the_strategy_has_it_and_the_spec_does_
 
 def test_the_catalog_reads_every_option_off_the_models() -> None:
     entries = {e["spec"]: e for e in catalog.strategies()}
-    assert list(entries) == ["ldb", "ldb[format=focused]", "ldb[format=paper]", "feedback", "explain"]
+    assert list(entries) == [
+        "ldb",
+        "ldb[format=focused]",
+        "ldb[format=paper]",
+        "feedback",
+        "explain",
+        "hierarchical",
+    ]
     for kind in KINDS:
         names = {o["name"] for o in entries[kind.label]["options"]}
         assert names == set(kind.options.model_fields) - {"format"}
@@ -134,6 +141,7 @@ def test_the_catalog_reads_every_option_off_the_models() -> None:
         "ldb[format=paper]": "newest",
         "feedback": "newest",
         "explain": "newest",
+        "hierarchical": "oldest",
     }
     assert "| `samples` | `1..10` | `3` |" in catalog.markdown_tables()
 

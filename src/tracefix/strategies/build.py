@@ -18,6 +18,7 @@ from tracefix.models.base import Model
 from tracefix.records import Attempt, Session, Task
 from tracefix.strategies.baselines import ExplainOptions, FeedbackOptions, explain, feedback
 from tracefix.strategies.engine import Runner, Settings, Strategy, run_loop
+from tracefix.strategies.hier.strategy import Hierarchical, HierarchicalOptions
 from tracefix.strategies.ldb.focused import Focused, FocusedOptions
 from tracefix.strategies.ldb.hole import Hole, HoleOptions
 from tracefix.strategies.ldb.paper import Paper, PaperOptions
@@ -47,6 +48,7 @@ KINDS: tuple[Kind, ...] = (
     Kind("ldb", PaperOptions, Paper, "paper"),
     Kind("feedback", FeedbackOptions, feedback),
     Kind("explain", ExplainOptions, explain),
+    Kind("hierarchical", HierarchicalOptions, Hierarchical),
 )
 NAMES = tuple(dict.fromkeys(k.name for k in KINDS))
 

@@ -115,6 +115,15 @@ class Context:
         self.calls = 0
         self.usage = Usage()
         self._tested: dict[tuple[str, tuple[str, ...]], list[TestResult]] = {}
+        self._parent: Context | None = None
+
+    def derived(self, task: Task, options: Options) -> Context:
+        """A context for a part of the work with its own task (a subfunction and its unit tests): the same
+        model, sandbox and settings; its calls and tokens count here too, and runs already made are reused."""
+        child = Context(self.model, self.runner, task, self.settings, options)
+        child._parent = self
+        child._tested = self._tested
+        return child
 
     def ask(self, messages: list[Message], params: GenParams | None = None) -> Reply:
         """One model call; backend errors become ``ModelFailure`` so the session can end cleanly."""
@@ -122,8 +131,11 @@ class Context:
             reply = self.model.complete(messages, params or self.settings.params)
         except ModelError as exc:
             raise ModelFailure(str(exc)) from exc
-        self.calls += 1
-        self.usage = self.usage + reply.usage
+        context: Context | None = self
+        while context is not None:
+            context.calls += 1
+            context.usage = context.usage + reply.usage
+            context = context._parent
         return reply
 
     def trace(self, program: str, test: str, cfg: CFG | None = None, *, entry: str | None = None) -> Trace:

@@ -1,0 +1,174 @@
+"""Judging a subfunction's real calls: which returned something wrong, and what it should have returned.
+
+The model sees the task, the program and the calls a failing test really made to one subfunction (arguments
+and results, recorded by ``execution.calls``), and answers per call. Several samples are drawn; a call counts
+as wrong only when at least ``agree`` of them name the same expected value (MGDebugger keeps its generated
+tests by majority vote; here the votes are on real calls). Each agreed call becomes a unit test of the
+subfunction: ``assert helper(3, [1, 2]) == 7``, its arguments the recorded ones.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from collections import Counter
+from dataclasses import dataclass
+
+from tracefix.analysis.source import parse_function
+from tracefix.records import Call, GenParams, Message
+from tracefix.strategies.templates import chat
+
+_LINE = re.compile(r"^\W*(?:call\s*)?#?(\d+)[\s*`]*[:.)\-]\s*(.+)$", re.IGNORECASE)
+_WRONG = re.compile(r"\b(?:should\s+(?:be|return|have\s+returned)|expected)\b\s*:?\s*(.+)$", re.IGNORECASE)
+_RIGHT = re.compile(r"^\W*(?:ok|okay|correct|right|yes|fine)\b", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Shown:
+    """A recorded call as the judge is shown it (numbered from 1), and whether a unit test can redo it."""
+
+    number: int
+    call: Call
+    text: str
+    """``helper(3, [1, 2]) returned 7`` / ``raised ValueError: ...``."""
+    callable_text: str | None
+    """``helper(3, [1, 2])`` when every argument is a literal that can be written back; else None."""
+
+
+@dataclass(frozen=True)
+class Judged:
+    """The votes on one shown call."""
+
+    shown: Shown
+    wrong_votes: int
+    samples: int
+    expected: str | None
+    """The expected value most samples that found the call wrong agree on (normalized literal text)."""
+    agreed: bool
+    """At least ``agree`` samples call it wrong with this same expected value, and it differs from the result."""
+
+    @property
+    def test(self) -> str | None:
+        """The unit test the agreed verdict makes, when the call can be written back."""
+        if not self.agreed or self.expected is None or self.shown.callable_text is None:
+            return None
+        return f"assert {self.shown.callable_text} == {self.expected}"
+
+
+def shown_calls(program: str, function: str, calls: list[Call], limit: int) -> list[Shown]:
+    """The first ``limit`` calls of ``function`` with distinct arguments, as the judge is shown them."""
+    seen: set[tuple[tuple[str, str], ...]] = set()
+    chosen: list[Shown] = []
+    for call in calls:
+        if call.function != function or not call.finished:
+            continue
+        key = tuple(sorted(call.args.items()))
+        if key in seen:
+            continue
+        seen.add(key)
+        written = call_text(program, function, call)
+        head = written or f"{function}({', '.join(f'{k}={v}' for k, v in call.args.items())})"
+        outcome = f"raised {call.exception}" if call.exception is not None else f"returned {call.result}"
+        chosen.append(Shown(len(chosen) + 1, call, f"{head} {outcome}", written))
+        if len(chosen) == limit:
+            break
+    return chosen
+
+
+def call_text(program: str, function: str, call: Call) -> str | None:
+    """The call as Python that redoes it (``helper(3, [1, 2])``), when every argument is a literal; a method
+    (its ``self`` is not a literal) gives None."""
+    try:
+        node = parse_function(program, function)
+    except (SyntaxError, LookupError):
+        return None
+    args = node.args
+    parts: list[str] = []
+    for param in [*args.posonlyargs, *args.args]:
+        if param.arg not in call.args:
+            return None
+        parts.append(call.args[param.arg])
+    if args.vararg is not None:
+        parts.append(f"*{call.args.get(args.vararg.arg, '()')}")
+    for param in args.kwonlyargs:
+        if param.arg in call.args:
+            parts.append(f"{param.arg}={call.args[param.arg]}")
+    if args.kwarg is not None:
+        parts.append(f"**{call.args.get(args.kwarg.arg, '{}')}")
+    if "." in function or any(_literal(value) is None for value in call.args.values()):
+        return None  # a method's instance, or a value shown cut or as <...>, cannot be written back
+    return f"{function}({', '.join(parts)})"
+
+
+def messages(
+    description: str, program: str, function: str, shown: list[Shown], failing: str, failure: str
+) -> list[Message]:
+    return chat(
+        "hier_judge",
+        description=description,
+        program=program,
+        function=function,
+        calls=[s.text for s in shown],
+        failing=failing,
+        failure=failure,
+    )
+
+
+def parse(text: str, count: int) -> dict[int, str | None]:
+    """Call number -> None (judged right) or the expected value's text (judged wrong); calls not answered
+    are left out."""
+    verdicts: dict[int, str | None] = {}
+    for line in text.splitlines():
+        match = _LINE.match(line.strip().strip("`*"))
+        if match is None:
+            continue
+        number, rest = int(match.group(1)), match.group(2).strip()
+        if not 1 <= number <= count or number in verdicts:
+            continue
+        wrong = _WRONG.search(rest)
+        if wrong is not None:
+            value = _normalized(wrong.group(1))
+            if value is not None:
+                verdicts[number] = value
+        elif _RIGHT.match(rest):
+            verdicts[number] = None
+    return verdicts
+
+
+def tally(shown: list[Shown], replies: list[dict[int, str | None]], agree: int) -> list[Judged]:
+    judged = []
+    for item in shown:
+        wrong = [reply[item.number] for reply in replies if reply.get(item.number) is not None]
+        counts = Counter(value for value in wrong if value is not None)
+        expected, votes = counts.most_common(1)[0] if counts else (None, 0)
+        recorded = _normalized(item.call.result) if item.call.result is not None else None
+        agreed = expected is not None and votes >= agree and expected != recorded
+        judged.append(Judged(item, len(wrong), len(replies), expected, agreed))
+    return judged
+
+
+def sample_params(base: GenParams, samples: int, temperature: float, seed: int) -> list[GenParams]:
+    """The first sample greedy, the others at ``temperature`` with their own seeds."""
+    return [
+        base if n == 0 else base.model_copy(update={"temperature": temperature, "seed": seed + n})
+        for n in range(samples)
+    ]
+
+
+def _normalized(text: str) -> str | None:
+    """The canonical text of the literal value ``text`` starts with (``should be 7 because ...`` -> ``7``),
+    else None."""
+    text = text.strip().strip("`")[:400]
+    ends = [len(text)] + [i for i in range(len(text) - 1, 0, -1) if text[i] in " ,;("]
+    for end in ends:
+        value = _literal(text[:end].strip().rstrip(".,;").strip("`"))
+        if value is not None:
+            return repr(value[0])
+    return None
+
+
+def _literal(text: str) -> tuple[object] | None:
+    try:
+        return (ast.literal_eval(text),)
+    except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+        return None

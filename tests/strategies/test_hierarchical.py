@@ -1,0 +1,151 @@
+"""The hierarchical strategy's orchestration, with a scripted model and the real sandbox."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from tracefix.execution.sandbox import Executor
+from tracefix.models.fake import ScriptedModel
+from tracefix.records import Call, Task
+from tracefix.strategies.build import parse_spec, run
+from tracefix.strategies.engine import Settings
+from tracefix.strategies.hier import judge
+from tracefix.strategies.hier.tree import call_tree
+from tracefix.strategies.spec import SpecError
+
+HELPERS = """
+def square(x):
+    return x + x
+
+
+def sum_squares(xs):
+    return sum(square(x) for x in xs)
+"""
+FIXED = "```python\ndef square(x):\n    return x * x\n```"
+TASK = Task(
+    task_id="t",
+    description="Return the sum of the squares of xs.",
+    entry_point="sum_squares",
+    visible_tests=["assert sum_squares([]) == 0", "assert sum_squares([1, 3]) == 10"],
+)
+
+
+@pytest.fixture(scope="module")
+def executor() -> Iterator[Executor]:
+    with Executor(workers=1) as ex:
+        yield ex
+
+
+def test_the_call_tree_lists_the_functions_the_entry_reaches_leaves_first() -> None:
+    program = (
+        "def a(x):\n    return b(x) + c(x)\n\ndef b(x):\n    return c(x)\n\ndef c(x):\n    return x\n\n"
+        "def unused():\n    return 0\n\nclass K:\n    def m(self):\n        return self.n()\n"
+        "    def n(self):\n        return a(1)\n"
+    )
+    tree = call_tree(program, "a")
+    assert tree.order == ("c", "b", "a") and tree.helpers == ("c", "b")
+    assert call_tree(program, "K.m").order == ("c", "b", "a", "K.n", "K.m")
+
+
+def test_a_wrong_helper_is_found_on_its_real_calls_and_debugged_on_its_own(executor: Executor) -> None:
+    model = ScriptedModel(
+        [
+            "1: should be 1\n2: should be 9",  # the judge's three samples: two agree on both calls
+            "1. should be 1 because 1*1 is 1\n2. should be 9",
+            "1: ok\n2: ok",
+            FIXED,  # ldb's hole request for square, on its unit tests
+        ]
+    )
+    session = run(TASK, HELPERS, model, executor, "hierarchical", settings=Settings(max_iters=2))
+    assert session.outcome == "fixed" and "x * x" in session.final_program
+    (attempt,) = session.attempts
+    record = attempt.hierarchy
+    assert record is not None
+    assert record.order == ["square", "sum_squares"] and record.decomposition is None
+    assert record.calls is not None
+    assert [(c.function, c.args, c.result) for c in record.calls.calls] == [
+        ("sum_squares", {"xs": "[1, 3]"}, "8"),
+        ("square", {"x": "1"}, "2"),
+        ("square", {"x": "3"}, "6"),
+    ]
+    (check,) = record.checked
+    assert [(c.shown, c.wrong_votes, c.expected, c.agreed) for c in check.checks] == [
+        ("square(1) returned 2", 2, "1", True),
+        ("square(3) returned 6", 2, "9", True),
+    ]
+    assert record.debugged == "square"
+    assert record.tests == ["assert square(1) == 1", "assert square(3) == 9"]
+    judge_prompt = model.requests[0][0][1].content
+    assert "1. square(1) returned 2" in judge_prompt and "assert sum_squares([1, 3]) == 10" in judge_prompt
+    hole_prompt = model.requests[3][0][1].content
+    assert "assert square(1) == 1" in hole_prompt  # the helper's own failing unit test
+    assert session.calls == 4 and len(attempt.replies) == 4
+
+
+def test_when_no_helper_is_found_wrong_the_entry_is_debugged_as_ldb_does(executor: Executor) -> None:
+    program = HELPERS.replace("x + x", "x * x").replace("sum(", "1 + sum(")
+    fixed = "```python\ndef sum_squares(xs):\n    return sum(square(x) for x in xs)\n```"
+    model = ScriptedModel(["1: ok\n2: ok", "1: ok\n2: should be 4", "1: ok", fixed])
+    task = TASK.model_copy(update={"visible_tests": TASK.visible_tests[1:]})
+    session = run(task, program, model, executor, "hierarchical", settings=Settings(max_iters=1))
+    assert session.outcome == "fixed"
+    record = session.attempts[0].hierarchy
+    assert record is not None and record.debugged == "sum_squares" and record.tests == []
+    assert [c.agreed for c in record.checked[0].checks] == [False, False]
+
+
+def test_a_decomposition_that_changes_an_outcome_is_not_used(executor: Executor) -> None:
+    monolithic = "def sum_squares(xs):\n    return sum(x + x for x in xs)\n"
+    changed = (
+        "```python\ndef square(x):\n    return x * x\n\n\ndef sum_squares(xs):\n"
+        "    return sum(square(x) for x in xs)\n```"
+    )
+    fixed = "```python\ndef sum_squares(xs):\n    return sum(x * x for x in xs)\n```"
+    model = ScriptedModel([changed, fixed])
+    session = run(TASK, monolithic, model, executor, "hierarchical", settings=Settings(max_iters=1))
+    record = session.attempts[0].hierarchy
+    assert record is not None and record.decomposed is None
+    assert record.decomposition == (
+        "not used: it passes assert sum_squares([1, 3]) == 10, which the original failed"
+    )
+    assert record.debugged == "sum_squares" and session.outcome == "fixed"
+
+
+def test_a_faithful_decomposition_is_used_and_its_helper_judged(executor: Executor) -> None:
+    monolithic = "def sum_squares(xs):\n    return sum(x + x for x in xs)\n"
+    faithful = (
+        "```python\ndef square(x):\n    return x + x\n\n\ndef sum_squares(xs):\n"
+        "    return sum(square(x) for x in xs)\n```"
+    )
+    model = ScriptedModel([faithful, "1: should be 1\n2: should be 9", "1: should be 1", "2: ok", FIXED])
+    session = run(TASK, monolithic, model, executor, "hierarchical", settings=Settings(max_iters=1))
+    record = session.attempts[0].hierarchy
+    assert record is not None and record.decomposition == "accepted"
+    assert record.debugged == "square" and record.tests == ["assert square(1) == 1"]
+    assert session.outcome == "fixed" and "def square(x):\n    return x * x" in session.final_program
+
+
+def test_verdict_replies_are_read_leniently_and_votes_must_agree_on_the_value() -> None:
+    assert judge.parse("Call 1: OK\n**2**: should return [1, 2]\n3) expected: 'a'\n9: should be 1", 3) == {
+        1: None,
+        2: "[1, 2]",
+        3: "'a'",
+    }
+    program = "def f(a, *rest, k=0):\n    return a\n"
+    call = Call(id=0, function="f", args={"a": "1", "rest": "(2,)", "k": "3"}, result="1")
+    (shown,) = judge.shown_calls(program, "f", [call], 5)
+    assert shown.callable_text == "f(1, *(2,), k=3)"
+    (split,) = judge.tally([shown], [{1: "2"}, {1: "3"}, {1: None}], agree=2)
+    assert not split.agreed and split.test is None
+    (same,) = judge.tally([shown], [{1: "1"}, {1: "1"}], agree=2)
+    assert not same.agreed  # the value it already returned is no verdict of wrong
+    cut = Call(id=1, function="f", args={"a": "<object; not shown>"}, result="1")
+    assert judge.shown_calls(program, "f", [cut], 5)[0].callable_text is None
+
+
+def test_the_options_are_checked() -> None:
+    assert str(parse_spec("hierarchical[samples=5,agree=3]")) == "hierarchical[agree=3,samples=5]"
+    with pytest.raises(SpecError, match="agree=4 needs at least as many samples"):
+        parse_spec("hierarchical[agree=4]")
