@@ -276,6 +276,8 @@ class CallCheck(Record):
     call: Call
     shown: str
     """The call as the judge saw it: ``helper(3, [1, 2]) returned 7``."""
+    answers: int = 0
+    """Judging replies that gave this call a verdict (right or wrong); the others did not mention it."""
     wrong_votes: int = 0
     samples: int = 0
     expected: str | None = None
@@ -293,6 +295,10 @@ class SubfunctionCheck(Record):
     recorded: int = 0
     """Calls of it the failing test made (all of them, judged or not)."""
     checks: list[CallCheck] = Field(default_factory=list)
+    tests: list[str] = Field(default_factory=list)
+    """Its unit tests: from the agreed verdicts (hierarchical), or written by the model (mgdebugger)."""
+    fixes: int = 0
+    """Fixed versions of it that replaced it in the program."""
 
 
 class Hierarchy(Record):

@@ -149,3 +149,40 @@ def test_the_options_are_checked() -> None:
     assert str(parse_spec("hierarchical[samples=5,agree=3]")) == "hierarchical[agree=3,samples=5]"
     with pytest.raises(SpecError, match="agree=4 needs at least as many samples"):
         parse_spec("hierarchical[agree=4]")
+
+
+def test_mgdebugger_decomposes_writes_voted_tests_and_fixes_bottom_up(executor: Executor) -> None:
+    monolithic = "def sum_squares(xs):\n    return sum(x + x for x in xs)\n"
+    decomposed = (
+        "First I split it.\n```python\ndef square(x):\n    return x + x\n\n\ndef sum_squares(xs):\n"
+        "    return sum(square(x) for x in xs)\n```"
+    )
+    square_cases = '```json\n{"test_cases": [{"input": {"x": 3}, "expected_output": 9}, {"input": {"x": 0}, "expected_output": 0}]}\n```'
+    other_cases = "```json\n{'test_cases': [{'input': {'x': 2}, 'expected_output': 4}]}\n```"
+    main_cases = '```json\n{"test_cases": [{"input": {"xs": [1, 3]}, "expected_output": 10}]}\n```'
+    simulated = (
+        "Step 1: x = 3, x + x = 6, but 9 is expected.\n```python\ndef square(x):\n    return x * x\n```"
+    )
+    model = ScriptedModel(
+        [decomposed, square_cases, square_cases, other_cases, simulated, main_cases, main_cases, main_cases]
+    )
+    session = run(TASK, monolithic, model, executor, "mgdebugger", settings=Settings(max_iters=1))
+    assert session.outcome == "fixed" and "return x * x" in session.final_program
+    record = session.attempts[0].hierarchy
+    assert record is not None and record.decomposition == "accepted"
+    square, main = record.checked
+    assert square.function == "square" and square.fixes == 1
+    assert square.tests == ["assert square(**{'x': 3}) == 9", "assert square(**{'x': 0}) == 0"]  # voted
+    assert main.function == "sum_squares" and main.fixes == 0
+    assert "Act as a Python interpreter" in model.requests[4][0][1].content
+    assert session.calls == 8
+
+
+def test_mgdebugger_keeps_the_program_when_no_decomposition_can_be_read(executor: Executor) -> None:
+    model = ScriptedModel(["no code", "still none", "no code either", "```json\n[]\n```", "", ""])
+    session = run(TASK, HELPERS, model, executor, "mgdebugger[samples=1]", settings=Settings(max_iters=1))
+    record = session.attempts[0].hierarchy
+    assert record is not None
+    assert record.decomposition == "kept the original: the reply had no usable program (no code in reply)"
+    assert record.order == ["square", "sum_squares"]
+    assert session.attempts[0].failure == "the debugged program is one already tried"

@@ -32,7 +32,7 @@ from tracefix.bench.store import ConfigMismatch, RunConfig, RunStore, selected_i
 from tracefix.cli.common import ALIAS_OPTIONS, apply_aliases, emit_json, open_model
 from tracefix.execution.sandbox import Executor
 from tracefix.models.base import Model, ModelError
-from tracefix.strategies.build import canonical
+from tracefix.strategies.build import NAMES, canonical
 from tracefix.strategies.catalog import describe
 from tracefix.strategies.engine import Settings
 from tracefix.strategies.spec import SpecError, split_specs
@@ -179,7 +179,7 @@ def _strategy_names(text: str) -> list[str]:
     except SpecError as exc:
         raise click.UsageError(f"--strategies: {exc}\n{describe()}") from exc
     if not names:
-        raise click.UsageError("--strategies: none given; choose from ldb, feedback, explain")
+        raise click.UsageError(f"--strategies: none given; choose from {', '.join(NAMES)}")
     return names
 
 

@@ -14,7 +14,7 @@ from tracefix.analysis.cfg import FunctionNotFound, build_cfg
 from tracefix.models.base import Model, ModelError
 from tracefix.models.resolve import load_model
 from tracefix.records import CFG, Attempt, Session
-from tracefix.strategies.build import canonical, with_option
+from tracefix.strategies.build import NAMES, canonical, with_option
 from tracefix.strategies.catalog import describe
 from tracefix.strategies.spec import SpecError
 from tracefix.strategies.tests import parse_tests_file
@@ -29,7 +29,7 @@ def strategy_option(_ctx: click.Context, _param: click.Parameter, value: str) ->
 
 
 STRATEGY_HELP = (
-    "A strategy spec: ldb, feedback or explain, optionally with options, e.g. ldb[format=focused,blocks=4] "
+    f"A strategy spec: {', '.join(NAMES)}, optionally with options, e.g. ldb[format=focused,blocks=4] "
     "(`tracefix strategies` lists them)."
 )
 

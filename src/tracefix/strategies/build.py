@@ -18,6 +18,7 @@ from tracefix.models.base import Model
 from tracefix.records import Attempt, Session, Task
 from tracefix.strategies.baselines import ExplainOptions, FeedbackOptions, explain, feedback
 from tracefix.strategies.engine import Runner, Settings, Strategy, run_loop
+from tracefix.strategies.hier.mgdebugger import MGDebugger, MgOptions
 from tracefix.strategies.hier.strategy import Hierarchical, HierarchicalOptions
 from tracefix.strategies.ldb.focused import Focused, FocusedOptions
 from tracefix.strategies.ldb.hole import Hole, HoleOptions
@@ -49,6 +50,7 @@ KINDS: tuple[Kind, ...] = (
     Kind("feedback", FeedbackOptions, feedback),
     Kind("explain", ExplainOptions, explain),
     Kind("hierarchical", HierarchicalOptions, Hierarchical),
+    Kind("mgdebugger", MgOptions, MGDebugger),
 )
 NAMES = tuple(dict.fromkeys(k.name for k in KINDS))
 

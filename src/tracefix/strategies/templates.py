@@ -26,8 +26,13 @@ def render(name: str, **values: Any) -> str:
 
 
 def chat(name: str, **values: Any) -> list[Message]:
-    """A system message and the rendered user message: the start of every strategy's conversation."""
+    """The system message and the rendered user message: the start of every strategy's conversation."""
+    return chat_as("system", name, **values)
+
+
+def chat_as(system: str, name: str, **values: Any) -> list[Message]:
+    """:func:`chat` with another system message (``prompts/<system>.j2``), as a method's own prompts have."""
     return [
-        Message(role="system", content=render("system")),
+        Message(role="system", content=render(system)),
         Message(role="user", content=render(name, **values)),
     ]

@@ -40,6 +40,7 @@ class Judged:
     """The votes on one shown call."""
 
     shown: Shown
+    answers: int
     wrong_votes: int
     samples: int
     expected: str | None
@@ -143,7 +144,8 @@ def tally(shown: list[Shown], replies: list[dict[int, str | None]], agree: int) 
         expected, votes = counts.most_common(1)[0] if counts else (None, 0)
         recorded = _normalized(item.call.result) if item.call.result is not None else None
         agreed = expected is not None and votes >= agree and expected != recorded
-        judged.append(Judged(item, len(wrong), len(replies), expected, agreed))
+        answers = sum(1 for reply in replies if item.number in reply)
+        judged.append(Judged(item, answers, len(wrong), len(replies), expected, agreed))
     return judged
 
 

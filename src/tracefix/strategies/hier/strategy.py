@@ -169,6 +169,7 @@ class Hierarchical:
                 CallCheck(
                     call=judged.shown.call,
                     shown=judged.shown.text,
+                    answers=judged.answers,
                     wrong_votes=judged.wrong_votes,
                     samples=judged.samples,
                     expected=judged.expected,
