@@ -122,6 +122,7 @@ def test_the_catalog_reads_every_option_off_the_models() -> None:
         "feedback",
         "explain",
         "hierarchical",
+        "mgdebugger",
     ]
     for kind in KINDS:
         names = {o["name"] for o in entries[kind.label]["options"]}
@@ -142,6 +143,7 @@ def test_the_catalog_reads_every_option_off_the_models() -> None:
         "feedback": "newest",
         "explain": "newest",
         "hierarchical": "oldest",
+        "mgdebugger": "newest",
     }
     assert "| `samples` | `1..10` | `3` |" in catalog.markdown_tables()
 
