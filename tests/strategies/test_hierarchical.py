@@ -9,6 +9,8 @@ import pytest
 from tracefix.execution.sandbox import Executor
 from tracefix.models.fake import ScriptedModel
 from tracefix.records import Call, Task
+from tracefix.report.html import render_session
+from tracefix.report.model import session_view
 from tracefix.strategies.build import parse_spec, run
 from tracefix.strategies.engine import Settings
 from tracefix.strategies.hier import judge
@@ -186,3 +188,24 @@ def test_mgdebugger_keeps_the_program_when_no_decomposition_can_be_read(executor
     assert record.decomposition == "kept the original: the reply had no usable program (no code in reply)"
     assert record.order == ["square", "sum_squares"]
     assert session.attempts[0].failure == "the debugged program is one already tried"
+
+
+def test_the_report_shows_the_call_tree_the_calls_and_their_verdicts(executor: Executor) -> None:
+    model = ScriptedModel(
+        ["1: should be 1\n2: should be 9", "1: should be 1\n2: should be 9", "1: ok", FIXED]
+    )
+    session = run(TASK, HELPERS, model, executor, "hierarchical", settings=Settings(max_iters=1))
+    page = render_session(session)
+    assert "Calls recorded while <code>assert sum_squares([1, 3]) == 10</code> ran." in page
+    assert "<code>square(3) returned 6</code></td><td>wrong</td>" in page
+    assert "2 of 3 replies wrong, should be 9; 2 answered" in page
+    assert "<code>assert square(3) == 9</code>" in page
+    assert "debugged in this attempt" in page
+    view = session_view(session)
+    (attempt,) = view.attempts
+    assert attempt.trace is not None and attempt.trace.test == "assert square(1) == 1"  # square's own trace
+    assert attempt.hierarchy is not None
+    assert [(f.name, f.depth, f.recorded) for f in attempt.hierarchy.functions] == [
+        ("sum_squares", 0, 1),
+        ("square", 1, 2),
+    ]

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from tracefix.records import CFG, Attempt, Message, Reply, Session, TestResult, Trace, Usage, Verdict, Visit
 from tracefix.report.code import CfgFor, CodeLine, code_lines, default_cfg_for, lines_label
 from tracefix.report.diff import Diff, diff_programs
+from tracefix.report.hierarchy import HierarchyView, hierarchy_view
 from tracefix.report.loops import natural_loops
 from tracefix.report.path import PathNode, blocks_in, collapse_visits
 
@@ -127,6 +128,7 @@ class AttemptView:
     duration_s: float
     replies: list[ReplyView]
     messages: list[Message]
+    hierarchy: HierarchyView | None = None
 
 
 @dataclass(frozen=True)
@@ -187,8 +189,10 @@ def session_view(session: Session, cfg_for: CfgFor = default_cfg_for) -> Session
     for index, (attempt, program) in enumerate(
         zip(session.attempts, starting_programs(session), strict=True)
     ):
-        cfg = cfg_for(program, entry) if attempt.trace is not None else None
-        attempts.append(attempt_view(index + 1, attempt, program, cfg))
+        traced = traced_program(attempt, program)
+        function = attempt.trace.function if attempt.trace is not None else entry
+        cfg = cfg_for(traced, function) if attempt.trace is not None else None
+        attempts.append(attempt_view(index + 1, attempt, traced, cfg))
     return SessionView(
         title=f"{session.task.task_id} · {entry}",
         task_id=session.task.task_id,
@@ -213,6 +217,15 @@ def session_view(session: Session, cfg_for: CfgFor = default_cfg_for) -> Session
         final_diff=diff_programs(session.initial_program, session.final_program),
         steps=step_rows(attempts, session),
     )
+
+
+def traced_program(attempt: Attempt, start: str) -> str:
+    """The program the attempt traced: where it started, or the hierarchical strategy's decomposition of it
+    when a subfunction of that was debugged."""
+    record = attempt.hierarchy
+    if record is not None and record.decomposed is not None and record.debugged != record.entry:
+        return record.decomposed
+    return start
 
 
 def starting_programs(session: Session) -> list[str]:
@@ -269,6 +282,7 @@ def attempt_view(number: int, attempt: Attempt, program: str, cfg: CFG | None) -
         duration_s=attempt.duration_s,
         replies=[_reply_view(reply) for reply in attempt.replies],
         messages=list(attempt.messages),
+        hierarchy=hierarchy_view(attempt.hierarchy) if attempt.hierarchy is not None else None,
     )
 
 
