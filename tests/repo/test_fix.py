@@ -294,3 +294,49 @@ def test_a_test_whose_module_never_finishes_importing_is_not_a_usage_error(
         monkeypatch, [], "tests/test_spin.py::test_x", "--root", str(repo), "--timeout", "3"
     )
     assert code == 1 and "did not run: pytest timed out after 3 s" in output
+
+
+DEEP = {
+    "pytest.ini": "[pytest]\n",
+    "stats/__init__.py": "",
+    "stats/core.py": '''
+        def squares(xs):
+            """The square of each number."""
+            return [x + x for x in xs]
+
+
+        def sum_of_squares(xs):
+            """The sum of the squares of xs."""
+            return sum(squares(xs))
+
+
+        def report(xs):
+            """A line naming the sum of the squares."""
+            return f"sum of squares: {sum_of_squares(xs)}"
+    ''',
+    "tests/test_core.py": """
+        from stats.core import report
+
+
+        def test_report():
+            assert report([1, 3]) == "sum of squares: 10"
+    """,
+}
+
+
+@pytest.mark.slow  # runs pytest in sandboxed children
+def test_hierarchical_finds_the_helper_two_calls_below_the_test_and_fixes_it_on_its_unit_tests(
+    tmp_path: Path,
+) -> None:
+    repo = write_repo(tmp_path, DEEP)
+    found = examine(str(repo), "tests/test_core.py::test_report")
+    assert found.target.qualname == "report"  # the function the test calls, not where the bug is
+    fixed = "```python\ndef squares(xs):\n    return [x * x for x in xs]\n```"
+    # squares([1, 3]) returned [2, 6]: the leaf is judged first, and the three replies agree
+    model = ScriptedModel(["1: should be [1, 9]", "1: should be [1, 9]", "1: should be [1, 9]", fixed])
+    fix = debug_found(found, model, strategy="hierarchical", max_iters=1)
+    record = fix.session.attempts[0].hierarchy
+    assert record is not None and record.order == ["squares", "sum_of_squares", "report"]
+    assert record.debugged == "squares" and record.tests == ["assert squares([1, 3]) == [1, 9]"]
+    assert fix.session.outcome == "fixed" and fix.changed == ["squares"] and fix.passes
+    assert not (repo / "tracefix_units_test.py").exists()  # the unit tests lived in the copy only

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from tracefix.analysis.callgraph import call_tree
 from tracefix.execution.sandbox import Executor
 from tracefix.models.fake import ScriptedModel
 from tracefix.records import Call, Task
@@ -14,7 +15,6 @@ from tracefix.report.model import session_view
 from tracefix.strategies.build import parse_spec, run
 from tracefix.strategies.engine import Settings
 from tracefix.strategies.hier import judge
-from tracefix.strategies.hier.tree import call_tree
 from tracefix.strategies.spec import SpecError
 
 HELPERS = """
@@ -209,3 +209,50 @@ def test_the_report_shows_the_call_tree_the_calls_and_their_verdicts(executor: E
         ("sum_squares", 0, 1),
         ("square", 1, 2),
     ]
+
+
+METHODS = """
+class Counter:
+    def __init__(self, text):
+        self.text = text
+
+    def is_vowel(self, ch):
+        return ch in "aeiou"
+
+    def count(self):
+        return sum(1 for ch in self.text if self.is_vowel(ch))
+
+
+def count_vowels(text):
+    return Counter(text).count()
+"""
+
+
+def test_a_method_judged_wrong_is_debugged_on_the_failing_test_traced_at_its_level(
+    executor: Executor,
+) -> None:
+    # A method's calls cannot be written back as unit tests (self is no literal): the verdicts go into the
+    # task and the method is traced on the failing visible test itself.
+    task = Task(
+        task_id="v",
+        description="Count the vowels, lower or upper case.",
+        entry_point="count_vowels",
+        visible_tests=['assert count_vowels("Ab") == 1'],
+    )
+    fixed = "```python\n" + METHODS.replace('ch in "aeiou"', 'ch.lower() in "aeiou"') + "```"
+    model = ScriptedModel(["1: should be True\n2: ok", "1: should be True", "1: ok", fixed])
+    session = run(task, METHODS, model, executor, "hierarchical", settings=Settings(max_iters=1))
+    assert session.error is None, session.error
+    record = session.attempts[0].hierarchy
+    assert record is not None and record.order == ["Counter.is_vowel", "Counter.count", "count_vowels"]
+    first = record.checked[0]
+    assert first.function == "Counter.is_vowel" and first.checks[0].agreed and first.checks[0].test is None
+    assert record.debugged == "Counter.is_vowel" and record.tests == []
+    attempt = session.attempts[0]
+    assert attempt.trace is not None and attempt.trace.function == "Counter.is_vowel"
+    hole_prompt = model.requests[-1][0][1].content
+    assert (
+        "`Counter.is_vowel(self=Counter(text='Ab'), ch='A') returned False`; it should have returned True."
+        in (hole_prompt)
+    )
+    assert session.outcome == "fixed"

@@ -28,7 +28,7 @@ from typing import Any
 
 import pytest
 
-from tracefix.repo.paths import inside, is_test_file
+from tracefix.repo.paths import inside, is_test_file, module_name
 
 
 class TestDidNotFinish(BaseException):
@@ -345,7 +345,7 @@ def find_target_code(file: str, qualname: str, first_line: int, root: str) -> Co
     """
     code = _live_code(file, qualname, first_line)
     if code is None:
-        module = _module_name(file, root)
+        module = module_name(file, root)
         if module is not None:
             try:
                 importlib.import_module(module)
@@ -370,17 +370,6 @@ def _live_code(file: str, qualname: str, first_line: int) -> CodeType | None:
 
 def _same_file(filename: str, file: str) -> bool:
     return filename == file or (os.path.isabs(filename) and os.path.realpath(filename) == file)
-
-
-def _module_name(file: str, root: str) -> str | None:
-    for base in (root, os.path.join(root, "src")):
-        if inside(file, base):
-            parts = list(Path(os.path.relpath(file, base)).with_suffix("").parts)
-            if parts[-1] == "__init__":
-                parts.pop()
-            if parts and all(part.isidentifier() for part in parts):
-                return ".".join(parts)
-    return None
 
 
 # --------------------------------------------------------------------------- main

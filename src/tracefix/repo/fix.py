@@ -40,6 +40,7 @@ from tracefix.repo.locate import (
     test_parts,
     test_source,
 )
+from tracefix.repo.paths import module_name
 from tracefix.repo.run import (
     DEFAULT_BUDGET,
     Budget,
@@ -185,6 +186,11 @@ def unified_diff(before: str, after: str, path: str) -> str:
 # --------------------------------------------------------------------------- the Runner for the loop
 
 
+UNIT_FILE = "tracefix_units_test.py"
+"""Where the repository runner writes unit tests of the target file's functions (in the temporary copy only;
+``debug_found`` takes nothing but the target file from the copy)."""
+
+
 class RepoRunner:
     """The engine's ``Runner`` over a temporary copy of the repository.
 
@@ -200,19 +206,44 @@ class RepoRunner:
         self.nodeids = {case.source: case.nodeid for case in tests}
         self.budget = budget
         self.runs = 0
+        self._units: list[str] = []
 
     def _write(self, program: str) -> None:
         Path(self.root, self.target.file).write_text(program, encoding="utf-8")
 
     def run_tests(self, program: str, tests: list[str], *, prelude: str = "") -> list[TestResult]:
-        """Run the node ids of ``tests`` against ``program`` in the copy."""
+        """Run the node ids of ``tests`` against ``program`` in the copy; a test that is no test of the
+        repository (a unit test the hierarchical strategy wrote for a function of the target file) runs from a
+        test module written into the copy, with the target module's names in scope."""
         self._write(program)
+        units = [test for test in tests if test not in self.nodeids]
+        if units:
+            self.nodeids.update(self._write_units(units))
         nodeids = [self.nodeids[test] for test in tests]
         self.runs += 1
         run = run_pytest(self.root, nodeids, budget=self.budget)
         return [
             test_result(test, run.result(nodeid), run) for test, nodeid in zip(tests, nodeids, strict=True)
         ]
+
+    def _write_units(self, tests: list[str]) -> dict[str, str]:
+        """Write ``tests`` (each an assert over the target module's names) as test functions of
+        ``UNIT_FILE`` in the copy; test source -> node id."""
+        module = module_name(os.path.join(self.root, self.target.file), self.root)
+        if module is None:
+            raise RepoError(f"{self.target.file} is not importable as a module: unit tests cannot run")
+        self._units.extend(t for t in tests if t not in self._units)
+        lines = [
+            '"""Unit tests tracefix wrote for functions of the file under test (in its temporary copy)."""',
+            "import importlib",
+            "",
+            f"_module = importlib.import_module({module!r})",
+            "globals().update({k: v for k, v in vars(_module).items() if not k.startswith('__')})",
+        ]
+        for number, test in enumerate(self._units):
+            lines += ["", "", f"def test_unit_{number}():", textwrap.indent(test.strip(), "    ")]
+        Path(self.root, UNIT_FILE).write_text("\n".join(lines) + "\n", encoding="utf-8")
+        return {test: f"{UNIT_FILE}::test_unit_{number}" for number, test in enumerate(self._units)}
 
     def trace(
         self, program: str, entry: str, test: str, *, prelude: str = "", cfg: CFG | None = None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 TEST_FILE_NAMES = ("conftest.py",)
 TEST_DIRS = ("tests", "test", "testing")
@@ -24,3 +25,16 @@ def is_test_file(path: str, root: str) -> bool:
 def inside(path: str, root: str) -> bool:
     """Whether ``path`` is a file under ``root`` (both real paths)."""
     return path.startswith(root.rstrip("/") + "/")
+
+
+def module_name(file: str, root: str) -> str | None:
+    """The module a file of the repository is imported as (``pkg.mod``), from ``root`` or ``root/src``; None
+    when its path is not a module name."""
+    for base in (root, os.path.join(root, "src")):
+        if inside(file, base):
+            parts = list(Path(os.path.relpath(file, base)).with_suffix("").parts)
+            if parts[-1] == "__init__":
+                parts.pop()
+            if parts and all(part.isidentifier() for part in parts):
+                return ".".join(parts)
+    return None

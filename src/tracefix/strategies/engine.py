@@ -116,13 +116,18 @@ class Context:
         self.usage = Usage()
         self._tested: dict[tuple[str, tuple[str, ...]], list[TestResult]] = {}
         self._parent: Context | None = None
+        self.traced: str | None = None
+        """The function a strategy traces for the failing test, when the context fixes it (``derived``);
+        None: the one the test calls."""
 
-    def derived(self, task: Task, options: Options) -> Context:
+    def derived(self, task: Task, options: Options, *, traced: str | None = None) -> Context:
         """A context for a part of the work with its own task (a subfunction and its unit tests): the same
-        model, sandbox and settings; its calls and tokens count here too, and runs already made are reused."""
+        model, sandbox and settings; its calls and tokens count here too, and runs already made are reused.
+        ``traced`` fixes the function traced (a subfunction debugged on its caller's test)."""
         child = Context(self.model, self.runner, task, self.settings, options)
         child._parent = self
         child._tested = self._tested
+        child.traced = traced
         return child
 
     def ask(self, messages: list[Message], params: GenParams | None = None) -> Reply:

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from tracefix.analysis.callgraph import call_tree
 from tracefix.records import Attempt, GenParams, TestResult
 from tracefix.strategies.engine import Context
 from tracefix.strategies.extract import extract_program
-from tracefix.strategies.hier.tree import call_tree
 from tracefix.strategies.templates import chat
 
 TRIES = 3

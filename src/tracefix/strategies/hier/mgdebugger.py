@@ -31,11 +31,11 @@ from typing import Any
 
 from pydantic import Field
 
+from tracefix.analysis.callgraph import call_tree
 from tracefix.analysis.source import FunctionNotFound, function_source, replace_function
 from tracefix.records import Attempt, GenParams, Hierarchy, SubfunctionCheck, TestResult
 from tracefix.strategies.engine import Context, LoopState
 from tracefix.strategies.extract import code_blocks, extract_program, normalized
-from tracefix.strategies.hier.tree import call_tree
 from tracefix.strategies.options import Options
 from tracefix.strategies.templates import chat_as
 

@@ -3,7 +3,7 @@
 Each iteration:
 
 1. **The hierarchy.** The program's own functions reachable from the entry point, leaves first
-   (``tree.py``). A monolithic entry point may first be restructured by the model into subfunctions
+   (``analysis/callgraph.py``). A monolithic entry point may first be restructured by the model into subfunctions
    (``decompose``, MGDebugger's step); the restructured program is used only when every visible test gives
    the same outcome on it as on the original, else the original is kept and the record says why.
 2. **Real calls.** The first failing visible test runs with every call of the program's functions recorded
@@ -28,12 +28,12 @@ from typing import Literal, Self
 
 from pydantic import Field, model_validator
 
+from tracefix.analysis.callgraph import Tree, call_tree
 from tracefix.records import Attempt, CallCheck, CallTrace, Hierarchy, SubfunctionCheck, Task, TestResult
 from tracefix.strategies.common import failing_test
 from tracefix.strategies.engine import Context, LoopState
 from tracefix.strategies.extract import normalized
 from tracefix.strategies.hier import decompose, judge
-from tracefix.strategies.hier.tree import Tree, call_tree
 from tracefix.strategies.ldb.hole import Hole, HoleOptions
 from tracefix.strategies.options import Options
 from tracefix.strategies.tests import describe_failure
@@ -110,10 +110,9 @@ class Hierarchical:
                 continue
             check = self._judge(ctx, state, attempt, base, helper, calls)
             record.checked.append(check)
-            tests = [c.test for c in check.checks if c.test is not None]
-            if not tests:
+            if not any(c.agreed for c in check.checks):
                 continue
-            if self._debug(ctx, state, attempt, base, helper, tests):
+            if self._debug(ctx, state, attempt, base, check):
                 return attempt
             break
         return self._entry(ctx, state, attempt)
@@ -180,33 +179,43 @@ class Hierarchical:
         return check
 
     def _debug(
-        self,
-        ctx: Context,
-        state: LoopState,
-        attempt: Attempt,
-        program: str,
-        helper: str,
-        tests: list[str],
+        self, ctx: Context, state: LoopState, attempt: Attempt, program: str, check: SubfunctionCheck
     ) -> bool:
-        """Debug ``helper`` on its unit tests with ldb; True when the fix is kept as this attempt's program."""
+        """Debug the subfunction of ``check`` with ldb, on the unit tests its agreed verdicts made, or, when
+        none could be written (arguments that are no literals, a method), on the failing visible test traced
+        at the subfunction, the verdicts said in the task; True when the fix is kept as the attempt's
+        program."""
         record = attempt.hierarchy
         assert record is not None
+        helper = check.function
+        tests = [c.test for c in check.checks if c.test is not None]
+        check.tests = tests
         record.debugged, record.tests = helper, tests
+        said = [
+            f"While the failing test ran, `{c.shown}`; it should have returned {c.expected}."
+            for c in check.checks
+            if c.agreed
+        ][:3]
         task = Task(
             task_id=f"{ctx.task.task_id}:{helper}",
             description=f"{ctx.task.description}\n\n`{helper}` is a helper of `{ctx.task.entry_point}` in "
-            "this program.",
+            "this program. " + " ".join(said),
             entry_point=helper,
-            visible_tests=tests,
+            visible_tests=tests or ctx.task.visible_tests,
             prelude=ctx.task.prelude,
             shown=ctx.task.shown,
         )
         ldb = Hole(HoleOptions(), "ldb")
-        sub = ctx.derived(task, ldb.options)
+        sub = ctx.derived(task, ldb.options, traced=None if tests else helper)
         before = sub.run_tests(program)
-        if all(r.passed for r in before):
+        if tests and all(r.passed for r in before):
             record.notes.append(f"`{helper}` passes its unit tests when run alone: the verdicts are not used")
             return False
+        if not tests:
+            record.notes.append(
+                f"no unit test of `{helper}` could be written from its calls: it is debugged on the failing "
+                "visible test, traced at its level, with the verdicts in the task"
+            )
         inner = LoopState(task, program, before, state.iteration, [*state.tried, normalized(program)])
         found = ldb.attempt(sub, inner)
         attempt.replies.extend(found.replies)
@@ -217,7 +226,7 @@ class Hierarchical:
             record.notes.append(f"no new `{helper}` came back ({found.failure})")
             return False
         after = sub.run_tests(found.program)
-        if sum(r.passed for r in after) <= sum(r.passed for r in before):
+        if tests and sum(r.passed for r in after) <= sum(r.passed for r in before):
             record.notes.append(f"the new `{helper}` passes no more of its unit tests: not kept")
             return False
         broken = _newly_failing(state, ctx.run_tests(found.program))

@@ -98,7 +98,7 @@ class LdbFormat(ABC, Generic[OptionsT]):
 def trace_failing(ctx: Context, state: LoopState, level: str) -> Traced:
     """Trace the function the first failing test calls, at ``level``."""
     failing = failing_test(state)
-    entry = called.under_test(state.program, failing.test, ctx.task.entry_point)
+    entry = ctx.traced or called.under_test(state.program, failing.test, ctx.task.entry_point)
     cfg = cfg_of(state.program, entry, level)
     trace = ctx.trace(state.program, failing.test, cfg if level == "line" else None, entry=entry)
     return Traced(failing, entry, cfg, trace)

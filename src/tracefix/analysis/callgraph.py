@@ -1,4 +1,4 @@
-"""The hierarchy of a program: its own functions reachable from the entry point, and the order to debug them.
+"""The call graph of a program: its own functions reachable from an entry point, and the order to debug them.
 
 Read from the source (``ast``), as a reader would: a function calls another of the program when its body
 names it (``helper(...)``, ``self.helper(...)``, ``Class.helper(...)``). The recorded calls of a run
@@ -86,7 +86,8 @@ def call_tree(program: str, entry: str) -> Tree:
 
 def _named_calls(node: ast.AST) -> list[tuple[str | None, str]]:
     """(qualifier, name) of every call in ``node``: ``f()`` -> (None, "f"), ``self.f()`` -> ("self", "f"),
-    ``A.f()`` -> ("A", "f"); nested definitions' calls included (a closure the function runs)."""
+    ``A.f()`` -> ("A", "f"), ``make().f()`` -> ("", "f"); nested definitions' calls included (a closure the
+    function runs)."""
     calls: list[tuple[str | None, str]] = []
     for sub in ast.walk(node):
         if not isinstance(sub, ast.Call):
@@ -94,16 +95,21 @@ def _named_calls(node: ast.AST) -> list[tuple[str | None, str]]:
         func = sub.func
         if isinstance(func, ast.Name):
             calls.append((None, func.id))
-        elif isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name):
-            calls.append((func.value.id, func.attr))
+        elif isinstance(func, ast.Attribute):
+            calls.append((func.value.id if isinstance(func.value, ast.Name) else "", func.attr))
     return calls
 
 
 def _resolve(called: tuple[str | None, str], owner: str, by_last: dict[str, list[str]]) -> list[str]:
+    """The program's functions a call may be: a bare name is a top-level function; ``self.f`` the method of
+    the caller's class; ``A.f`` the method of class ``A``; ``x.f`` on any other object the one method of the
+    program named ``f``, when there is only one (which class ``x`` is cannot be read from the source)."""
     qualifier, name = called
     candidates = by_last.get(name, [])
     if qualifier is None:
-        return [c for c in candidates if "." not in c]  # a bare name is a top-level function
+        return [c for c in candidates if "." not in c]
     if qualifier in ("self", "cls"):
         return [c for c in candidates if c == f"{owner}.{name}"] if owner else []
-    return [c for c in candidates if c == f"{qualifier}.{name}"]
+    exact = [c for c in candidates if c == f"{qualifier}.{name}"]
+    methods = [c for c in candidates if "." in c]
+    return exact or (methods if len(methods) == 1 else [])
