@@ -256,3 +256,14 @@ def test_a_method_judged_wrong_is_debugged_on_the_failing_test_traced_at_its_lev
         in (hole_prompt)
     )
     assert session.outcome == "fixed"
+
+
+def test_a_call_made_again_and_again_says_so_and_a_should_be_of_the_same_value_is_a_verdict_of_right() -> (
+    None
+):
+    program = "def same(s):\n    return s == s[::-1]\n"
+    calls = [Call(id=n, function="same", args={"s": "'cat'"}, result="False") for n in range(25)]
+    (shown,) = judge.shown_calls(program, "same", calls, 5, total=1_000_000)
+    assert shown.note == " (the same call 25 times among the 25 recorded of 1000000)"
+    (judged,) = judge.tally([shown], [{1: "False"}, {1: "False"}, {1: "True"}], agree=2)
+    assert judged.wrong_votes == 1 and judged.answers == 3 and not judged.agreed

@@ -33,6 +33,8 @@ class Shown:
     """``helper(3, [1, 2]) returned 7`` / ``raised ValueError: ...``."""
     callable_text: str | None
     """``helper(3, [1, 2])`` when every argument is a literal that can be written back; else None."""
+    note: str = ""
+    """How often the same call was made, when more than once (`` (the same call 25 times of ...)``)."""
 
 
 @dataclass(frozen=True)
@@ -56,24 +58,35 @@ class Judged:
         return f"assert {self.shown.callable_text} == {self.expected}"
 
 
-def shown_calls(program: str, function: str, calls: list[Call], limit: int) -> list[Shown]:
-    """The first ``limit`` calls of ``function`` with distinct arguments, as the judge is shown them."""
+def shown_calls(
+    program: str, function: str, calls: list[Call], limit: int, total: int | None = None
+) -> list[Shown]:
+    """The first ``limit`` calls of ``function`` with distinct arguments, as the judge is shown them; a call
+    made more than once says how often among the recorded ones (``total``: all calls of the function)."""
+    own = [call for call in calls if call.function == function]
+    same = Counter(_key(call) for call in own)
     seen: set[tuple[tuple[str, str], ...]] = set()
     chosen: list[Shown] = []
-    for call in calls:
-        if call.function != function or not call.finished:
-            continue
-        key = tuple(sorted(call.args.items()))
-        if key in seen:
+    for call in own:
+        key = _key(call)
+        if not call.finished or key in seen:
             continue
         seen.add(key)
         written = call_text(program, function, call)
         head = written or f"{function}({', '.join(f'{k}={v}' for k, v in call.args.items())})"
         outcome = f"raised {call.exception}" if call.exception is not None else f"returned {call.result}"
-        chosen.append(Shown(len(chosen) + 1, call, f"{head} {outcome}", written))
+        note = ""
+        if same[key] > 1:
+            of = f" of {total}" if total is not None and total > len(own) else ""
+            note = f" (the same call {same[key]} times among the {len(own)} recorded{of})"
+        chosen.append(Shown(len(chosen) + 1, call, f"{head} {outcome}", written, note))
         if len(chosen) == limit:
             break
     return chosen
+
+
+def _key(call: Call) -> tuple[tuple[str, str], ...]:
+    return tuple(sorted(call.args.items()))
 
 
 def call_text(program: str, function: str, call: Call) -> str | None:
@@ -109,7 +122,7 @@ def messages(
         description=description,
         program=program,
         function=function,
-        calls=[s.text for s in shown],
+        calls=[s.text + s.note for s in shown],
         failing=failing,
         failure=failure,
     )
@@ -139,11 +152,12 @@ def parse(text: str, count: int) -> dict[int, str | None]:
 def tally(shown: list[Shown], replies: list[dict[int, str | None]], agree: int) -> list[Judged]:
     judged = []
     for item in shown:
-        wrong = [reply[item.number] for reply in replies if reply.get(item.number) is not None]
-        counts = Counter(value for value in wrong if value is not None)
-        expected, votes = counts.most_common(1)[0] if counts else (None, 0)
         recorded = _normalized(item.call.result) if item.call.result is not None else None
-        agreed = expected is not None and votes >= agree and expected != recorded
+        # "should be X" where X is what the call returned is a verdict of right
+        wrong = [v for reply in replies if (v := reply.get(item.number)) is not None and v != recorded]
+        counts = Counter(wrong)
+        expected, votes = counts.most_common(1)[0] if counts else (None, 0)
+        agreed = expected is not None and votes >= agree
         answers = sum(1 for reply in replies if item.number in reply)
         judged.append(Judged(item, answers, len(wrong), len(replies), expected, agreed))
     return judged

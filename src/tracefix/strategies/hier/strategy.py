@@ -147,7 +147,7 @@ class Hierarchical:
     ) -> SubfunctionCheck:
         o = self.options
         check = SubfunctionCheck(function=helper, recorded=calls.counts.get(helper, 0))
-        shown = judge.shown_calls(program, helper, calls.calls, o.calls)
+        shown = judge.shown_calls(program, helper, calls.calls, o.calls, calls.counts.get(helper))
         if not shown:
             return check
         failing = failing_test(state)
