@@ -7,6 +7,7 @@ from collections.abc import Iterator
 import pytest
 
 from tracefix.analysis.callgraph import call_tree
+from tracefix.cli.common import describe_attempt
 from tracefix.execution.sandbox import Executor
 from tracefix.models.fake import ScriptedModel
 from tracefix.records import Call, Task
@@ -267,3 +268,16 @@ def test_a_call_made_again_and_again_says_so_and_a_should_be_of_the_same_value_i
     assert shown.note == " (the same call 25 times among the 25 recorded of 1000000)"
     (judged,) = judge.tally([shown], [{1: "False"}, {1: "False"}, {1: "True"}], agree=2)
     assert judged.wrong_votes == 1 and judged.answers == 3 and not judged.agreed
+
+
+def test_the_cli_progress_says_what_was_judged_and_debugged(executor: Executor) -> None:
+    model = ScriptedModel(["1: should be 1\n2: should be 9", "1: should be 1\n2: should be 9", "1: ok", FIXED])
+    session = run(TASK, HELPERS, model, executor, "hierarchical", settings=Settings(max_iters=1))
+    lines = describe_attempt(session.attempts[0])
+    assert lines[:5] == [
+        "iteration 1:",
+        "  square: 2 calls recorded, 2 judged, 2 wrong",
+        "    square(1) returned 2; should be 1",
+        "    square(3) returned 6; should be 9",
+        "  debugged square on 2 unit tests",
+    ]

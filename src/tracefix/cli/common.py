@@ -13,7 +13,7 @@ from pydantic import BaseModel
 from tracefix.analysis.cfg import FunctionNotFound, build_cfg
 from tracefix.models.base import Model, ModelError
 from tracefix.models.resolve import load_model
-from tracefix.records import CFG, Attempt, Session
+from tracefix.records import CFG, Attempt, Hierarchy, Session
 from tracefix.strategies.build import NAMES, canonical, with_option
 from tracefix.strategies.catalog import describe
 from tracefix.strategies.spec import SpecError
@@ -137,6 +137,8 @@ def open_model(spec: str | None) -> Model:
 def describe_attempt(attempt: Attempt) -> list[str]:
     """How one debugging iteration went, for progress on stderr."""
     lines = [f"iteration {attempt.iteration + 1}:"]
+    if attempt.hierarchy is not None:
+        lines += hierarchy_lines(attempt.hierarchy)
     who = "blamed by the trace, cut out and rewritten" if attempt.verdict_parse == "trace" else "judged wrong"
     for verdict in attempt.verdicts:
         if not verdict.correct:
@@ -150,6 +152,28 @@ def describe_attempt(attempt: Attempt) -> list[str]:
         lines.append(f"  {sum(r.passed for r in results)}/{len(results)} visible tests pass")
     tokens = attempt.usage.prompt_tokens + attempt.usage.completion_tokens
     lines.append(f"  ({len(attempt.replies)} model calls, {tokens} tokens, {attempt.duration_s:.1f} s)")
+    return lines
+
+
+def hierarchy_lines(record: Hierarchy) -> list[str]:
+    """What the hierarchical strategies did in one iteration: the decomposition, the verdicts on each
+    subfunction's calls (or its tests), and the function debugged."""
+    lines = []
+    if record.decomposition is not None:
+        lines.append(f"  decomposition: {record.decomposition}")
+    for check in record.checked:
+        if check.checks:
+            wrong = [c for c in check.checks if c.agreed]
+            lines.append(
+                f"  {check.function}: {check.recorded} calls recorded, {len(check.checks)} judged, "
+                f"{len(wrong)} wrong"
+            )
+            lines += [f"    {c.shown}; should be {c.expected}" for c in wrong]
+        elif check.tests:
+            lines.append(f"  {check.function}: {len(check.tests)} test cases, fixed {check.fixes} times")
+    if record.debugged is not None:
+        on = f" on {len(record.tests)} unit tests" if record.tests else ""
+        lines.append(f"  debugged {record.debugged}{on}")
     return lines
 
 
