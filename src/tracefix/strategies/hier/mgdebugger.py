@@ -16,8 +16,10 @@ One run of the method per iteration, as its public implementation does it:
 What differs from the published code, and why: its benchmark driver checks the **hidden** tests and reruns
 the whole method until they pass (an oracle a fair harness must not use): here the visible tests and the
 engine's iteration budget decide, as for every strategy. Its prompts are paraphrased, not copied; their
-instructions are the same. Test cases become asserts run in tracefix's sandbox (``f(**input) == expected``
-where the original compares reprs), and their JSON is read leniently (Python literals too).
+instructions are the same, but for the test cases' JSON example, which names the function's own parameters
+(the published one has ``'var1'``, ``'var2'``, and the embedded model copied such placeholders). Test cases
+become asserts run in tracefix's sandbox (``f(**input) == expected`` where the original compares reprs), and
+their JSON is read leniently (Python literals too).
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ from tracefix.analysis.source import FunctionNotFound, function_source, replace_
 from tracefix.records import Attempt, GenParams, Hierarchy, SubfunctionCheck, TestResult
 from tracefix.strategies.engine import Context, LoopState
 from tracefix.strategies.extract import code_blocks, extract_program, normalized
+from tracefix.strategies.ldb.base import parameters_of
 from tracefix.strategies.options import Options
 from tracefix.strategies.templates import chat_as
 
@@ -121,7 +124,15 @@ class MGDebugger:
         self, ctx: Context, state: LoopState, attempt: Attempt, program: str, function: str
     ) -> list[str]:
         gold = json.dumps(ctx.task.visible_tests, indent=2)
-        messages = chat_as("mg_system_tests", "mg_tests", program=program, function=function, gold=gold)
+        parameters = [p for p in parameters_of(program, function) if p not in ("self", "cls")]
+        messages = chat_as(
+            "mg_system_tests",
+            "mg_tests",
+            program=program,
+            function=function,
+            gold=gold,
+            parameters=parameters,
+        )
         seed = ctx.settings.params.seed + SAMPLE_SEED + state.iteration
         found: list[str] = []
         for n in range(self.options.samples):
