@@ -80,7 +80,7 @@ class Hierarchical:
     options: HierarchicalOptions
     name: str
     level: str = "hierarchical"
-    _decomposed: dict[str, decompose.Decomposition] = field(default_factory=dict)
+    _decomposed: dict[str, decompose.Decomposition] = field(default_factory=dict, init=False, repr=False)
     """Original program -> its decomposition (asked once per program)."""
 
     def attempt(self, ctx: Context, state: LoopState) -> Attempt:
