@@ -317,7 +317,10 @@ class Hierarchy(Record):
     """The calls the failing visible test made, recorded."""
     checked: list[SubfunctionCheck] = Field(default_factory=list)
     debugged: str | None = None
-    """The function this attempt debugged (a subfunction judged wrong, or the entry point)."""
+    """The function whose fix is this attempt's program (a subfunction, or the entry point), else the last
+    one debugged."""
+    tried: list[str] = Field(default_factory=list)
+    """The subfunctions this attempt debugged, in order."""
     tests: list[str] = Field(default_factory=list)
     """The unit tests a subfunction was debugged on."""
     notes: list[str] = Field(default_factory=list)

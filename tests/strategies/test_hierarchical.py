@@ -92,7 +92,8 @@ def test_when_no_helper_is_found_wrong_the_entry_is_debugged_as_ldb_does(executo
     fixed = "```python\ndef sum_squares(xs):\n    return sum(square(x) for x in xs)\n```"
     model = ScriptedModel(["1: ok\n2: ok", "1: ok\n2: should be 4", "1: ok", fixed])
     task = TASK.model_copy(update={"visible_tests": TASK.visible_tests[1:]})
-    session = run(task, program, model, executor, "hierarchical", settings=Settings(max_iters=1))
+    strategy = "hierarchical[tries=0]"  # no subfunction is debugged unless judged wrong
+    session = run(task, program, model, executor, strategy, settings=Settings(max_iters=1))
     assert session.outcome == "fixed"
     record = session.attempts[0].hierarchy
     assert record is not None and record.debugged == "sum_squares" and record.tests == []
@@ -271,7 +272,9 @@ def test_a_call_made_again_and_again_says_so_and_a_should_be_of_the_same_value_i
 
 
 def test_the_cli_progress_says_what_was_judged_and_debugged(executor: Executor) -> None:
-    model = ScriptedModel(["1: should be 1\n2: should be 9", "1: should be 1\n2: should be 9", "1: ok", FIXED])
+    model = ScriptedModel(
+        ["1: should be 1\n2: should be 9", "1: should be 1\n2: should be 9", "1: ok", FIXED]
+    )
     session = run(TASK, HELPERS, model, executor, "hierarchical", settings=Settings(max_iters=1))
     lines = describe_attempt(session.attempts[0])
     assert lines[:5] == [
@@ -281,3 +284,20 @@ def test_the_cli_progress_says_what_was_judged_and_debugged(executor: Executor) 
         "    square(3) returned 6; should be 9",
         "  debugged square on 2 unit tests",
     ]
+
+
+def test_when_no_verdict_agrees_the_subfunctions_are_still_tried_on_the_failing_test(
+    executor: Executor,
+) -> None:
+    # The judge calls square's wrong results right (the 1.5B model often does); the search still debugs
+    # square on the failing visible test, traced at its level, its real calls in the task, and keeps the fix
+    # because it passes more visible tests.
+    model = ScriptedModel(["1: ok\n2: ok", "1: ok", "2: ok", FIXED])
+    session = run(TASK, HELPERS, model, executor, "hierarchical", settings=Settings(max_iters=1))
+    assert session.outcome == "fixed" and "x * x" in session.final_program
+    attempt = session.attempts[0]
+    record = attempt.hierarchy
+    assert record is not None and record.tried == ["square"] and record.debugged == "square"
+    assert record.tests == [] and attempt.trace is not None and attempt.trace.function == "square"
+    prompt = model.requests[-1][0][1].content
+    assert "Its calls while the failing test ran: `square(1) returned 2`; `square(3) returned 6`." in prompt

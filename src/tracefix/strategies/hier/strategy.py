@@ -67,6 +67,13 @@ class HierarchicalOptions(Options):
     calls: int = Field(
         default=6, ge=1, le=20, description="recorded calls of a subfunction shown to the judge (distinct)"
     )
+    tries: int = Field(
+        default=2,
+        ge=0,
+        le=10,
+        description="subfunctions debugged per iteration before the entry point (those judged wrong first, "
+        "then the others bottom-up); a fix is kept when it passes more of its unit tests or visible tests",
+    )
 
     @model_validator(mode="after")
     def _rules(self) -> Self:
@@ -104,17 +111,23 @@ class Hierarchical:
         calls = ctx.record_calls(base, failing.test)
         record.calls = calls
         done = _debugged_before(state)
-        for helper in tree.helpers:
-            if helper in done:
-                record.notes.append(f"`{helper}` was debugged from this program before: not again")
-                continue
-            check = self._judge(ctx, state, attempt, base, helper, calls)
-            record.checked.append(check)
-            if not any(c.agreed for c in check.checks):
-                continue
-            if self._debug(ctx, state, attempt, base, check):
+        helpers = [h for h in tree.helpers if h not in done]
+        if len(helpers) < len(tree.helpers):
+            record.notes.append(
+                "debugged from this program before, not again: "
+                + ", ".join(f"`{h}`" for h in tree.helpers if h in done)
+            )
+        checks: dict[str, SubfunctionCheck] = {}
+        for helper in helpers:  # bottom-up, until the first subfunction judged wrong
+            checks[helper] = self._judge(ctx, state, attempt, base, helper, calls)
+            record.checked.append(checks[helper])
+            if any(c.agreed for c in checks[helper].checks):
+                break
+        wrong = [h for h in helpers if h in checks and any(c.agreed for c in checks[h].checks)]
+        for helper in [*wrong, *(h for h in helpers if h not in wrong)][: self.options.tries]:
+            check = checks.get(helper) or SubfunctionCheck(function=helper)
+            if self._debug(ctx, state, attempt, base, check, calls):
                 return attempt
-            break
         return self._entry(ctx, state, attempt)
 
     # -- steps ------------------------------------------------------------------------------------
@@ -179,23 +192,35 @@ class Hierarchical:
         return check
 
     def _debug(
-        self, ctx: Context, state: LoopState, attempt: Attempt, program: str, check: SubfunctionCheck
+        self,
+        ctx: Context,
+        state: LoopState,
+        attempt: Attempt,
+        program: str,
+        check: SubfunctionCheck,
+        calls: CallTrace,
     ) -> bool:
         """Debug the subfunction of ``check`` with ldb, on the unit tests its agreed verdicts made, or, when
-        none could be written (arguments that are no literals, a method), on the failing visible test traced
-        at the subfunction, the verdicts said in the task; True when the fix is kept as the attempt's
-        program."""
+        there are none (no verdict agreed, or arguments that are no literals, a method's ``self``), on the
+        failing visible test traced at the subfunction, its real calls and the verdicts said in its task. True
+        when the fix is kept as the attempt's program: it passes more of its unit tests, or without them more
+        visible tests, and breaks no visible test that passed."""
         record = attempt.hierarchy
         assert record is not None
         helper = check.function
         tests = [c.test for c in check.checks if c.test is not None]
         check.tests = tests
         record.debugged, record.tests = helper, tests
+        record.tried.append(helper)
+        agreed = [c for c in check.checks if c.agreed]
         said = [
-            f"While the failing test ran, `{c.shown}`; it should have returned {c.expected}."
-            for c in check.checks
-            if c.agreed
-        ][:3]
+            f"While the failing test ran, `{c.shown}`; it should have returned {c.expected}." for c in agreed
+        ]
+        if not agreed:
+            seen = judge.shown_calls(program, helper, calls.calls, 3, calls.counts.get(helper))
+            said = [
+                f"Its calls while the failing test ran: {'; '.join(f'`{s.text}`{s.note}' for s in seen)}."
+            ]
         task = Task(
             task_id=f"{ctx.task.task_id}:{helper}",
             description=f"{ctx.task.description}\n\n`{helper}` is a helper of `{ctx.task.entry_point}` in "
@@ -213,8 +238,8 @@ class Hierarchical:
             return False
         if not tests:
             record.notes.append(
-                f"no unit test of `{helper}` could be written from its calls: it is debugged on the failing "
-                "visible test, traced at its level, with the verdicts in the task"
+                f"`{helper}` is debugged on the failing visible test, traced at its level"
+                + (" (no unit test could be written from its calls)" if agreed else " (no verdict agreed)")
             )
         inner = LoopState(task, program, before, state.iteration, [*state.tried, normalized(program)])
         found = ldb.attempt(sub, inner)
@@ -229,9 +254,13 @@ class Hierarchical:
         if tests and sum(r.passed for r in after) <= sum(r.passed for r in before):
             record.notes.append(f"the new `{helper}` passes no more of its unit tests: not kept")
             return False
-        broken = _newly_failing(state, ctx.run_tests(found.program))
+        visible = ctx.run_tests(found.program)
+        broken = _newly_failing(state, visible)
         if broken:
             record.notes.append(f"the new `{helper}` breaks a visible test that passed ({broken}): not kept")
+            return False
+        if not tests and sum(r.passed for r in visible) <= sum(r.passed for r in state.results):
+            record.notes.append(f"the new `{helper}` passes no more visible tests: not kept")
             return False
         attempt.program = found.program
         return True
@@ -250,9 +279,10 @@ class Hierarchical:
 def _debugged_before(state: LoopState) -> set[str]:
     """Subfunctions an earlier attempt from this same program debugged (the same verdicts would come back)."""
     return {
-        a.hierarchy.debugged
+        name
         for a in state.history
-        if a.start_program == state.program and a.hierarchy is not None and a.hierarchy.debugged
+        if a.start_program == state.program and a.hierarchy is not None
+        for name in a.hierarchy.tried
     }
 
 
