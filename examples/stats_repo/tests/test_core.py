@@ -1,0 +1,5 @@
+from stats.core import report
+
+
+def test_report():
+    assert report([1, 3]) == "sum of squares: 10"
