@@ -16,13 +16,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from committed import committed_runs
 from pydantic import ValidationError
 
 from tracefix.bench.report import write_outputs
 from tracefix.bench.store import DB_NAME, RunStore
 
-RUNS_DIR = Path(__file__).resolve().parents[2] / "bench" / "runs"
-RUNS = sorted(db.parent for db in RUNS_DIR.glob(f"*/{DB_NAME}"))
+RUNS = committed_runs()
 SMALLEST = min(RUNS, key=lambda run: (run / DB_NAME).stat().st_size)
 
 

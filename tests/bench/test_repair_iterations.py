@@ -8,6 +8,7 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+from committed import committed_runs
 
 from tracefix.bench.scoring import HiddenScore
 from tracefix.bench.store import ResultRow, RunConfig, RunStore, SeedRow
@@ -21,7 +22,7 @@ _SPEC.loader.exec_module(repair_iterations)
 
 FAIL = HiddenScore(passed=False, tests=1, failed=1)
 PASS = HiddenScore(passed=True, tests=1, failed=0)
-RUNS = sorted(p.parent for p in (ROOT / "bench" / "runs").glob("*/run.sqlite"))
+RUNS = committed_runs()
 
 
 def attempt(iteration: int, *passed: bool) -> dict[str, object]:
