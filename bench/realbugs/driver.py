@@ -300,7 +300,7 @@ def run(
         raise SystemExit(
             f"{results_path} has {len(done)} results: give --resume to go on, or another --out-dir"
         )
-    _write_config(out_dir, options, command, len(mutants))
+    commit = _write_config(out_dir, options, command, len(mutants))
     work_root = out_dir / "work" if options.keep else None
     if work_root is not None:
         work_root.mkdir(exist_ok=True)
@@ -309,6 +309,7 @@ def run(
     new = []
     for index, (mutant, strategy) in enumerate(todo, 1):
         result = run_one(mutant, strategy, trees[mutant["library"]], options, work_root=work_root)
+        result["tracefix_commit"] = commit
         append(results_path, result)
         new.append(result)
         flags = [
@@ -321,10 +322,13 @@ def run(
     return new
 
 
-def _write_config(out_dir: Path, options: Options, command: str, mutants: int) -> None:
+def _write_config(out_dir: Path, options: Options, command: str, mutants: int) -> str:
+    """Record the run's settings, and each command with the commit it ran at; the commit."""
     path = out_dir / "config.json"
     config: dict[str, Any] = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+    commit = _git_head()
     config.setdefault("commands", []).append(command)
+    config.setdefault("commits", []).append(commit)
     config.update(
         strategies=options.strategies,
         max_iters=options.max_iters,
@@ -333,9 +337,10 @@ def _write_config(out_dir: Path, options: Options, command: str, mutants: int) -
         model=options.model or "embedded (default)",
         extra=options.extra,
         mutants=mutants,
-        tracefix_commit=_git_head(),
+        tracefix_commit=commit,
     )
     path.write_text(json.dumps(config, indent=2) + "\n", encoding="utf-8")
+    return commit
 
 
 def _git_head() -> str:

@@ -154,7 +154,7 @@ def render(out_dir: Path, mutants: list[dict[str, Any]], name: str) -> str:
         *config.get("commands", []),
         "```",
         "",
-        f"tracefix commit {config.get('tracefix_commit', '?')}, model {config.get('model', '?')}, "
+        f"tracefix commit {_commits(config, results)}, model {config.get('model', '?')}, "
         f"max iterations {config.get('max_iters', '?')}, wall budget {config.get('budget_s', '?')} s per run. "
         f"{len(results)} runs of {len(ran)} mutants"
         + (f" ({expected - len(results)} runs of these mutants missing)" if expected != len(results) else "")
@@ -212,3 +212,14 @@ def write(out_dir: Path, results_dir: Path, *, name: str | None = None, mutants_
     path = results_dir / f"realbugs-{name}.md"
     path.write_text(text, encoding="utf-8")
     return path
+
+
+def _commits(config: dict[str, Any], results: list[dict[str, Any]]) -> str:
+    """The commit the results were made at, or each commit with how many results it made."""
+    made: dict[str, int] = {}
+    for result in results:
+        commit = result.get("tracefix_commit") or config.get("tracefix_commit", "?")
+        made[commit] = made.get(commit, 0) + 1
+    if len(made) <= 1:
+        return next(iter(made), str(config.get("tracefix_commit", "?")))
+    return ", ".join(f"{commit} ({count} runs)" for commit, count in made.items())
