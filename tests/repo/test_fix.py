@@ -340,3 +340,5 @@ def test_hierarchical_finds_the_helper_two_calls_below_the_test_and_fixes_it_on_
     assert record.debugged == "squares" and record.tests == ["assert squares([1, 3]) == [1, 9]"]
     assert fix.session.outcome == "fixed" and fix.changed == ["squares"] and fix.passes
     assert not (repo / "tracefix_units_test.py").exists()  # the unit tests lived in the copy only
+    judged = model.requests[0][0][1].content  # the module is not shown whole: squares and its caller
+    assert "def squares(xs):" in judged and "def sum_of_squares(xs):" in judged and "def report" not in judged

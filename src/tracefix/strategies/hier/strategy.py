@@ -30,6 +30,7 @@ from pydantic import Field, model_validator
 
 from tracefix.analysis.callgraph import Tree, call_tree
 from tracefix.records import Attempt, CallCheck, CallTrace, Hierarchy, SubfunctionCheck, Task, TestResult
+from tracefix.strategies import view
 from tracefix.strategies.common import failing_test
 from tracefix.strategies.engine import Context, LoopState
 from tracefix.strategies.extract import normalized
@@ -101,7 +102,7 @@ class Hierarchical:
             record.notes.append("the program does not parse: the entry point is debugged as ldb does")
             return self._entry(ctx, state, attempt)
         base = state.program
-        if not tree.helpers and self.options.decompose:
+        if not tree.helpers and self.options.decompose and ctx.task.shown == "program":
             base, tree = self._decompose(ctx, state, attempt, record, tree)
         record.order, record.edges = list(tree.order), tree.edges()
         if not tree.helpers:
@@ -159,13 +160,19 @@ class Hierarchical:
         calls: CallTrace,
     ) -> SubfunctionCheck:
         o = self.options
+        tree = call_tree(program, ctx.task.entry_point)
         check = SubfunctionCheck(function=helper, recorded=calls.counts.get(helper, 0))
         shown = judge.shown_calls(program, helper, calls.calls, o.calls, calls.counts.get(helper))
         if not shown:
             return check
         failing = failing_test(state)
         messages = judge.messages(
-            ctx.task.description, program, helper, shown, failing.test, describe_failure(failing)
+            ctx.task.description,
+            self._shown(ctx, program, helper, tree),
+            helper,
+            shown,
+            failing.test,
+            describe_failure(failing),
         )
         base = ctx.settings.params
         params = judge.sample_params(
@@ -190,6 +197,20 @@ class Hierarchical:
                 )
             )
         return check
+
+    @staticmethod
+    def _shown(ctx: Context, program: str, helper: str, tree: Tree) -> str:
+        """The code the judge reads: the whole program, or, where prompts show one function of a module
+        (``Task.shown == "function"``, the repository mode), the subfunction and the functions calling it."""
+        if ctx.task.shown == "program":
+            return program
+        callers = [name for name in tree.order if helper in tree.functions[name].callees]
+        parts = []
+        for name in [helper, *callers]:
+            part = view.shown(program, ctx.task.model_copy(update={"entry_point": name}))
+            if part != program:  # found: a function, not the module
+                parts.append(part.rstrip())
+        return "\n\n\n".join(parts) or program
 
     def _debug(
         self,
