@@ -13,8 +13,6 @@ Only call this inside a sandbox worker's job (or on trusted code): the program r
 
 from __future__ import annotations
 
-import dataclasses
-import signal
 import sys
 import threading
 import time
@@ -26,6 +24,7 @@ from types import CodeType, FrameType
 from typing import Any
 
 from tracefix.execution import runner
+from tracefix.execution.alarm import repeating_alarm
 from tracefix.execution.semantics import PROGRAM_FILE
 from tracefix.execution.snapshots import exception_text
 from tracefix.execution.tracer_settrace import leave_kind
@@ -47,15 +46,6 @@ class CallLimits:
     time_limit_s: float | None = 10.0
     """Seconds after which the run is stopped from inside and the calls kept as they are. None: no limit."""
     values: ValueLimits = field(default_factory=ValueLimits)
-
-    def to_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> CallLimits:
-        names = {f.name for f in dataclasses.fields(cls)} - {"values"}
-        values = ValueLimits(**data.get("values", {}))
-        return cls(values=values, **{key: val for key, val in data.items() if key in names})
 
 
 class CallsTimeout(BaseException):
@@ -181,8 +171,8 @@ _HOOK_CODES = frozenset(
 
 @contextmanager
 def _deadline(seconds: float | None, recorder: CallRecorder) -> Iterator[None]:
-    """Stop the run with :class:`CallsTimeout` after ``seconds`` (the alarm repeats every 50 ms until it has
-    stopped); while the hook itself runs, the recorder stops the run at its next event instead."""
+    """Stop the run with :class:`CallsTimeout` after ``seconds``; while the hook itself runs, the recorder
+    stops the run at its next event instead."""
     if seconds is None or threading.current_thread() is not threading.main_thread():
         yield
         return
@@ -192,13 +182,8 @@ def _deadline(seconds: float | None, recorder: CallRecorder) -> Iterator[None]:
         if not recorder.inside_hook(frame):
             raise CallsTimeout
 
-    previous = signal.signal(signal.SIGALRM, interrupt)
-    signal.setitimer(signal.ITIMER_REAL, seconds, 0.05)
-    try:
+    with repeating_alarm(seconds, interrupt):
         yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
 
 
 def record_calls(

@@ -239,16 +239,18 @@ def trace_limits(limits: Limits) -> TraceLimits:
     """The tracer's own limits for a traced job under ``limits``: it stops a run that does not end (keeping
     its visits) before the sandbox kills the process (which would keep nothing), at its default time limit or
     within ``INNER_SHARE`` of the job's wall limit, whichever comes first."""
-    default = TraceLimits().time_limit_s
-    inner = INNER_SHARE * limits.wall_s
-    return TraceLimits(time_limit_s=inner if default is None else min(default, inner))
+    return TraceLimits(time_limit_s=_inner_limit(TraceLimits().time_limit_s, limits))
 
 
 def call_limits(limits: Limits) -> calls.CallLimits:
     """The call recorder's limits for a job under ``limits``: stopped from inside, as :func:`trace_limits`."""
-    default = calls.CallLimits().time_limit_s
+    return calls.CallLimits(time_limit_s=_inner_limit(calls.CallLimits().time_limit_s, limits))
+
+
+def _inner_limit(default: float | None, limits: Limits) -> float:
+    """``default`` seconds, or ``INNER_SHARE`` of the job's wall limit when that comes first."""
     inner = INNER_SHARE * limits.wall_s
-    return calls.CallLimits(time_limit_s=inner if default is None else min(default, inner))
+    return inner if default is None else min(default, inner)
 
 
 def _import_tracer() -> tuple[ModuleType | None, str | None]:

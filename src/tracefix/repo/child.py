@@ -17,7 +17,6 @@ import importlib
 import json
 import os
 import reprlib
-import signal
 import sys
 import types
 from collections.abc import Generator, Iterator
@@ -28,6 +27,7 @@ from typing import Any
 
 import pytest
 
+from tracefix.execution.alarm import repeating_alarm
 from tracefix.repo.paths import inside, is_test_file, module_name
 
 
@@ -182,13 +182,8 @@ def _time_limit(seconds: float | None, started: _Started | None, recorder: Any =
             return
         raise TestDidNotFinish(seconds)
 
-    previous = signal.signal(signal.SIGALRM, interrupt)
-    signal.setitimer(signal.ITIMER_REAL, seconds, 0.05)
-    try:
+    with repeating_alarm(seconds, interrupt):
         yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
 
 
 def _param_repr(value: Any) -> str:
