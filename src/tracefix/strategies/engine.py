@@ -130,6 +130,14 @@ class Context:
         child.traced = traced
         return child
 
+    def sample(self, n: int, seed: int) -> GenParams:
+        """The parameters of request ``n`` (from 0) of a series: the settings' own for the first, the retry
+        temperature with seed ``seed + n`` for the others (replies to compare or vote on, retried parses)."""
+        base = self.settings.params
+        if n == 0:
+            return base
+        return base.model_copy(update={"temperature": self.settings.retry_temperature, "seed": seed + n})
+
     def ask(self, messages: list[Message], params: GenParams | None = None) -> Reply:
         """One model call; backend errors become ``ModelFailure`` so the session can end cleanly."""
         try:

@@ -7,16 +7,18 @@ exception); ``mgdebugger`` takes it as MGDebugger does, when it parses and defin
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from tracefix.analysis.callgraph import call_tree
-from tracefix.records import Attempt, GenParams, TestResult
+from tracefix.records import Attempt, Message, TestResult
 from tracefix.strategies.engine import Context
 from tracefix.strategies.extract import extract_program
 from tracefix.strategies.templates import chat
 
 TRIES = 3
-"""Requests per decomposition when a reply has no program that parses (MGDebugger's retries)."""
+"""Requests when a reply cannot be read: no program that parses, no fixed function (MGDebugger's parse
+retries)."""
 
 
 @dataclass(frozen=True)
@@ -27,31 +29,39 @@ class Decomposition:
     """"accepted", or why there is none."""
 
 
-def ask(ctx: Context, program: str, attempt: Attempt, params: GenParams | None = None) -> Decomposition:
-    """Ask for ``program`` as a tree of subfunctions (up to :data:`TRIES` requests); the replies go to
-    ``attempt``. Accepted when it parses, defines the entry point and calls at least one subfunction."""
+def ask(ctx: Context, program: str, attempt: Attempt) -> Decomposition:
+    """Ask for ``program`` as a tree of subfunctions; accepted when it parses, defines the entry point and calls
+    at least one subfunction."""
     entry = ctx.task.entry_point
     messages = chat("hier_decompose", description=ctx.task.description, program=program, entry=entry)
+
+    def calls_one(candidate: str) -> str | None:
+        return None if call_tree(candidate, entry).helpers else f"the reply's `{entry}` calls no subfunction"
+
+    return request(ctx, messages, program, attempt, calls_one)
+
+
+def request(
+    ctx: Context,
+    messages: list[Message],
+    program: str,
+    attempt: Attempt,
+    refuse: Callable[[str], str | None] = lambda candidate: None,
+) -> Decomposition:
+    """Ask ``messages`` up to :data:`TRIES` times until a reply holds a program defining the entry point that
+    ``refuse`` does not refuse (it says why it does); the replies go to ``attempt``."""
     why = "no reply"
     for n in range(TRIES):
-        base = params or ctx.settings.params
-        asked = (
-            base
-            if n == 0
-            else base.model_copy(
-                update={"temperature": ctx.settings.retry_temperature, "seed": base.seed + n}
-            )
-        )
-        reply = ctx.ask(messages, asked)
+        reply = ctx.ask(messages, ctx.sample(n, ctx.settings.params.seed))
         attempt.replies.append(reply)
-        extraction = extract_program(reply.text, entry, program)
+        extraction = extract_program(reply.text, ctx.task.entry_point, program)
         if extraction.program is None:
             why = f"the reply had no usable program ({extraction.failure})"
             continue
-        if not call_tree(extraction.program, entry).helpers:
-            why = f"the reply's `{entry}` calls no subfunction"
-            continue
-        return Decomposition(extraction.program, "accepted")
+        refused = refuse(extraction.program)
+        if refused is None:
+            return Decomposition(extraction.program, "accepted")
+        why = refused
     return Decomposition(None, why)
 
 

@@ -15,7 +15,7 @@ from collections import Counter
 from dataclasses import dataclass
 
 from tracefix.analysis.source import parse_function
-from tracefix.records import Call, GenParams, Message
+from tracefix.records import Call, CallCheck, Message
 from tracefix.strategies.templates import chat
 
 _LINE = re.compile(r"^\W*(?:call\s*)?#?(\d+)[\s*`]*[:.)\-]\s*(.+)$", re.IGNORECASE)
@@ -35,27 +35,6 @@ class Shown:
     """``helper(3, [1, 2])`` when every argument is a literal that can be written back; else None."""
     note: str = ""
     """How often the same call was made, when more than once (`` (the same call 25 times of ...)``)."""
-
-
-@dataclass(frozen=True)
-class Judged:
-    """The votes on one shown call."""
-
-    shown: Shown
-    answers: int
-    wrong_votes: int
-    samples: int
-    expected: str | None
-    """The expected value most samples that found the call wrong agree on (normalized literal text)."""
-    agreed: bool
-    """At least ``agree`` samples call it wrong with this same expected value, and it differs from the result."""
-
-    @property
-    def test(self) -> str | None:
-        """The unit test the agreed verdict makes, when the call can be written back."""
-        if not self.agreed or self.expected is None or self.shown.callable_text is None:
-            return None
-        return f"assert {self.shown.callable_text} == {self.expected}"
 
 
 def shown_calls(
@@ -149,26 +128,30 @@ def parse(text: str, count: int) -> dict[int, str | None]:
     return verdicts
 
 
-def tally(shown: list[Shown], replies: list[dict[int, str | None]], agree: int) -> list[Judged]:
-    judged = []
+def tally(shown: list[Shown], replies: list[dict[int, str | None]], agree: int) -> list[CallCheck]:
+    """The votes on each shown call: wrong when at least ``agree`` replies name the same expected value (one
+    other than the call returned); an agreed call that can be written back makes a unit test."""
+    checks = []
     for item in shown:
         recorded = _normalized(item.call.result) if item.call.result is not None else None
         # "should be X" where X is what the call returned is a verdict of right
         wrong = [v for reply in replies if (v := reply.get(item.number)) is not None and v != recorded]
-        counts = Counter(wrong)
-        expected, votes = counts.most_common(1)[0] if counts else (None, 0)
+        expected, votes = Counter(wrong).most_common(1)[0] if wrong else (None, 0)
         agreed = expected is not None and votes >= agree
-        answers = sum(1 for reply in replies if item.number in reply)
-        judged.append(Judged(item, answers, len(wrong), len(replies), expected, agreed))
-    return judged
-
-
-def sample_params(base: GenParams, samples: int, temperature: float, seed: int) -> list[GenParams]:
-    """The first sample greedy, the others at ``temperature`` with their own seeds."""
-    return [
-        base if n == 0 else base.model_copy(update={"temperature": temperature, "seed": seed + n})
-        for n in range(samples)
-    ]
+        test = f"assert {item.callable_text} == {expected}" if agreed and item.callable_text else None
+        checks.append(
+            CallCheck(
+                call=item.call,
+                shown=item.text,
+                answers=sum(1 for reply in replies if item.number in reply),
+                wrong_votes=len(wrong),
+                samples=len(replies),
+                expected=expected,
+                agreed=agreed,
+                test=test,
+            )
+        )
+    return checks
 
 
 def _normalized(text: str) -> str | None:

@@ -35,15 +35,14 @@ from pydantic import Field
 
 from tracefix.analysis.callgraph import call_tree
 from tracefix.analysis.source import FunctionNotFound, function_source, replace_function
-from tracefix.records import Attempt, GenParams, Hierarchy, SubfunctionCheck, TestResult
+from tracefix.records import Attempt, Hierarchy, SubfunctionCheck, TestResult
 from tracefix.strategies.engine import Context, LoopState
-from tracefix.strategies.extract import code_blocks, extract_program, normalized
+from tracefix.strategies.extract import code_blocks, normalized
+from tracefix.strategies.hier import decompose
 from tracefix.strategies.ldb.base import parameters_of
 from tracefix.strategies.options import Options
 from tracefix.strategies.templates import chat_as
 
-TRIES = 3
-"""Requests when a reply cannot be read (the method's parse retries)."""
 SAMPLE_SEED = 300
 _JSON = re.compile(r"```json\s*(.*?)\s*```", re.DOTALL)
 
@@ -108,17 +107,11 @@ class MGDebugger:
     # -- steps ------------------------------------------------------------------------------------
 
     def _decompose(self, ctx: Context, program: str, attempt: Attempt) -> tuple[str, str]:
-        entry = ctx.task.entry_point
         messages = chat_as("mg_system_convert", "mg_convert", program=program)
-        why = "no usable reply"
-        for n in range(TRIES):
-            reply = ctx.ask(messages, _sample(ctx, n, ctx.settings.params.seed))
-            attempt.replies.append(reply)
-            extraction = extract_program(reply.text, entry, program)
-            if extraction.program is not None:
-                return extraction.program, "accepted"
-            why = f"the reply had no usable program ({extraction.failure})"
-        return program, f"kept the original: {why}"
+        found = decompose.request(ctx, messages, program, attempt)
+        if found.program is None:
+            return program, f"kept the original: {found.why}"
+        return found.program, found.why
 
     def _tests(
         self, ctx: Context, state: LoopState, attempt: Attempt, program: str, function: str
@@ -136,7 +129,7 @@ class MGDebugger:
         seed = ctx.settings.params.seed + SAMPLE_SEED + state.iteration
         found: list[str] = []
         for n in range(self.options.samples):
-            reply = ctx.ask(messages, _sample(ctx, n, seed))
+            reply = ctx.ask(messages, ctx.sample(n, seed))
             attempt.replies.append(reply)
             found.extend(_test_cases(reply.text, function))
         voted = Counter(found).most_common(len(ctx.task.visible_tests))
@@ -154,8 +147,8 @@ class MGDebugger:
             indent=2,
         )
         messages = chat_as("mg_system_debug", "mg_debug", function_code=code, cases=cases)
-        for n in range(TRIES):
-            reply = ctx.ask(messages, _sample(ctx, n, ctx.settings.params.seed))
+        for n in range(decompose.TRIES):
+            reply = ctx.ask(messages, ctx.sample(n, ctx.settings.params.seed))
             attempt.replies.append(reply)
             fixed = _fixed_function(reply.text, function)
             if fixed is not None:
@@ -164,14 +157,6 @@ class MGDebugger:
                 except (FunctionNotFound, SyntaxError):
                     return None
         return None
-
-
-def _sample(ctx: Context, n: int, seed: int) -> GenParams:
-    """The first request greedy, the next ones at the retry temperature with their own seeds."""
-    base = ctx.settings.params
-    if n == 0:
-        return base
-    return base.model_copy(update={"temperature": ctx.settings.retry_temperature, "seed": seed + n})
 
 
 def _test_cases(text: str, function: str) -> list[str]:

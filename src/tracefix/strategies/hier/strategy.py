@@ -29,7 +29,7 @@ from typing import Literal, Self
 from pydantic import Field, model_validator
 
 from tracefix.analysis.callgraph import Tree, call_tree
-from tracefix.records import Attempt, CallCheck, CallTrace, Hierarchy, SubfunctionCheck, Task, TestResult
+from tracefix.records import Attempt, CallTrace, Hierarchy, SubfunctionCheck, Task, TestResult
 from tracefix.strategies import view
 from tracefix.strategies.common import failing_test
 from tracefix.strategies.engine import Context, LoopState
@@ -120,7 +120,7 @@ class Hierarchical:
             )
         checks: dict[str, SubfunctionCheck] = {}
         for helper in helpers:  # bottom-up, until the first subfunction judged wrong
-            checks[helper] = self._judge(ctx, state, attempt, base, helper, calls)
+            checks[helper] = self._judge(ctx, state, attempt, base, tree, helper, calls)
             record.checked.append(checks[helper])
             if any(c.agreed for c in checks[helper].checks):
                 break
@@ -156,11 +156,12 @@ class Hierarchical:
         state: LoopState,
         attempt: Attempt,
         program: str,
+        tree: Tree,
         helper: str,
         calls: CallTrace,
     ) -> SubfunctionCheck:
+        """The verdicts on ``helper``'s recorded calls (``tree``: the call tree of ``program``)."""
         o = self.options
-        tree = call_tree(program, ctx.task.entry_point)
         check = SubfunctionCheck(function=helper, recorded=calls.counts.get(helper, 0))
         shown = judge.shown_calls(program, helper, calls.calls, o.calls, calls.counts.get(helper))
         if not shown:
@@ -174,28 +175,13 @@ class Hierarchical:
             failing.test,
             describe_failure(failing),
         )
-        base = ctx.settings.params
-        params = judge.sample_params(
-            base, o.samples, ctx.settings.retry_temperature, base.seed + JUDGE_SEED + state.iteration
-        )
+        seed = ctx.settings.params.seed + JUDGE_SEED + state.iteration
         verdicts = []
-        for sample in params:
-            reply = ctx.ask(messages, sample)
+        for n in range(o.samples):
+            reply = ctx.ask(messages, ctx.sample(n, seed))
             attempt.replies.append(reply)
             verdicts.append(judge.parse(reply.text, len(shown)))
-        for judged in judge.tally(shown, verdicts, o.agree):
-            check.checks.append(
-                CallCheck(
-                    call=judged.shown.call,
-                    shown=judged.shown.text,
-                    answers=judged.answers,
-                    wrong_votes=judged.wrong_votes,
-                    samples=judged.samples,
-                    expected=judged.expected,
-                    agreed=judged.agreed,
-                    test=judged.test,
-                )
-            )
+        check.checks = judge.tally(shown, verdicts, o.agree)
         return check
 
     @staticmethod
