@@ -31,7 +31,6 @@ import json
 import os
 import re
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -41,7 +40,7 @@ from pathlib import Path
 from typing import Any
 
 from . import libs
-from .pytests import run_tests
+from .pytests import run_tests, wait_or_kill
 
 SKIPPED_DIRS = {"__pycache__", ".pytest_cache", ".mypy_cache", ".ruff_cache"}
 
@@ -178,15 +177,7 @@ def run_one(
         child = subprocess.Popen(
             command, stdin=subprocess.DEVNULL, stdout=stdout, stderr=stderr, start_new_session=True
         )
-        hung = False
-        try:
-            child.wait(timeout=options.budget_s)
-        except subprocess.TimeoutExpired:
-            hung = True
-        finally:
-            with contextlib.suppress(ProcessLookupError, PermissionError):
-                os.killpg(child.pid, signal.SIGKILL)
-            child.wait()
+        hung = wait_or_kill(child, options.budget_s)
     wall = time.monotonic() - started
     out_text = (work / "stdout.txt").read_text(errors="replace")
     err_text = (work / "stderr.txt").read_text(errors="replace")

@@ -77,6 +77,21 @@ class TestRun:
         return counts
 
 
+def wait_or_kill(child: subprocess.Popen[Any], seconds: float) -> bool:
+    """Wait for ``child`` (started in a session of its own) at most ``seconds``, then kill its whole process
+    group either way (whatever it left running goes too); True when the time ran out."""
+    try:
+        child.wait(timeout=seconds)
+        ran_out = False
+    except subprocess.TimeoutExpired:
+        ran_out = True
+    finally:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(child.pid, signal.SIGKILL)
+        child.wait()
+    return ran_out
+
+
 def run_tests(
     root: Path,
     files: list[str],
@@ -115,15 +130,7 @@ def run_tests(
                 start_new_session=True,
                 preexec_fn=_limits,
             )
-            killed = False
-            try:
-                child.wait(timeout=wall_s)
-            except subprocess.TimeoutExpired:
-                killed = True
-            finally:
-                with contextlib.suppress(ProcessLookupError, PermissionError):
-                    os.killpg(child.pid, signal.SIGKILL)
-                child.wait()
+            killed = wait_or_kill(child, wall_s)
         run = parse_events(events.read_text(encoding="utf-8"))
         run.exit_code = -1 if killed else child.returncode
         run.seconds = time.monotonic() - started

@@ -6,6 +6,7 @@ The model here is scripted (orchestration only); the real embedded model is in t
 from __future__ import annotations
 
 import json
+import shutil
 import textwrap
 from pathlib import Path
 
@@ -296,39 +297,15 @@ def test_a_test_whose_module_never_finishes_importing_is_not_a_usage_error(
     assert code == 1 and "did not run: pytest timed out after 3 s" in output
 
 
-DEEP = {
-    "pytest.ini": "[pytest]\n",
-    "stats/__init__.py": "",
-    "stats/core.py": '''
-        def squares(xs):
-            """The square of each number."""
-            return [x + x for x in xs]
-
-
-        def sum_of_squares(xs):
-            """The sum of the squares of xs."""
-            return sum(squares(xs))
-
-
-        def report(xs):
-            """A line naming the sum of the squares."""
-            return f"sum of squares: {sum_of_squares(xs)}"
-    ''',
-    "tests/test_core.py": """
-        from stats.core import report
-
-
-        def test_report():
-            assert report([1, 3]) == "sum of squares: 10"
-    """,
-}
+STATS_REPO = Path(__file__).parents[2] / "examples" / "stats_repo"
+"""The shipped repository example: test_report -> report -> sum_of_squares -> squares, where the bug is."""
 
 
 @pytest.mark.slow  # runs pytest in sandboxed children
 def test_hierarchical_finds_the_helper_two_calls_below_the_test_and_fixes_it_on_its_unit_tests(
     tmp_path: Path,
 ) -> None:
-    repo = write_repo(tmp_path, DEEP)
+    repo = shutil.copytree(STATS_REPO, tmp_path / "stats_repo")
     found = examine(str(repo), "tests/test_core.py::test_report")
     assert found.target.qualname == "report"  # the function the test calls, not where the bug is
     fixed = "```python\ndef squares(xs):\n    return [x * x for x in xs]\n```"
