@@ -71,7 +71,12 @@ def test_a_run_that_never_ends_is_stopped_and_keeps_its_calls() -> None:
     assert trace.cut[0].startswith("stopped after 0.3 s")
     spin = trace.calls[0]
     assert spin.function == "spin" and not spin.finished
-    assert trace.counts["step"] > 100 and all(c.result == "0" for c in trace.calls if c.function == "step")
+    # The alarm may ring inside the last step call: it then raised the timeout or was left unfinished.
+    steps = [c for c in trace.calls if c.function == "step"]
+    assert trace.counts["step"] > 100 and steps
+    assert all(c.result == "0" for c in steps[:-1])
+    last = steps[-1]
+    assert last.result == "0" or (last.exception or "").startswith("CallsTimeout") or not last.finished
 
 
 def test_recursion_nests_calls_and_generators_are_left_out() -> None:
