@@ -12,6 +12,7 @@ LAZY = {
     "tracefix.pytest_plugin",  # loads in every pytest run of the environment
     "tracefix.repo.child",  # tracing modules, only when a trace is asked for
     "tracefix.models.resolve",  # the openai client, only for a server spec
+    "tracefix.models.llama",  # kvreuse imports llama_cpp (0.9 s), only when an embedded model loads
 }
 
 

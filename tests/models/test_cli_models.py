@@ -48,7 +48,10 @@ def test_fetch_rejects_unknown_names(empty_cache: Path) -> None:
     assert "unknown model 'qwen-7b'; choose one of qwen2.5-coder-0.5b, qwen2.5-coder-1.5b" in result.output
 
 
-def test_doctor_without_generation_reports_the_environment(empty_cache: Path) -> None:
+def test_doctor_without_generation_reports_the_environment(
+    empty_cache: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("TRACEFIX_PREFIX_REUSE", raising=False)
     result = CliRunner().invoke(main, ["doctor", "--no-generate", "--json"])
     assert result.exit_code == 0, result.output
     report = json.loads(result.output)
@@ -56,6 +59,10 @@ def test_doctor_without_generation_reports_the_environment(empty_cache: Path) ->
     assert report["sandbox"]["backend"] in {"bwrap", "rlimits"}
     assert report["threads"]["embedded"] >= 1 and report["threads"]["cores"] >= 1
     assert "generation" not in report and len(report["models"]) == 2
+    assert report["threads"]["prefix_reuse"] is True
+    monkeypatch.setenv("TRACEFIX_PREFIX_REUSE", "0")
+    result = CliRunner().invoke(main, ["doctor", "--no-generate"])
+    assert "prefix reuse off (TRACEFIX_PREFIX_REUSE)" in result.output
 
 
 def test_doctor_reports_a_model_that_cannot_load(empty_cache: Path) -> None:

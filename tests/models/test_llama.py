@@ -128,16 +128,16 @@ def test_a_file_that_is_not_a_model_is_a_clear_error(tmp_path: Path) -> None:
         LlamaModel(bogus)
 
 
-def test_prefix_reuse_is_opt_in_through_the_environment(
+def test_prefix_reuse_is_on_unless_the_environment_turns_it_off(
     small_gguf: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.delenv("TRACEFIX_PREFIX_REUSE", raising=False)
     default = load_model("local:qwen2.5-coder-0.5b", cache=False, n_ctx=512)
-    monkeypatch.setenv("TRACEFIX_PREFIX_REUSE", "1")
-    opted = load_model("local:qwen2.5-coder-0.5b", cache=False, n_ctx=512)
+    monkeypatch.setenv("TRACEFIX_PREFIX_REUSE", "0")
+    cold = load_model("local:qwen2.5-coder-0.5b", cache=False, n_ctx=512)
     try:
-        assert isinstance(default, LlamaModel) and isinstance(opted, LlamaModel)
-        assert (default.prefix_reuse, opted.prefix_reuse) == (False, True)
+        assert isinstance(default, LlamaModel) and isinstance(cold, LlamaModel)
+        assert (default.prefix_reuse, cold.prefix_reuse) == (True, False)
     finally:
         default.close()
-        opted.close()
+        cold.close()

@@ -13,7 +13,7 @@ from tracefix.cli.common import emit_json
 from tracefix.cli.models import named_models_report
 from tracefix.models.base import ModelError
 from tracefix.models.llama import cpu_threads, default_threads
-from tracefix.models.resolve import load_model
+from tracefix.models.resolve import load_model, prefix_reuse_default
 from tracefix.records import GenParams, Message
 
 PROBE = "Write a Python function that returns the sum of a list of numbers."
@@ -51,7 +51,7 @@ def threads_info() -> dict[str, Any]:
         threads: int | str = default_threads()
     except ModelError as exc:
         threads = str(exc)
-    return {"embedded": threads, "cores": cpu_threads()}
+    return {"embedded": threads, "cores": cpu_threads(), "prefix_reuse": prefix_reuse_default()}
 
 
 def generation_probe(spec: str | None, max_tokens: int) -> dict[str, Any]:
@@ -115,7 +115,8 @@ def _print(report: dict[str, Any]) -> None:
     click.echo(f"sandbox  {sandbox['backend']}" + (f" ({sandbox['reason']})" if sandbox["reason"] else ""))
     threads = report["threads"]
     click.echo(
-        f"threads  {threads['embedded']} of {threads['cores']} cores for the embedded model (TRACEFIX_THREADS)"
+        f"threads  {threads['embedded']} of {threads['cores']} cores for the embedded model (TRACEFIX_THREADS); "
+        f"prefix reuse {'on' if threads['prefix_reuse'] else 'off'} (TRACEFIX_PREFIX_REUSE)"
     )
     click.echo(f"model    {report['configured']['spec']} (from {report['configured']['from']})")
     for entry in report["models"]:

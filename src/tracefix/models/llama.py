@@ -3,18 +3,11 @@
 One request at a time (a lock): llama.cpp's context holds a single KV cache, and on a small CPU the
 threads of one request already use every core.
 
-Prefix reuse and determinism. ``Llama.generate`` keeps the KV cache of the previous call and evaluates
-only the tokens after the longest common prefix: the second turn of a conversation gets 18x cheaper to
-read (bench/results/models.md). But it changes the arithmetic: llama.cpp's CPU backend computes batches of
-fewer than 8 tokens with a different kernel, so a repeated prompt (only its last token re-evaluated) or a
-conversation whose cached part includes the model's own generated tokens sees next-token logits that
-differ from a cold evaluation by up to about 0.4, enough to flip a near-tie. So by default every call
-starts from a cold KV cache and the same messages always give the same reply; ``prefix_reuse=True``
-(``TRACEFIX_PREFIX_REUSE=1`` through ``load_model``) trades that for speed.
-
-Continuation. When the last message is the assistant's, the reply continues it (the model is given the
-first words of its answer, a "prefill"): the earlier messages go through the chat template with the
-assistant's turn opened, the given words follow, and the reply holds only what the model added.
+Prefix reuse and determinism. Consecutive calls share long prompt prefixes, and llama.cpp keeps the previous
+call's KV cache; :mod:`tracefix.models.kvreuse` reuses the part of it that gives bit-identical logits (a
+prefix aligned to the kernels' tiles, read from the previous prompt only), so the same messages always give
+the same reply whatever ran before, and a call reads only what is new (``bench/results/prefix_reuse.md``).
+``prefix_reuse=False`` (``TRACEFIX_PREFIX_REUSE=0`` through ``load_model``) starts every call cold.
 """
 
 from __future__ import annotations
@@ -68,10 +61,10 @@ class LlamaModel:
         identity: str | None = None,
         n_ctx: int | None = None,
         n_threads: int | None = None,
-        prefix_reuse: bool = False,
+        prefix_reuse: bool = True,
     ) -> None:
-        try:
-            from llama_cpp import Llama
+        try:  # here, not at the top: importing llama_cpp takes 0.9 s, and only an embedded model needs it
+            from tracefix.models.kvreuse import PrefixReusingLlama
         except ImportError as exc:
             raise ModelError(
                 "the embedded model needs llama-cpp-python; run scripts/install-llama.sh (see docs/models.md)"
@@ -83,7 +76,7 @@ class LlamaModel:
         threads = n_threads or default_threads()
         self._lock = threading.Lock()
         try:
-            self._llm: Any = Llama(
+            self._llm: Any = PrefixReusingLlama(
                 model_path=str(path),
                 n_ctx=n_ctx or DEFAULT_N_CTX,
                 n_threads=threads,
@@ -101,7 +94,7 @@ class LlamaModel:
             raise ModelError(f"{self.name} is closed")
         with self._lock:
             if not self.prefix_reuse:
-                self._llm.reset()  # cold KV cache: the reply depends on the messages only
+                self._llm.reset()  # cold KV cache
             started = time.perf_counter()
             try:
                 response = self._llm.create_chat_completion(

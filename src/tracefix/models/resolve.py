@@ -132,6 +132,12 @@ def _config_value(path: Path, key: str) -> str | None:
 # --------------------------------------------------------------------------- loading
 
 
+def prefix_reuse_default() -> bool:
+    """Whether an embedded model reuses the previous prompt's KV cache: ``TRACEFIX_PREFIX_REUSE``, on unless
+    ``0``/``off`` (the replies are the same either way; see tracefix.models.kvreuse)."""
+    return os.environ.get("TRACEFIX_PREFIX_REUSE", "").strip().lower() not in ("0", "false", "no", "off")
+
+
 def load_model(
     spec: str | None = None,
     *,
@@ -144,17 +150,12 @@ def load_model(
 
     ``cache=None`` follows ``TRACEFIX_CACHE`` (a path, or ``off`` to disable); ``n_ctx`` sets the context
     window of an embedded model; ``timeout_s`` bounds one request to a server; ``prefix_reuse=None``
-    follows ``TRACEFIX_PREFIX_REUSE=1`` (embedded model only; faster, not bit-reproducible, see llama.py).
+    follows ``TRACEFIX_PREFIX_REUSE`` (embedded model only; on unless ``0``: the same replies, faster; llama.py).
     """
     text = spec if spec is not None else configured_spec()[0]
     parsed = parse_spec(text)
     if prefix_reuse is None:
-        prefix_reuse = os.environ.get("TRACEFIX_PREFIX_REUSE", "").strip().lower() in (
-            "1",
-            "true",
-            "yes",
-            "on",
-        )
+        prefix_reuse = prefix_reuse_default()
     model = _open_backend(parsed, n_ctx=n_ctx, timeout_s=timeout_s, prefix_reuse=prefix_reuse)
 
     if not cache_enabled(cache):
