@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import dataclasses
 import os
-import signal
 import sys
 import threading
 import time
@@ -34,6 +33,7 @@ from typing import Protocol
 
 from tracefix.analysis.cfg import FunctionNotFound, build_cfg
 from tracefix.execution import snapshots, tracer_monitoring, tracer_settrace, tracer_target, values
+from tracefix.execution.alarm import repeating_alarm
 from tracefix.execution.runner import CappedWriter, describe, summary
 from tracefix.execution.semantics import (
     MODULE_NAME,
@@ -292,21 +292,8 @@ def _deadline(seconds: float | None, run: _Run) -> Iterator[None]:
         if run.recorder is not None:
             run.recorder.expire()
 
-    previous = signal.signal(signal.SIGALRM, interrupt)
-    # Someone else's wall timer (pytest-timeout, a harness) is suspended meanwhile and re-armed afterwards with
-    # what it had left; when it was due sooner, the run stops then, and it fires right after.
-    other_delay, other_interval = signal.getitimer(signal.ITIMER_REAL)
-    delay = min(seconds, other_delay) if other_delay > 0 else seconds
-    started = time.monotonic()
-    signal.setitimer(signal.ITIMER_REAL, delay, 0.05)
-    try:
+    with repeating_alarm(seconds, interrupt):
         yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
-        if other_delay > 0:
-            left = other_delay - (time.monotonic() - started)
-            signal.setitimer(signal.ITIMER_REAL, max(left, 0.001), other_interval)
 
 
 def _inside_tracefix(frame: FrameType | None) -> bool:
