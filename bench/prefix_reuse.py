@@ -114,6 +114,24 @@ def table(label: str, rows: list[dict[str, Any]]) -> str:
     )
 
 
+def provenance(script: str, details: str, after: str) -> str:
+    """The results file's first line: when, the command that wrote it, threads, ``details``, the load."""
+    when = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")
+    threads = os.environ.get("TRACEFIX_THREADS", "")
+    return (
+        f"Written {when} by `TRACEFIX_THREADS={threads} .venv/bin/python {script} {' '.join(sys.argv[1:])}` "
+        f"({default_threads()} threads, {details}, load average {os.getloadavg()[0]:.1f} at the end). {after}"
+    )
+
+
+def publish(lines: list[str], out: Path | None) -> None:
+    """Write the results to ``out`` (if given) and print them."""
+    text = "\n".join(lines)
+    if out:
+        out.write_text(text)
+    print(text)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("run_dir", type=Path)
@@ -129,23 +147,21 @@ def main() -> None:
     for label in args.labels:
         rows = measure(gguf, requests(args.run_dir, label, args.sessions, args.max_iters))
         sections.append(table(label, rows))
-    when = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")
-    command = " ".join(["bench/prefix_reuse.py", *sys.argv[1:]])
-    text = "\n".join(
+    publish(
         [
             "# Prefix reuse across calls, exact (tracefix.models.kvreuse)",
             "",
-            f"Written {when} by `TRACEFIX_THREADS={os.environ.get('TRACEFIX_THREADS', '')} .venv/bin/python "
-            f"{command}` ({default_threads()} threads, {args.model}, {time.time() - started:.0f} s, load average "
-            f"{os.getloadavg()[0]:.1f} at the end). Both models ran in one process, call by call, so the ratio "
-            "is side by side; absolute seconds on this shared machine are noisy.",
+            provenance(
+                "bench/prefix_reuse.py",
+                f"{args.model}, {time.time() - started:.0f} s",
+                "Both models ran in one process, call by call, so the ratio is side by side; absolute seconds on "
+                "this shared machine are noisy.",
+            ),
             "",
             *sections,
-        ]
+        ],
+        args.out,
     )
-    if args.out:
-        args.out.write_text(text)
-    print(text)
 
 
 if __name__ == "__main__":

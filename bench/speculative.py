@@ -17,9 +17,7 @@ script passes both.
 from __future__ import annotations
 
 import argparse
-import datetime
 import json
-import os
 import sys
 import time
 from pathlib import Path
@@ -28,7 +26,7 @@ from typing import Any
 from llama_cpp import Llama
 from llama_cpp.llama_speculative import LlamaPromptLookupDecoding
 
-from prefix_reuse import requests
+from prefix_reuse import provenance, publish, requests
 from tracefix.models.llama import DEFAULT_N_CTX, default_threads
 from tracefix.models.resolve import local_gguf, parse_spec
 from tracefix.records import GenParams, Message
@@ -90,31 +88,28 @@ def main() -> None:
             seconds[draft] += took
             differ[draft] += text != plain
         print(json.dumps({"seconds": seconds, "differ": differ}), file=sys.stderr, flush=True)
-    when = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")
     rows = [
         f"| {'plain' if d == 0 else f'prompt lookup, {d} draft tokens'} | {seconds[d]:.0f} "
         f"| {seconds[0] / seconds[d]:.2f}x | {differ[d] if d else '-'} |"
         for d in models
     ]
-    text = "\n".join(
+    publish(
         [
             "# Prompt-lookup speculative decoding (llama-cpp-python's LlamaPromptLookupDecoding)",
             "",
-            f"Written {when} by `TRACEFIX_THREADS={os.environ.get('TRACEFIX_THREADS', '')} .venv/bin/python "
-            f"bench/speculative.py {' '.join(sys.argv[1:])}` ({default_threads()} threads, {args.model}, "
-            f"{len(calls)} calls, {tokens} generated tokens, {time.time() - started:.0f} s, load average "
-            f"{os.getloadavg()[0]:.1f} at the end). Every decoder ran each call in turn in one process: the "
-            "ratio is side by side.",
+            provenance(
+                "bench/speculative.py",
+                f"{args.model}, {len(calls)} calls, {tokens} generated tokens, {time.time() - started:.0f} s",
+                "Every decoder ran each call in turn in one process: the ratio is side by side.",
+            ),
             "",
             "| decoding | seconds | speed-up over plain | replies that differ from plain |",
             "| --- | ---: | ---: | ---: |",
             *rows,
             "",
-        ]
+        ],
+        args.out,
     )
-    if args.out:
-        args.out.write_text(text)
-    print(text)
 
 
 if __name__ == "__main__":
