@@ -59,9 +59,10 @@ class TracefixReporter:
         limit = max(0, int(config.getoption("tracefix_max")))
         terminalreporter.section("tracefix")
         model = _model(config) if config.getoption("tracefix_fix") else None
+        spectra: dict[str, Any] = {}  # one spectrum run per test file
         try:
             for nodeid in self.failing[:limit]:
-                for line in _explain(str(config.rootpath), nodeid, model):
+                for line in _explain(str(config.rootpath), nodeid, model, spectra):
                     terminalreporter.write_line(line)
         finally:
             if model is not None:
@@ -82,19 +83,19 @@ def _model(config: pytest.Config) -> Any:
     return load_model(config.getoption("tracefix_model"))
 
 
-def _explain(root: str, nodeid: str, model: Any) -> list[str]:
+def _explain(root: str, nodeid: str, model: Any, spectra: dict[str, Any]) -> list[str]:
     from tracefix.cli.trace import describe
     from tracefix.repo.fix import debug_found, examine, trace_found
     from tracefix.repo.locate import RepoError
 
     lines = [f"--- {nodeid}"]
     try:
-        found = examine(root, nodeid)
+        found = examine(root, nodeid, spectra=spectra)
     except RepoError as exc:
         return [*lines, f"no trace: {exc}"]
     if found.result.passed:
         return [*lines, "passes when run again on its own (order-dependent or flaky?): not traced"]
-    lines.append(f"function under test: {found.target} (found by {found.target.how})")
+    lines.append(f"function under test: {found.target} (found by {found.target.found_by()})")
     trace = trace_found(found)
     lines += describe(trace, found.cfg, found.source).splitlines()
     if model is not None:

@@ -30,7 +30,7 @@ def test_a_wrong_value_is_traced_in_the_function_the_test_calls_with_a_fixture(s
     assert (found.target.file, found.target.qualname, found.target.how) == (
         "shop/pricing.py",
         "subtotal",
-        "called by the test",
+        "spectrum",
     )
     assert found.test.startswith("def test_subtotal(lines):")
 
@@ -49,7 +49,7 @@ def test_an_exception_in_a_helper_of_another_module_makes_the_helper_the_target(
     assert (found.target.file, found.target.qualname, found.target.how) == (
         "shop/rates.py",
         "rate",
-        "traceback",
+        "spectrum",
     )
     trace = trace_found(found)
     assert trace.visits[0].state == {"region": "'eu'"}

@@ -130,7 +130,7 @@ def test_apply_refuses_a_patch_under_which_the_test_still_fails(
     )  # fmt: skip
     assert code == 1
     assert "<html" in (shop.parent / "report.html").read_text().lower()
-    assert "function under test: shop/cart.py:Cart.count (found by called by the test)" in output
+    assert "function under test: shop/cart.py:Cart.count (found by spectrum: line " in output
     assert "+            items += 2" in output
     assert "tests/test_cart.py::test_count: AssertionError: assert 4 == 5" in output
     assert "did not write: tests still fail with the patch" in output and "report: " in output
@@ -148,11 +148,9 @@ def test_apply_writes_a_patch_when_the_test_passes_and_no_other_test_of_its_file
     )  # fmt: skip
     assert code == 0, output
     out = json.loads(output)
-    assert out["target"] == {
-        "file": "shop/pricing.py",
-        "function": "subtotal",
-        "found_by": "called by the test",
-    }
+    evidence = out["target"].pop("evidence")
+    assert out["target"] == {"file": "shop/pricing.py", "function": "subtotal", "found_by": "spectrum"}
+    assert evidence.startswith("line ") and "ran in 1 of the test file's 2 failing tests" in evidence
     assert out["applied"] and out["changed"] == ["subtotal"] and out["check_failures"] == []
     assert "Its fixtures:\n@pytest.fixture\ndef lines():" in out["session"]["task"]["description"]
     assert [line.split(": ")[0] for line in out["failing_before"]] == ["tests/test_pricing.py::test_with_tax"]
@@ -172,8 +170,8 @@ def test_pytest_plugin_prints_the_block_trace_of_each_failing_test_only_when_ask
     traced = subprocess.run([*command, "--tracefix"], cwd=shop, capture_output=True, text=True, timeout=600)
     assert "= tracefix =" in traced.stdout
     assert "--- tests/test_pricing.py::test_with_tax" in traced.stdout
-    assert "function under test: shop/rates.py:rate (found by traceback)" in traced.stdout
-    assert "function under test: shop/pricing.py:subtotal (found by called by the test)" in traced.stdout
+    assert "function under test: shop/rates.py:rate (found by spectrum: line " in traced.stdout
+    assert "function under test: shop/pricing.py:subtotal (found by spectrum: line " in traced.stdout
     assert "path: 0 -> [1 -> 2] x2 -> 1 -> 3" in traced.stdout
 
 
@@ -200,10 +198,10 @@ def test_the_plugin_fix_section_shows_the_proposed_diff_and_whether_it_passes(sh
     from tracefix.pytest_plugin import _explain
 
     fixed = (shop / "shop/rates.py").read_text().replace("region.upper()", "region.lower()")
-    lines = _explain(str(shop), "tests/test_pricing.py::test_with_tax", ScriptedModel([reply(fixed)]))
+    lines = _explain(str(shop), "tests/test_pricing.py::test_with_tax", ScriptedModel([reply(fixed)]), {})
     assert lines[:2] == [
         "--- tests/test_pricing.py::test_with_tax",
-        "function under test: shop/rates.py:rate (found by traceback)",
+        "function under test: shop/rates.py:rate (found by spectrum: line 8 ran in 1 of the test file's 2 failing tests and 0 of its 1 passing tests)",
     ]
     start = lines.index("proposed fix (passes its test file):")
     assert lines[start + 1 :] == [

@@ -99,13 +99,14 @@ def pytest_command(
         "file": found.target.file,
         "function": found.target.qualname,
         "found_by": found.target.how,
+        "evidence": found.target.why,
     }
     if found.result.passed and not target:
         say(f"{nodeid} passes; nothing to debug (give --target to trace a function anyway)")
         _finish(out, as_json)
         return
     say(f"{nodeid}: {found.result.outcome} ({found.run.sandbox} sandbox)")
-    say(f"function under test: {found.target} (found by {found.target.how})")
+    say(f"function under test: {found.target} (found by {found.target.found_by()})")
     trace = trace_found(found, budget=budget)
     out["trace"] = trace.model_dump(mode="json")
     say(describe(trace, found.cfg, found.source))

@@ -67,11 +67,41 @@ class Collector:
         self.trace: dict[str, Any] | None = None
         self.calls_spec: dict[str, Any] | None = job.get("calls")
         self.calls: dict[str, Any] | None = None
+        self.coverage: Any = _start_coverage(self.root) if job.get("spectrum") else None
 
     def _project(self, filename: str) -> bool:
         return inside(filename, self.root) and not is_test_file(filename, self.root)
 
     # -- hooks ------------------------------------------------------------------------------------
+
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_runtest_protocol(self, item: Any, nextitem: Any) -> Generator[None, Any, None]:
+        if self.coverage is not None:  # the lines each test runs, setup and teardown included
+            self.coverage.switch_context(item.nodeid)
+        try:
+            yield
+        finally:
+            if self.coverage is not None:
+                self.coverage.switch_context("")
+
+    def spectrum(self) -> dict[str, Any] | None:
+        """The project lines each test ran: ``{"tests": [nodeid, ...], "lines": {file: {line: [test index,
+        ...]}}}`` (files are real paths; test files are left out)."""
+        if self.coverage is None:
+            return None
+        self.coverage.stop()
+        data = self.coverage.get_data()
+        tests: dict[str, int] = {}
+        lines: dict[str, dict[int, list[int]]] = {}
+        for file in data.measured_files():
+            real = os.path.realpath(file)
+            if not self._project(real):
+                continue
+            for line, contexts in data.contexts_by_lineno(file).items():
+                ran = [tests.setdefault(c, len(tests)) for c in contexts if c]
+                if ran:
+                    lines.setdefault(real, {})[line] = ran
+        return {"tests": list(tests), "lines": lines}
 
     def pytest_collectreport(self, report: Any) -> None:
         if report.failed:
@@ -301,6 +331,17 @@ class _Started:
         return trace.model_dump(mode="json")
 
 
+def _start_coverage(root: str) -> Any:
+    """A started ``coverage.Coverage`` measuring the files under ``root``, in memory (coverage.py's C tracer
+    makes recording every test's lines affordable; a ``sys.settrace`` hook of our own would be many times
+    slower on a library's whole test file)."""
+    import coverage  # only the spectrum run needs it
+
+    measured = coverage.Coverage(data_file=None, include=[os.path.join(root, "*")], branch=False)
+    measured.start()
+    return measured
+
+
 def _start_calls(spec: dict[str, Any]) -> Any:
     """A call recorder of the functions defined in ``spec["file"]``, started."""
     from tracefix.execution.calls import CallLimits, CallRecorder
@@ -398,6 +439,7 @@ def run(job: dict[str, Any]) -> dict[str, Any]:
         *job.get("args", []),
     ]
     code = pytest.main(args, plugins=[collector])
+    spectrum = collector.spectrum()
     trace = collector.trace
     if trace is None and collector.trace_spec is not None:
         trace = {"missing": True}
@@ -408,6 +450,7 @@ def run(job: dict[str, Any]) -> dict[str, Any]:
         "collected": collector.collected,
         "collect_errors": collector.collect_errors,
         "trace": trace,
+        "spectrum": spectrum,
     }
 
 

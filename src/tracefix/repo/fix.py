@@ -14,6 +14,7 @@ takes from the final program only the functions it changed, and writes them into
 from __future__ import annotations
 
 import ast
+import contextlib
 import difflib
 import os
 import shutil
@@ -34,6 +35,7 @@ from tracefix.repo.locate import (
     fixture_sources,
     from_failure,
     from_spec,
+    from_spectrum,
     read,
     related_tests,
     split_nodeid,
@@ -51,6 +53,7 @@ from tracefix.repo.run import (
     TraceSpec,
     run_pytest,
 )
+from tracefix.repo.spectrum import functions as function_spans
 from tracefix.strategies.build import run
 from tracefix.strategies.engine import Settings
 
@@ -73,6 +76,8 @@ class Found:
     source: str
     """The text of the target's file."""
     run: PytestRun
+    spectrum: PytestRun | None = None
+    """The test file's run with every test's lines recorded (None with ``--target``, or when it failed)."""
 
     @property
     def cfg(self) -> CFG:
@@ -84,11 +89,22 @@ class DidNotRun(RepoError):
     """The test did not run at all (pytest timed out or crashed before it, or could not collect it)."""
 
 
-def examine(root: str, nodeid: str, *, target: str | None = None, budget: Budget = DEFAULT_BUDGET) -> Found:
+def examine(
+    root: str,
+    nodeid: str,
+    *,
+    target: str | None = None,
+    budget: Budget = DEFAULT_BUDGET,
+    spectra: dict[str, PytestRun] | None = None,
+) -> Found:
     """Run ``nodeid`` once (sandboxed) and find the function under test; RepoError says what to change.
 
-    A test that does not finish within ``budget.test_s`` is stopped where it is and counts as failing there
-    (its traceback names the function it was in)."""
+    Unless ``target`` names it, the function under test is the most suspicious one by the lines the test
+    file's failing and passing tests ran (:mod:`tracefix.repo.spectrum`; one more run of the test file); when
+    that run fails, the innermost project frame of the traceback, or the function the test called. A test that
+    does not finish within ``budget.test_s`` is stopped where it is and counts as failing there (its traceback
+    names the function it was in). ``spectra`` keeps the spectrum runs by test file, for a caller that examines
+    several tests of one file."""
     root = os.path.realpath(root)
     path, _ = split_nodeid(nodeid)
     if not (Path(root) / path).is_file():
@@ -107,12 +123,25 @@ def examine(root: str, nodeid: str, *, target: str | None = None, budget: Budget
         raise DidNotRun(f"{nodeid} did not run: {why}")
     if source_of_test is None:
         source_of_test = test_source(root, nodeid, result.defined)
-    chosen = from_spec(root, target) if target else from_failure(root, result)
+    spectrum = None
+    if target:
+        chosen: Target | None = from_spec(root, target)
+    elif result.passed:
+        chosen = from_failure(root, result)
+    else:
+        spectra = {} if spectra is None else spectra
+        if path not in spectra:
+            spectra[path] = run_pytest(root, [path], spectrum=True, budget=budget)
+        spectrum = spectra[path]
+        chosen = from_spectrum(root, result, spectrum) or from_failure(root, result)
     if chosen is None:
         raise RepoError(
             f"no function of the project appears in the failure of {nodeid}; name it with --target module:function"
         )
-    return Found(root, nodeid, source_of_test, result, chosen, read(root, chosen.file), run)
+    usable = (
+        spectrum if spectrum is not None and spectrum.spectrum is not None and not spectrum.error else None
+    )
+    return Found(root, nodeid, source_of_test, result, chosen, read(root, chosen.file), run, usable)
 
 
 def trace_found(found: Found, *, root: str | None = None, budget: Budget = DEFAULT_BUDGET) -> Trace:
@@ -133,17 +162,7 @@ def trace_found(found: Found, *, root: str | None = None, budget: Budget = DEFAU
 
 def function_names(source: str) -> list[str]:
     """Top-level functions and methods of top-level classes, as ``name`` / ``Class.method``."""
-    names = []
-    for node in ast.parse(source).body:
-        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
-            names.append(node.name)
-        elif isinstance(node, ast.ClassDef):
-            names.extend(
-                f"{node.name}.{item.name}"
-                for item in node.body
-                if isinstance(item, ast.FunctionDef | ast.AsyncFunctionDef)
-            )
-    return list(dict.fromkeys(names))
+    return list(dict.fromkeys(name for name, _, _ in function_spans(source)))
 
 
 def _shape(function: str) -> str:
@@ -332,8 +351,8 @@ class Fix:
 
 def visible_cases(found: Found, *, budget: Budget = DEFAULT_BUDGET) -> list[TestCase]:
     """The loop's visible tests: every test of the failing test's file that exercises the function under test
-    (the failing test, and the others whose source calls it), one per parametrized case, the failing case
-    first, by node id; they are what the patch is checked against too.
+    (the failing test, the others whose source calls it, and those the spectrum run saw run it), one per
+    parametrized case, the failing case first, by node id; they are what the patch is checked against too.
 
     A case is shown to the model as its test function's source under a comment naming the case and its
     parameters. When the file's tests cannot be collected, the test functions themselves are the cases."""
@@ -342,6 +361,10 @@ def visible_cases(found: Found, *, budget: Budget = DEFAULT_BUDGET) -> list[Test
         *related_tests(found.root, found.nodeid, found.target.qualname),
     ]
     source_of = {_function_id(case.nodeid): case.source for case in functions}
+    for nodeid in _ran_target(found):
+        if _function_id(nodeid) not in source_of:
+            with contextlib.suppress(RepoError):
+                source_of[_function_id(nodeid)] = test_source(found.root, nodeid)
     test_file, _ = split_nodeid(found.nodeid)
     collected = run_pytest(found.root, [test_file], budget=budget, args=["--collect-only"]).collected
     cases = [
@@ -353,6 +376,20 @@ def visible_cases(found: Found, *, budget: Budget = DEFAULT_BUDGET) -> list[Test
         return functions
     first = next(case for case in cases if case.nodeid == found.result.nodeid)
     return [first, *(case for case in cases if case is not first)]
+
+
+def _ran_target(found: Found) -> list[str]:
+    """The node ids of the spectrum run's tests that ran a line of the function under test, in run order."""
+    if found.spectrum is None or found.spectrum.spectrum is None:
+        return []
+    spans = [
+        (first, last) for name, first, last in function_spans(found.source) if name == found.target.qualname
+    ]
+    if not spans:
+        return []
+    first, last = spans[0]
+    ran = found.spectrum.spectrum.ran(os.path.join(found.root, found.target.file), first, last)
+    return [nodeid for nodeid in found.spectrum.spectrum.tests if nodeid in ran]
 
 
 def _function_id(nodeid: str) -> str:

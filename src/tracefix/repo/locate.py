@@ -1,6 +1,7 @@
 """Find the pieces of a repository a failing test is about: its source, the function under test, related tests.
 
-Everything here reads files and parses them with ``ast``; nothing runs the repository's code.
+Everything here reads files and parses them with ``ast`` (and reads what a pytest run recorded); nothing runs the
+repository's code.
 """
 
 from __future__ import annotations
@@ -14,7 +15,8 @@ from pathlib import Path
 
 from tracefix.analysis.source import FunctionNotFound, find_function, function_source, parameter_names
 from tracefix.repo.paths import inside
-from tracefix.repo.run import Callee, NodeResult
+from tracefix.repo.run import Callee, NodeResult, PytestRun
+from tracefix.repo.spectrum import rank
 
 
 class RepoError(Exception):
@@ -28,10 +30,17 @@ class Target:
     file: str
     qualname: str
     how: str
-    """How it was found: "traceback", "called by the test" or "--target"."""
+    """How it was found: "spectrum" (the test file's failing and passing tests), "traceback", "called by the
+    test" or "--target"."""
+    why: str = ""
+    """The evidence, in a sentence (for "spectrum")."""
 
     def __str__(self) -> str:
         return f"{self.file}:{self.qualname}"
+
+    def found_by(self) -> str:
+        """How it was found, with the evidence when there is some."""
+        return f"{self.how}: {self.why}" if self.why else self.how
 
 
 def split_nodeid(nodeid: str) -> tuple[str, list[str]]:
@@ -92,6 +101,26 @@ def from_failure(root: str, result: NodeResult) -> Target | None:
         target = _checked(root, callee.file, callee.qualname, "called by the test")
         if target is not None:
             return target
+    return None
+
+
+def from_spectrum(root: str, result: NodeResult, run: PytestRun) -> Target | None:
+    """The most suspicious function by :func:`tracefix.repo.spectrum.rank` over ``run`` (the test file run with
+    ``spectrum=True``), among those the failing test ``result`` ran; None when the run has no spectrum or the
+    test did not fail in it."""
+    if run.spectrum is None or run.error:
+        return None
+    root = os.path.realpath(root)
+    passed = {test.nodeid: test.passed for test in run.tests if test.outcome != "skipped"}
+    prefer = [(f.file, f.qualname.replace("<locals>.", "")) for f in reversed(result.frames) if not f.in_test]
+    test_lines = [f.line for f in result.frames if f.in_test]
+    failing_line = test_lines[-1] if test_lines else None
+    callees = sorted(result.callees, key=lambda callee: callee.from_line != failing_line)
+    prefer += [(callee.file, callee.qualname.replace("<locals>.", "")) for callee in callees]
+    for suspect in rank(run.spectrum, passed, root, result.nodeid, prefer=prefer):
+        target = _checked(root, os.path.join(root, suspect.file), suspect.qualname, "spectrum")
+        if target is not None:
+            return Target(target.file, target.qualname, target.how, suspect.why())
     return None
 
 

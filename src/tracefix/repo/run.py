@@ -101,6 +101,23 @@ class Collected:
     params: dict[str, str] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class Spectrum:
+    """Which project lines each test of a run executed (setup and teardown included): ``lines[file][line]``
+    lists indices into ``tests``; files are real paths, the tests' own files are left out."""
+
+    tests: list[str]
+    lines: dict[str, dict[int, list[int]]]
+
+    def ran(self, file: str, first: int, last: int) -> set[str]:
+        """The node ids of the tests that executed a line of ``file`` between ``first`` and ``last``."""
+        found: set[int] = set()
+        for line, tests in self.lines.get(file, {}).items():
+            if first <= line <= last:
+                found.update(tests)
+        return {self.tests[index] for index in found}
+
+
 @dataclass
 class PytestRun:
     """What one child pytest run produced."""
@@ -111,6 +128,8 @@ class PytestRun:
     collect_errors: list[str] = field(default_factory=list)
     trace: Trace | None = None
     calls: CallTrace | None = None
+    spectrum: Spectrum | None = None
+    """With ``spectrum=True``: the lines each test ran."""
     error: str | None = None
     """Why the run produced no answer (timeout, crash), else None."""
     sandbox: str = ""
@@ -167,6 +186,7 @@ def run_pytest(
     trace: TraceSpec | None = None,
     calls: CallsSpec | None = None,
     discover: bool = False,
+    spectrum: bool = False,
     budget: Budget = DEFAULT_BUDGET,
     args: list[str] | None = None,
     sandbox: str | None = None,
@@ -177,6 +197,7 @@ def run_pytest(
         "root": root,
         "nodeids": nodeids,
         "discover": discover,
+        "spectrum": spectrum,
         "args": args or [],
         "test_timeout_s": budget.test_s,
     }
@@ -301,10 +322,20 @@ def _parse(data: dict[str, Any]) -> PytestRun:
     elif trace_data is not None:
         trace = Trace.model_validate(trace_data)
     calls = data.get("calls")
+    spectrum = data.get("spectrum")
     return PytestRun(
         exit_code=data.get("exit_code", -1),
         tests=tests,
         calls=None if calls is None else CallTrace.model_validate(calls),
+        spectrum=None
+        if spectrum is None
+        else Spectrum(
+            spectrum["tests"],
+            {
+                file: {int(line): tests for line, tests in lines.items()}
+                for file, lines in spectrum["lines"].items()
+            },
+        ),
         collected=[Collected(item["nodeid"], item.get("params", {})) for item in data.get("collected", [])],
         collect_errors=data.get("collect_errors", []),
         trace=trace,
