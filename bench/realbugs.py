@@ -9,6 +9,8 @@ catches (bench/realbugs/mutants.jsonl), and a driver that runs ``tracefix pytest
     python bench/realbugs.py generate --jobs 2          # remake mutants.jsonl and libraries.json
     python bench/realbugs.py run --strategies ldb,feedback --max-iters 3 --out-dir bench/runs/realbugs-qwen1.5b
     python bench/realbugs.py report bench/runs/realbugs-qwen1.5b   # -> bench/results/realbugs-<name>.md
+    python bench/realbugs.py localize --out-dir bench/runs/realbugs-localize  # which function is chosen, no model
+    python bench/realbugs.py localize-report bench/runs/realbugs-localize  # -> bench/results/realbugs-localization.md
 
 ``run`` appends one JSON line per (mutant, strategy) to OUT_DIR/results.jsonl and skips the pairs already
 there with ``--resume``. The sdists and unpacked trees live in a cache outside the repository
@@ -22,7 +24,8 @@ import shlex
 import sys
 from pathlib import Path
 
-from realbugs import driver, generate, libs, report
+from realbugs import driver, generate, libs, localize, report
+from tracefix.repo.run import Budget
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -66,6 +69,17 @@ def main(argv: list[str] | None = None) -> int:
         "--tracefix-args", default="", help="more tracefix pytest arguments, e.g. '--test-timeout 30'"
     )
 
+    loc = commands.add_parser(
+        "localize", help="which function tracefix chooses to fix, per mutant (no model)"
+    )
+    loc.add_argument("--out-dir", type=Path, required=True)
+    loc.add_argument("--limit", type=int, default=None, help="only the first N mutants")
+    loc.add_argument("--timeout", type=float, default=300.0, help="seconds per pytest run")
+    loc.add_argument("--test-timeout", type=float, default=30.0, help="seconds per test")
+    loc.add_argument("--mutants", type=Path, default=libs.MUTANTS)
+    locrep = commands.add_parser("localize-report", help="write bench/results/realbugs-localization.md")
+    locrep.add_argument("out_dir", type=Path)
+    locrep.add_argument("--results-dir", type=Path, default=Path(__file__).resolve().parent / "results")
     rep = commands.add_parser("report", help="write bench/results/realbugs-<name>.md from a run")
     rep.add_argument("out_dir", type=Path)
     rep.add_argument("--name", default=None, help="default: the run directory's name less 'realbugs-'")
@@ -103,10 +117,25 @@ def main(argv: list[str] | None = None) -> int:
         names = {m["library"] for m in mutants}
         trees = {lib.name: libs.fetch(lib, cache) for lib in manifest.libraries if lib.name in names}
         driver.run(mutants, trees, args.out_dir, options, resume=args.resume, command=command)
+    elif args.command in ("localize", "localize-report"):
+        if args.command == "localize-report":
+            print(localize.report(args.out_dir, args.results_dir, command=_config_command(args.out_dir)))
+            return 0
+        mutants = generate.load_mutants(args.mutants)[: args.limit]
+        names = {m["library"] for m in mutants}
+        trees = {lib.name: libs.fetch(lib, cache) for lib in manifest.libraries if lib.name in names}
+        budget = Budget(run_s=args.timeout, test_s=args.test_timeout)
+        localize.run(mutants, trees, args.out_dir, budget, command=command)
+        (args.out_dir / "command.txt").write_text(command + "\n", encoding="utf-8")
     elif args.command == "report":
         path = report.write(args.out_dir, args.results_dir, name=args.name, mutants_path=args.mutants)
         print(path)
     return 0
+
+
+def _config_command(out_dir: Path) -> str:
+    path = out_dir / "command.txt"
+    return path.read_text(encoding="utf-8").strip() if path.exists() else "(command not recorded)"
 
 
 if __name__ == "__main__":
