@@ -71,3 +71,37 @@ def test_the_replied_function_replaces_its_original_and_nothing_else_changes() -
     )
     whole = "import math\n\n\ndef area(r):\n    return math.pi * r * r\n"  # a reply with its imports
     assert merged(MODULE, whole, FUNCTION) == MODULE.replace("math.pi * r\n", "math.pi * r * r\n")
+
+
+DOCUMENTED = MODULE.replace(
+    "    def total(self):\n",
+    '    def total(self):\n        """The sum of the prices.\n\n        >>> Cart([1, 2]).total()\n        3\n        """\n',
+)
+
+
+def test_a_docstring_is_left_out_of_what_is_shown_even_with_part_of_the_body_cut() -> None:
+    text = shown(DOCUMENTED, METHOD)
+    assert "The sum of the prices" not in text
+    assert text.startswith("class Cart:\n    ...\n\n    def total(self):\n        result = 0\n")
+    holed = DOCUMENTED.replace("            result = price\n", "            # TODO: write it\n")
+    assert shown(holed, METHOD, DOCUMENTED).endswith(
+        "    def total(self):\n        result = 0\n        for price in self.items:\n"
+        "            # TODO: write it\n        return result\n"
+    )
+    only = DOCUMENTED.replace("def area(r):\n", 'def area(r):\n    """Only a docstring and a return."""\n')
+    assert '"""Only' not in shown(only, FUNCTION)
+    bare = MODULE.replace("def area(r):\n    return math.pi * r\n", 'def area(r):\n    """Nothing else."""\n')
+    assert '"""Nothing else."""' in shown(bare, FUNCTION)  # a body of only the docstring is shown as it is
+
+
+def test_the_docstring_goes_back_byte_for_byte_into_the_replied_function() -> None:
+    plain = "def total(self):\n    return sum(self.items)\n"
+    retyped = 'def total(self):\n    """Sum of prices."""\n    return sum(self.items)\n'
+    for reply in (plain, retyped):
+        assert merged(DOCUMENTED, reply, METHOD) == DOCUMENTED.replace(
+            "        result = 0\n        for price in self.items:\n            result = price\n"
+            "        return result\n",
+            "        return sum(self.items)\n",
+        )
+    odd = "def total(self):\n  return sum(self.items)\n"  # another indentation: the docstring would change
+    assert '"""The sum' not in merged(DOCUMENTED, odd, METHOD)

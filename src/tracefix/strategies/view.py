@@ -5,13 +5,25 @@ it is completed from the original (``extract.merge_with_original``). A repositor
 module (``Task.shown == "function"``): hundreds of lines a small model could neither read well nor write
 back within its reply budget. Prompts then show only the function under test (a method under its class's
 header), and the function of the reply replaces it in the module, every other byte of which is kept.
+
+A repository function's docstring is left out of what the prompt shows (the task states it once) and put back,
+byte for byte, into the function of each reply: a small model re-types a long docstring, which costs its
+generation time and invites changes to it (a real library's docstrings run to dozens of lines of examples).
 """
 
 from __future__ import annotations
 
+import ast
 import textwrap
 
-from tracefix.analysis.source import FunctionNotFound, find_function, function_source, replace_function
+from tracefix.analysis.source import (
+    FunctionNotFound,
+    find_function,
+    function_source,
+    parse_function,
+    replace_function,
+    split_lines,
+)
 from tracefix.records import Task
 
 
@@ -26,9 +38,10 @@ def shown(program: str, task: Task, original: str | None = None) -> str:
         start, end = find_function(reference, task.entry_point)
     except (FunctionNotFound, SyntaxError):
         return program  # the function is gone or the module does not parse: show what there is
-    lines = program.splitlines(keepends=True)
-    end += len(lines) - len(reference.splitlines(keepends=True))
-    text = textwrap.dedent("".join(lines[start - 1 : end]))
+    lines, ref_lines = program.splitlines(keepends=True), reference.splitlines(keepends=True)
+    whole = textwrap.dedent("".join(ref_lines[start - 1 : end]))
+    end += len(lines) - len(ref_lines)
+    text = _without_docstring(textwrap.dedent("".join(lines[start - 1 : end])), whole)
     owner, _, _ = task.entry_point.rpartition(".")
     if not owner:
         return text
@@ -43,7 +56,7 @@ def merged(program: str, candidate: str, task: Task) -> str:
     if new is None:
         return candidate
     try:
-        return replace_function(program, task.entry_point, new)
+        return with_docstring(replace_function(program, task.entry_point, new), program, task.entry_point)
     except (FunctionNotFound, SyntaxError):
         return candidate
 
@@ -56,3 +69,53 @@ def _function_of(candidate: str, entry: str) -> str | None:
         except (FunctionNotFound, SyntaxError):
             continue
     return None
+
+
+def _docstring_of(node: ast.AST) -> tuple[int, int] | None:
+    """The first and last line of the docstring of definition ``node``, when its body has a docstring on a
+    line of its own and other statements after it."""
+    if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) or len(node.body) < 2:
+        return None
+    first = node.body[0]
+    if not (isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant)):
+        return None
+    if not isinstance(first.value.value, str) or first.lineno == node.lineno:
+        return None
+    return first.lineno, first.end_lineno or first.lineno
+
+
+def _without_docstring(text: str, reference: str) -> str:
+    """``text`` (a function as shown, perhaps with part of its body cut out) without the docstring
+    ``reference`` (the same function whole) has, when those lines stand unchanged in ``text``."""
+    try:
+        found = _docstring_of(ast.parse(reference).body[0])
+    except (SyntaxError, IndexError):
+        return text
+    if found is None:
+        return text
+    first, last = found
+    lines, ref = text.splitlines(keepends=True), reference.splitlines(keepends=True)
+    if lines[first - 1 : last] != ref[first - 1 : last]:
+        return text
+    return "".join(lines[: first - 1] + lines[last:])
+
+
+def with_docstring(module: str, original: str, entry: str) -> str:
+    """``module`` with the docstring function ``entry`` has in ``original`` put back exactly as it was, in place
+    of the one ``entry`` has in ``module`` (or of none); ``module`` unchanged when the original has none or
+    the two bodies are indented differently (the docstring's lines would change its text)."""
+    try:
+        old_node, new_node = parse_function(original, entry), parse_function(module, entry)
+    except (FunctionNotFound, SyntaxError):
+        return module
+    found = _docstring_of(old_node)
+    if found is None or new_node.body[0].lineno == new_node.lineno:
+        return module
+    if new_node.body[0].col_offset != old_node.body[0].col_offset:
+        return module
+    lines = split_lines(module)
+    head_end = new_node.body[0].lineno - 1  # the lines before the body's first statement
+    own = _docstring_of(new_node)
+    rest = lines[own[1] :] if own is not None else lines[head_end:]
+    doc = split_lines(original)[found[0] - 1 : found[1]]
+    return "".join(lines[:head_end] + doc + rest)
