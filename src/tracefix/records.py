@@ -250,6 +250,30 @@ class Reply(Record):
 # --------------------------------------------------------------------------- strategies
 
 
+class LineSuspicion(Record):
+    """A line of the program and the tests of a test suite that ran it (spectrum-based fault localization)."""
+
+    line: int
+    """Its number in the program the task starts from."""
+    code: str
+    """The line's text, stripped: where the program no longer has it at ``line``, it is matched by text."""
+    failed: int
+    """Failing tests that ran it."""
+    passed: int
+    """Passing tests that ran it."""
+    failed_total: int
+    passed_total: int
+    score: float
+    """Ochiai: ``failed / sqrt(failed_total * (failed + passed))``."""
+
+    def said(self) -> str:
+        """The evidence in words."""
+        passing = (
+            f"{self.passed} of its {self.passed_total}" if self.passed else f"none of its {self.passed_total}"
+        )
+        return f"it ran in {self.failed} of the test file's {self.failed_total} failing tests and {passing} passing tests"
+
+
 class Task(Record):
     """What a strategy may see: never the hidden tests."""
 
@@ -262,6 +286,9 @@ class Task(Record):
     shown: Literal["program", "function"] = "program"
     """What of the program the prompts show and the replies rewrite: all of it, or only the entry point (a
     repository's module: the model reads and writes the function, which is merged back into the module)."""
+    suspicions: list[LineSuspicion] = Field(default_factory=list)
+    """Lines of the entry point a larger test suite than the visible tests ran, and which of its tests did (a
+    repository's test file); empty when there is none."""
 
 
 class Verdict(Record):

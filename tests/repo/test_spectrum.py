@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from samples import write_repo
 
-from tracefix.repo.fix import examine, visible_cases
+from tracefix.repo.fix import examine, task_for, visible_cases
 from tracefix.repo.run import Spectrum
 from tracefix.repo.spectrum import ochiai, rank
 
@@ -55,7 +55,9 @@ def test_the_function_with_the_line_only_failing_tests_ran_ranks_first(module: s
         ("helper", 3, 1.0),
         ("caller", 8, pytest.approx(1 / math.sqrt(3))),
     ]  # `unrelated` did not run in the failing test: no candidate
-    assert ranked[0].why() == "line 3 ran in 1 of the test file's 1 failing tests and 0 of its 2 passing tests"
+    assert (
+        ranked[0].why() == "line 3 ran in 1 of the test file's 1 failing tests and 0 of its 2 passing tests"
+    )
     assert rank(spectrum, passed, os.path.dirname(module), "t::pass_a") == []  # not a failing test
 
 
@@ -113,11 +115,24 @@ def test_a_bug_in_a_helper_the_test_never_names_is_found_and_every_test_running_
     found = examine(str(repo), "tests/test_stats.py::test_mean_high")
     # The assertion fails in the test and the test calls clipped_mean; the line `return low` under `x > high`
     # ran in the failing test only.
-    assert (found.target.file, found.target.qualname, found.target.how) == ("calc/stats.py", "_clip", "spectrum")
-    assert found.target.why == "line 8 ran in 1 of the test file's 1 failing tests and 0 of its 2 passing tests"
+    assert (found.target.file, found.target.qualname, found.target.how) == (
+        "calc/stats.py",
+        "_clip",
+        "spectrum",
+    )
+    assert (
+        found.target.why == "line 8 ran in 1 of the test file's 1 failing tests and 0 of its 2 passing tests"
+    )
     cases = visible_cases(found)
     assert [case.nodeid for case in cases] == [
         "tests/test_stats.py::test_mean_high",
         "tests/test_stats.py::test_mean_inside",
         "tests/test_stats.py::test_mean_low",
     ]  # none of them calls _clip by name
+    said = {(s.line, s.code): (s.failed, s.passed) for s in task_for(found, cases).suspicions}
+    assert said == {
+        (5, "if x < low:"): (1, 2),
+        (7, "if x > high:"): (1, 2),
+        (8, "return low"): (1, 0),  # the other `return low` (line 6) did not run in the failing test
+        (9, "return x"): (1, 2),
+    }

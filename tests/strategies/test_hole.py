@@ -401,3 +401,32 @@ def test_a_program_that_does_not_compile_is_asked_for_as_plain_feedback() -> Non
             prompts[spec] = model.requests[0][0]
     assert prompts["ldb"] == prompts["feedback"]
     assert "SyntaxError" in prompts["feedback"][-1].content
+
+
+def test_a_block_only_failing_tests_of_the_suite_ran_is_cut_before_the_blamed_one() -> None:
+    from test_ldb import failing_trace
+
+    from tracefix.analysis.cfg import build_cfg
+    from tracefix.records import LineSuspicion
+    from tracefix.strategies.ldb.evidence import gather
+
+    def said(code: str, passed: int) -> LineSuspicion:
+        score = 2 / (2 * (2 + passed)) ** 0.5
+        line = PROGRAM.splitlines().index(next(t for t in PROGRAM.splitlines() if t.strip() == code)) + 1
+        return LineSuspicion(
+            line=line, code=code, failed=2, passed=passed, failed_total=2, passed_total=9, score=score
+        )
+
+    cfg = build_cfg(PROGRAM, "sum_evens")
+    suite = [said("total = 0", 7), said("for i in range(1, len(numbers)):", 0), said("return total", 7)]
+    gathered = gather(PROGRAM, cfg, failing_trace(), [], suite)
+    header = next(item for item in gathered if item.code.startswith("for i in"))
+    assert header.spectrum == suite[1] and header.suspicion == 1.0
+    assert header.notes == ["it ran in 2 of the test file's 2 failing tests and none of its 9 passing tests"]
+    first = next(item for item in gathered if item.code.startswith("total = 0"))
+    assert first.spectrum == suite[0] and first.notes == [] and first.suspicion == suite[0].score
+    blamed = [Finding("it returned 10", culprit=first.block, why="it returned 10")]
+    assert targets(gathered, blamed, [])[:2] == [header.block, first.block]
+    # When every line the suite scored ran only in failing tests, the suite tells no block apart.
+    alike = gather(PROGRAM, cfg, failing_trace(), [], [said("total = 0", 0), said("return total", 0)])
+    assert targets(alike, blamed, [])[0] == first.block

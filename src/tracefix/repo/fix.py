@@ -27,7 +27,17 @@ from pathlib import Path
 from tracefix.analysis.cfg import build_cfg
 from tracefix.analysis.source import FunctionNotFound, docstring_of, function_source, replace_function
 from tracefix.models.base import Model
-from tracefix.records import CFG, Attempt, CallTrace, ExceptionInfo, Session, Task, TestResult, Trace
+from tracefix.records import (
+    CFG,
+    Attempt,
+    CallTrace,
+    ExceptionInfo,
+    LineSuspicion,
+    Session,
+    Task,
+    TestResult,
+    Trace,
+)
 from tracefix.repo.locate import (
     RepoError,
     Target,
@@ -54,6 +64,7 @@ from tracefix.repo.run import (
     run_pytest,
 )
 from tracefix.repo.spectrum import functions as function_spans
+from tracefix.repo.spectrum import line_counts
 from tracefix.strategies.build import run
 from tracefix.strategies.engine import Settings
 
@@ -418,7 +429,37 @@ def task_for(found: Found, cases: list[TestCase]) -> Task:
         entry_point=found.target.qualname,
         visible_tests=[case.source for case in cases],
         shown="function",  # the program is the whole module: the model reads and writes the function
+        suspicions=suspicions(found),
     )
+
+
+def suspicions(found: Found) -> list[LineSuspicion]:
+    """The lines of the function under test the spectrum run's failing tests ran, each with the failing and
+    passing tests of the test file that ran it (empty without a spectrum)."""
+    run = found.spectrum
+    if run is None or run.spectrum is None:
+        return []
+    spans = [
+        (first, last) for name, first, last in function_spans(found.source) if name == found.target.qualname
+    ]
+    if not spans:
+        return []
+    passed = {test.nodeid: test.passed for test in run.tests if test.outcome != "skipped"}
+    file = os.path.join(found.root, found.target.file)
+    lines = found.source.splitlines()
+    return [
+        LineSuspicion(
+            line=c.line,
+            code=lines[c.line - 1].strip(),
+            failed=c.failed,
+            passed=c.passed,
+            failed_total=c.failed_total,
+            passed_total=c.passed_total,
+            score=c.score,
+        )
+        for c in line_counts(run.spectrum, passed, file, *spans[0])
+        if c.failed and 0 < c.line <= len(lines)
+    ]
 
 
 def debug_found(

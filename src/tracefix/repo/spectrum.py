@@ -76,6 +76,42 @@ def ochiai(failed: int, passed: int, failed_total: int) -> float:
     return failed / math.sqrt(failed_total * (failed + passed))
 
 
+@dataclass(frozen=True)
+class LineCounts:
+    """The tests of a spectrum run that ran one line."""
+
+    line: int
+    failed: int
+    passed: int
+    failed_total: int
+    passed_total: int
+
+    @property
+    def score(self) -> float:
+        return ochiai(self.failed, self.passed, self.failed_total)
+
+
+def line_counts(
+    spectrum: Spectrum, passed: dict[str, bool], file: str, first: int, last: int
+) -> list[LineCounts]:
+    """The lines of ``file`` (a real path) from ``first`` to ``last`` that some test ran, in line order, with
+    the failing and passing tests of ``passed`` (node id -> whether it passed) that ran each."""
+    index = {nodeid: i for i, nodeid in enumerate(spectrum.tests)}
+    fail_ids = {index[n] for n, ok in passed.items() if not ok and n in index}
+    pass_ids = {index[n] for n, ok in passed.items() if ok and n in index}
+    return [
+        LineCounts(
+            line,
+            len(fail_ids.intersection(tests)),
+            len(pass_ids.intersection(tests)),
+            len(fail_ids),
+            len(pass_ids),
+        )
+        for line, tests in sorted(spectrum.lines.get(file, {}).items())
+        if first <= line <= last
+    ]
+
+
 def rank(
     spectrum: Spectrum,
     passed: dict[str, bool],
@@ -89,14 +125,9 @@ def rank(
     ``passed`` maps node ids to whether the test passed (skipped tests are left out of it); ``prefer`` lists
     ``(real path, qualname)`` of functions to rank first among equals."""
     root = os.path.realpath(root)
-    failing = {nodeid for nodeid, ok in passed.items() if not ok}
-    passing = {nodeid for nodeid, ok in passed.items() if ok}
-    index = {nodeid: i for i, nodeid in enumerate(spectrum.tests)}
-    if debugged not in index or debugged not in failing:
+    if debugged not in spectrum.tests or passed.get(debugged) is not False:
         return []
-    mine = index[debugged]
-    fail_ids = {index[n] for n in failing if n in index}
-    pass_ids = {index[n] for n in passing if n in index}
+    mine = spectrum.tests.index(debugged)
     order: dict[tuple[str, str], int] = {}
     for function in prefer or []:
         order.setdefault(function, len(order))
@@ -107,21 +138,17 @@ def rank(
         except (OSError, UnicodeDecodeError, SyntaxError):
             continue
         for qualname, first, last in spans:
-            ran = {line: tests for line, tests in lines.items() if first <= line <= last}
-            if not any(mine in tests for tests in ran.values()):
+            if not any(mine in tests for line, tests in lines.items() if first <= line <= last):
                 continue
-            best: Suspect | None = None
-            for line, tests in sorted(ran.items()):
-                ef, ep = len(fail_ids.intersection(tests)), len(pass_ids.intersection(tests))
-                suspect = Suspect(
-                    os.path.relpath(file, root), qualname, ochiai(ef, ep, len(fail_ids)), line, ef, ep,
-                    len(fail_ids), len(pass_ids),
-                )  # fmt: skip
-                if best is None or (suspect.score, -suspect.passed) > (best.score, -best.passed):
-                    best = suspect
-            if best is None or best.score == 0.0:
+            counts = line_counts(spectrum, passed, file, first, last)
+            best = max(counts, key=lambda c: (c.score, -c.passed, -c.line))
+            if best.score == 0.0:
                 continue
+            suspect = Suspect(
+                os.path.relpath(file, root), qualname, best.score, best.line, best.failed, best.passed,
+                best.failed_total, best.passed_total,
+            )  # fmt: skip
             preferred = order.get((file, qualname), len(order))
-            ranked.append(((-best.score, preferred, best.passed, len(ranked)), best))
+            ranked.append(((-suspect.score, preferred, suspect.passed, len(ranked)), suspect))
     ranked.sort(key=lambda pair: pair[0])
     return [suspect for _, suspect in ranked]

@@ -6,6 +6,9 @@ replies of the focused format on the first HumanEval problems, and most replies 
 format). A program with the wrong part cut out cannot be
 copied back: the model has to write that part again, from the task, the failing test and what the trace
 says about it. The trace chooses the part, one per iteration, never the same twice on the same program:
+0. in a repository, a block with a line that only failing tests of the test file ran, when other lines of the
+   function ran in passing tests too (``Task.suspicions``: spectrum-based fault localization over the whole
+   test file, stronger evidence than one failing test's trace);
 1. a block the findings blame (``findings.py``): where the exception arose, or the run of a block that
    put the first wrong element into the returned list or string; cut alone, it is a precise hypothesis;
 2. else the function's top-level statements the failing test ran (a loop or branch whole, by the highest
@@ -68,8 +71,23 @@ def targets(
         group = 2 if _is_return(item) else (1 if item.kind in HEADER_KINDS else 0)
         return (group, -item.suspicion, -item.block)
 
-    ordered = [*blamed, *(i.block for i in units), *(item.block for item in sorted(gathered, key=rank))]
+    ordered = [
+        *_only_failing(gathered),
+        *blamed,
+        *(i.block for i in units),
+        *(item.block for item in sorted(gathered, key=rank)),
+    ]
     return [b for b in dict.fromkeys(ordered) if b not in skip]
+
+
+def _only_failing(gathered: Sequence[BlockEvidence]) -> list[int]:
+    """Blocks with a line only failing tests of the task's test suite ran (``Task.suspicions``), most
+    suspicious first; none when every block the suite scored is such a block (nothing tells them apart)."""
+    scored = [item for item in gathered if item.spectrum is not None]
+    only = [item for item in scored if item.spectrum is not None and item.spectrum.passed == 0]
+    if len(only) == len(scored):
+        return []
+    return [item.block for item in sorted(only, key=lambda i: (-i.suspicion, i.block))]
 
 
 def strip_todo(program: str) -> str:

@@ -20,7 +20,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from tracefix.records import CFG, Trace, Visit
+from tracefix.records import CFG, LineSuspicion, Trace, Visit
 
 MAX_VALUE_CHARS = 80
 
@@ -54,6 +54,8 @@ class BlockEvidence:
     """Label of the edge taken after each visit, by the visit's ``seq``."""
     suspicion: float = 0.0
     notes: list[str] = field(default_factory=list)
+    spectrum: LineSuspicion | None = None
+    """The most suspicious of its lines by the task's test suite (``Task.suspicions``), if it has any."""
 
 
 def block_code(program_lines: Sequence[str], lines: Sequence[int]) -> str:
@@ -89,10 +91,29 @@ def suspicion(failing_blocks: set[int], passing_runs: Sequence[set[int]]) -> dic
 
 
 def gather(
-    program: str, cfg: CFG, trace: Trace, passing_runs: Sequence[set[int]] = ()
+    program: str,
+    cfg: CFG,
+    trace: Trace,
+    passing_runs: Sequence[set[int]] = (),
+    suspicions: Sequence[LineSuspicion] = (),
 ) -> list[BlockEvidence]:
-    """Collect the evidence of every block the failing test ran, in source order."""
+    """Collect the evidence of every block the failing test ran, in source order.
+
+    A block with a line in ``suspicions`` (the line of the same number and text, else the most suspicious
+    one of the same text) takes that line's score from the larger test suite as its suspicion instead of the
+    one from ``passing_runs``."""
     lines = program.splitlines()
+    at_line = {said.line: said for said in suspicions}
+    by_code: dict[str, LineSuspicion] = {}
+    for said in suspicions:
+        if said.code not in by_code or said.score > by_code[said.code].score:
+            by_code[said.code] = said
+
+    def suite(number: int) -> LineSuspicion | None:
+        code = lines[number - 1].strip() if 0 < number <= len(lines) else ""
+        same = at_line.get(number)
+        return same if same is not None and same.code == code else by_code.get(code)
+
     visits_of: dict[int, list[Visit]] = defaultdict(list)
     for visit in trace.visits:
         visits_of[visit.block].append(visit)
@@ -113,13 +134,20 @@ def gather(
             branches={v.seq: branches[v.seq] for v in visits_of[block.id] if v.seq in branches},
             suspicion=scores.get(block.id, 0.0),
         )
+        matched = [said for said in map(suite, block.lines) if said is not None]
+        if matched:
+            item.spectrum = max(matched, key=lambda m: m.score)
+            item.suspicion = item.spectrum.score
         _annotate(item, trace, bool(passing_runs))
         evidence.append(item)
     return evidence
 
 
 def _annotate(item: BlockEvidence, trace: Trace, have_passing: bool) -> None:
-    if have_passing and item.suspicion >= 1.0:  # Ochiai 1.0: no passing test ran it
+    if item.spectrum is not None:
+        if item.spectrum.passed == 0:
+            item.notes.append(item.spectrum.said())
+    elif have_passing and item.suspicion >= 1.0:  # Ochiai 1.0: no passing test ran it
         item.notes.append("the passing tests never ran this block")
     exception = trace.exception
     if exception is not None and exception.block == item.block and not exception.in_test:

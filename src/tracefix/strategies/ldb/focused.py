@@ -87,7 +87,7 @@ def _evidence(
     if level == "function":
         return _function_view(state.program, traced.entry, trace), []
     ran = [set(t.block_counts) for t in passing_traces(ctx, state, traced.entry, level, passing)]
-    gathered = ev.gather(state.program, cfg, trace, ran)
+    gathered = ev.gather(state.program, cfg, trace, ran, state.task.suspicions)
     shown, hidden = ev.select(gathered, blocks)
     text = ev.render_focused(shown, hidden)
     if hints and (found := findings_of(state, traced)):

@@ -137,7 +137,9 @@ class Hole(LdbFormat[HoleOptions]):
             return
         values = self._values(state)
         ran = [set(t.block_counts) for t in passing_traces(ctx, state, traced.entry, o.level, o.passing)]
-        gathered = {item.block: item for item in ev.gather(state.program, cfg, trace, ran)}
+        gathered = {
+            item.block: item for item in ev.gather(state.program, cfg, trace, ran, state.task.suspicions)
+        }
         typed = self._typed_return(state, trace) if o.retype else None
         found = [*([typed] if typed else []), *findings_of(state, traced)]
         tried = [b for a in state.history if a.start_program == state.program for b in a.shown_blocks]
