@@ -203,6 +203,7 @@ def run_one(
         "target_file": ((out or {}).get("target") or {}).get("file"),
         "target_function": ((out or {}).get("target") or {}).get("function"),
         "tracefix_applied": bool((out or {}).get("applied")),
+        "debugged": [d.get("function") for d in (out or {}).get("debugged") or []],
         "files_written": written,
         "applied": bool(written),
     }

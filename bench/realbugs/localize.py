@@ -24,10 +24,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-from tracefix.repo.fix import examine
-from tracefix.repo.locate import RepoError, from_failure
+from tracefix.repo.fix import Found, examine
+from tracefix.repo.locate import RepoError, from_failure, suspects
 from tracefix.repo.run import Budget, PytestRun
-from tracefix.repo.spectrum import rank
 
 from . import libs
 from .driver import _git_head, append, mutant_text, pending
@@ -63,18 +62,20 @@ def localize_one(mutant: dict[str, Any], tree: Path, budget: Budget) -> dict[str
         result["traceback"] = None if old is None else [old.file, old.qualname, old.how]
         result["spectrum_hit"] = (found.target.file, found.target.qualname) == wanted
         result["traceback_hit"] = old is not None and (old.file, old.qualname) == wanted
-        result["spectrum_rank"] = _place(found.spectrum, found.result.nodeid, str(copy), wanted)
+        ranked = _ranking(found)
+        result["spectrum_rank"] = list(ranked).index(wanted) + 1 if wanted in ranked else None
+        result["top"] = [[file, name, round(score, 4)] for (file, name), score in list(ranked.items())[:5]]
         return result
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
 
-def _place(run: PytestRun | None, nodeid: str, root: str, wanted: tuple[str, str]) -> int | None:
-    if run is None or run.spectrum is None:
-        return None
-    passed = {test.nodeid: test.passed for test in run.tests if test.outcome != "skipped"}
-    ranked = [(s.file, s.qualname) for s in rank(run.spectrum, passed, root, nodeid)]
-    return ranked.index(wanted) + 1 if wanted in ranked else None
+def _ranking(found: Found) -> dict[tuple[str, str], float]:
+    """The spectrum ranking ``examine`` chose from: (file, qualname) -> score, best first."""
+    if found.spectrum is None:
+        return {}
+    ranked = suspects(found.root, found.result, found.spectrum)
+    return {(t.file, t.qualname): t.score or 0.0 for t in ranked}
 
 
 def run(

@@ -136,3 +136,45 @@ def test_a_bug_in_a_helper_the_test_never_names_is_found_and_every_test_running_
         (8, "return low"): (1, 0),  # the other `return low` (line 6) did not run in the failing test
         (9, "return x"): (1, 2),
     }
+
+
+@pytest.mark.slow  # runs pytest in sandboxed children
+def test_when_the_first_suspect_is_not_fixed_the_next_one_is_debugged_and_its_fix_applied(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import json
+
+    from click.testing import CliRunner
+
+    import tracefix.cli.common as common
+    from tracefix.cli import main
+    from tracefix.models.fake import ScriptedModel
+
+    repo = write_repo(tmp_path / "stats", STATS)
+    wrong_clip = "def _clip(x, low, high):\n    return x\n"  # the first suspect, "fixed" wrongly
+    own_clip = (
+        "def clipped_mean(values, low, high):\n    clipped = [min(max(v, low), high) for v in values]\n"
+        "    return sum(clipped) / len(clipped)\n"
+    )
+    replies = [f"```python\n{wrong_clip}```", f"```python\n{own_clip}```"]
+    monkeypatch.setattr(common, "load_model", lambda spec: ScriptedModel(replies))
+    args = ["pytest", "tests/test_stats.py::test_mean_high", "--root", str(repo), "--max-iters", "1"]
+    result = CliRunner().invoke(main, [*args, "--apply", "--json"])
+    assert result.exit_code == 0, result.output
+    out = json.loads(result.output)
+    assert [(d["function"], d["passes"]) for d in out["debugged"]] == [
+        ("_clip", False),
+        ("clipped_mean", True),
+    ]
+    assert (
+        out["debugged"][1]["found_by"] == "spectrum" and out["applied"] and out["changed"] == ["clipped_mean"]
+    )
+    assert "min(max(v, low), high)" in (repo / "calc/stats.py").read_text()
+
+    again = write_repo(tmp_path / "again", STATS)
+    monkeypatch.setattr(common, "load_model", lambda spec: ScriptedModel(replies[:1]))
+    args[3] = str(again)
+    result = CliRunner().invoke(main, [*args, "--suspects", "1", "--json"])
+    assert result.exit_code == 1 and [d["function"] for d in json.loads(result.output)["debugged"]] == [
+        "_clip"
+    ]

@@ -105,3 +105,15 @@ def test_the_docstring_goes_back_byte_for_byte_into_the_replied_function() -> No
         )
     odd = "def total(self):\n  return sum(self.items)\n"  # another indentation: the docstring would change
     assert '"""The sum' not in merged(DOCUMENTED, odd, METHOD)
+
+
+def test_the_docstring_goes_back_above_the_blank_line_that_followed_it() -> None:
+    spaced = DOCUMENTED.replace('        """\n        result = 0', '        """\n\n        result = 0')
+    shown_text = shown(spaced, METHOD)
+    assert "    def total(self):\n\n        result = 0\n" in shown_text  # the blank line stays where it was
+    reply = "def total(self):\n\n    return sum(self.items)\n"
+    assert merged(spaced, reply, METHOD) == spaced.replace(
+        "        result = 0\n        for price in self.items:\n            result = price\n"
+        "        return result\n",
+        "        return sum(self.items)\n",
+    )

@@ -17,8 +17,8 @@ from tracefix.cli.common import (
     strategy_option,
 )
 from tracefix.cli.trace import describe
-from tracefix.repo.fix import DidNotRun, Fix, Found, debug_found, examine, trace_found
-from tracefix.repo.locate import RepoError
+from tracefix.repo.fix import SUSPECTS, DidNotRun, Fix, Found, debug_found, examine, trace_found
+from tracefix.repo.locate import RepoError, Target
 from tracefix.repo.run import DEFAULT_BUDGET, Budget
 from tracefix.report.html import write_session_report
 from tracefix.strategies.cause import record as record_cause
@@ -67,6 +67,14 @@ from tracefix.strategies.cause import record as record_cause
     help="Seconds one test may run: a test still running then (an endless loop) is stopped where it is, and "
     "debugged from its trace like any failing test.",
 )
+@click.option(
+    "--suspects",
+    type=click.IntRange(1, 10),
+    default=SUSPECTS,
+    show_default=True,
+    help="Functions debugged in turn, most suspicious first, until one's fix passes the check (when the "
+    "function under test was found by the spectrum).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print target, trace, session and patch as JSON.")
 def pytest_command(
     nodeid: str,
@@ -81,6 +89,7 @@ def pytest_command(
     report: Path | None,
     timeout: float,
     test_timeout: float,
+    suspects: int,
     as_json: bool,
 ) -> None:
     """Debug the failing pytest test NODEID (e.g. tests/test_cart.py::test_total): find the function under
@@ -116,7 +125,8 @@ def pytest_command(
         _finish(out, as_json)
         return
     (strategy,) = apply_aliases([strategy], level, None, quiet=as_json)
-    fix = _debug(found, model_spec, strategy, max_iters, apply, budget, as_json)
+    fix = _debug(found, model_spec, strategy, max_iters, apply, budget, suspects, as_json)
+    out["debugged"] = [_debugged(f) for f in fix.tried or [fix]]
     out.update(
         session=fix.session.model_dump(mode="json"),
         diff=fix.diff,
@@ -134,6 +144,18 @@ def pytest_command(
         _summary(fix, found, apply, report)
     if not fix.passes:
         raise SystemExit(1)
+
+
+def _debugged(fix: Fix) -> dict[str, Any]:
+    return {
+        "file": fix.target.file,
+        "function": fix.target.qualname,
+        "found_by": fix.target.how,
+        "evidence": fix.target.why,
+        "outcome": fix.session.outcome,
+        "changed": fix.changed,
+        "passes": fix.passes,
+    }
 
 
 def _printer(as_json: bool) -> Any:
@@ -156,6 +178,7 @@ def _debug(
     max_iters: int,
     apply: bool,
     budget: Budget,
+    suspects: int,
     as_json: bool,
 ) -> Fix:
 
@@ -166,12 +189,16 @@ def _debug(
     try:
         fix = debug_found(
             found, model, strategy=strategy, max_iters=max_iters, apply=apply, budget=budget,
-            on_attempt=progress,
+            on_attempt=progress, suspects=suspects, on_target=None if as_json else _next_target,
         )  # fmt: skip
         fix.session = record_cause(fix.session, model)
         return fix
     finally:
         model.close()
+
+
+def _next_target(target: Target) -> None:
+    click.echo(f"not fixed there; debugging the next suspect: {target} ({target.found_by()})", err=True)
 
 
 def _report(fix: Fix, path: Path) -> None:
@@ -181,6 +208,9 @@ def _report(fix: Fix, path: Path) -> None:
 
 def _summary(fix: Fix, found: Found, apply: bool, report: Path | None) -> None:
     session = fix.session
+    if len(fix.tried) > 1:
+        turns = ", ".join(f"{f.target} ({'passes' if f.passes else f.session.outcome})" for f in fix.tried)
+        click.echo(f"functions debugged in turn: {turns}; the patch below is for {fix.target}")
     session_summary(session)
     if fix.diff:
         click.echo(fix.diff.rstrip("\n"))

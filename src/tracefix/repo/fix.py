@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import ast
 import contextlib
+import dataclasses
 import difflib
 import os
 import shutil
@@ -52,6 +53,7 @@ from tracefix.repo.locate import (
     test_parts,
     test_source,
 )
+from tracefix.repo.locate import suspects as find_suspects
 from tracefix.repo.paths import module_name
 from tracefix.repo.run import (
     DEFAULT_BUDGET,
@@ -347,6 +349,8 @@ class Fix:
     """The target file with the changed functions replaced (equal to ``original`` when nothing changed)."""
     changed: list[str]
     diff: str
+    target: Target
+    """The function debugged."""
     checked: bool = False
     """Whether the patched file was run against the failing test and its whole test file."""
     check_failures: list[str] = field(default_factory=list)
@@ -354,6 +358,8 @@ class Fix:
     failing_before: list[str] = field(default_factory=list)
     """Other tests of the file that fail with the patch but failed before it too (not counted against it)."""
     applied: bool = False
+    tried: list[Fix] = field(default_factory=list)
+    """Every function's fix ``debug_found`` made, in turn (its ``suspects``), this one among them."""
 
     @property
     def passes(self) -> bool:
@@ -462,6 +468,10 @@ def suspicions(found: Found) -> list[LineSuspicion]:
     ]
 
 
+SUSPECTS = 2
+"""Functions ``debug_found`` debugs in turn by default, most suspicious first, until one's fix passes."""
+
+
 def debug_found(
     found: Found,
     model: Model,
@@ -471,9 +481,50 @@ def debug_found(
     apply: bool = False,
     budget: Budget = DEFAULT_BUDGET,
     on_attempt: Callable[[Attempt], None] | None = None,
+    suspects: int = SUSPECTS,
+    on_target: Callable[[Target], None] | None = None,
 ) -> Fix:
     """Debug the target of ``found`` with ``strategy``; check the patch on the test file; write it if ``apply``
-    and the check passed."""
+    and the check passed.
+
+    When the target was chosen by the spectrum and its patch does not pass, the next most suspicious
+    functions are debugged in turn (``suspects`` functions in all; ``on_target`` is told of each new one). The
+    fix returned is the first that passes, else the first target's; ``Fix.tried`` keeps them all."""
+    targets = [found.target]
+    if found.spectrum is not None and found.target.how == "spectrum":
+        chosen = (found.target.file, found.target.qualname)
+        ranked = find_suspects(found.root, found.result, found.spectrum)
+        targets += [t for t in ranked if (t.file, t.qualname) != chosen]
+    fixes: list[Fix] = []
+    for target in targets[: max(1, suspects)]:
+        current = found if target is found.target else _retargeted(found, target)
+        if fixes and on_target is not None:
+            on_target(target)
+        fix = _debug_target(current, model, strategy, max_iters, budget, on_attempt)
+        fixes.append(fix)
+        if fix.passes:
+            break
+    fix = next((f for f in fixes if f.passes), fixes[0])
+    fix.tried = fixes
+    if apply and fix.passes:
+        Path(found.root, fix.target.file).write_text(fix.patched, encoding="utf-8")
+        fix.applied = True
+    return fix
+
+
+def _retargeted(found: Found, target: Target) -> Found:
+    return dataclasses.replace(found, target=target, source=read(found.root, target.file))
+
+
+def _debug_target(
+    found: Found,
+    model: Model,
+    strategy: str,
+    max_iters: int,
+    budget: Budget,
+    on_attempt: Callable[[Attempt], None] | None,
+) -> Fix:
+    """Debug ``found.target`` and check its patch (nothing is written)."""
     cases = visible_cases(found, budget=budget)
     task = task_for(found, cases)
     with tempfile.TemporaryDirectory(prefix="tracefix-repo-") as scratch:
@@ -484,14 +535,10 @@ def debug_found(
         settings = Settings(max_iters=max_iters, broken_tests=False)
         session = run(task, found.source, model, runner, strategy, settings=settings, on_attempt=on_attempt)
         patched, changed = merge_functions(found.source, session.final_program)
-        fix = Fix(
-            session, found.source, patched, changed, unified_diff(found.source, patched, found.target.file)
-        )
+        diff = unified_diff(found.source, patched, found.target.file)
+        fix = Fix(session, found.source, patched, changed, diff, found.target)
         if changed:
             _check(fix, found, cases, copy, budget)
-    if apply and fix.passes:
-        Path(found.root, found.target.file).write_text(patched, encoding="utf-8")
-        fix.applied = True
     return fix
 
 

@@ -34,6 +34,8 @@ class Target:
     test" or "--target"."""
     why: str = ""
     """The evidence, in a sentence (for "spectrum")."""
+    score: float | None = None
+    """Its suspiciousness (for "spectrum")."""
 
     def __str__(self) -> str:
         return f"{self.file}:{self.qualname}"
@@ -105,11 +107,17 @@ def from_failure(root: str, result: NodeResult) -> Target | None:
 
 
 def from_spectrum(root: str, result: NodeResult, run: PytestRun) -> Target | None:
-    """The most suspicious function by :func:`tracefix.repo.spectrum.rank` over ``run`` (the test file run with
-    ``spectrum=True``), among those the failing test ``result`` ran; None when the run has no spectrum or the
-    test did not fail in it."""
+    """The most suspicious function by :func:`suspects`; None when there is none."""
+    return next(iter(suspects(root, result, run)), None)
+
+
+def suspects(root: str, result: NodeResult, run: PytestRun) -> list[Target]:
+    """The functions the failing test ``result`` ran, most suspicious first by
+    :func:`tracefix.repo.spectrum.rank` over ``run`` (the test file run with ``spectrum=True``; ties go to
+    the failure's traceback, innermost first, then to the functions the test called, from its failing line
+    first), each with its evidence; empty when the run has no spectrum or the test did not fail in it."""
     if run.spectrum is None or run.error:
-        return None
+        return []
     root = os.path.realpath(root)
     passed = {test.nodeid: test.passed for test in run.tests if test.outcome != "skipped"}
     prefer = [(f.file, f.qualname.replace("<locals>.", "")) for f in reversed(result.frames) if not f.in_test]
@@ -117,11 +125,12 @@ def from_spectrum(root: str, result: NodeResult, run: PytestRun) -> Target | Non
     failing_line = test_lines[-1] if test_lines else None
     callees = sorted(result.callees, key=lambda callee: callee.from_line != failing_line)
     prefer += [(callee.file, callee.qualname.replace("<locals>.", "")) for callee in callees]
+    found = []
     for suspect in rank(run.spectrum, passed, root, result.nodeid, prefer=prefer):
         target = _checked(root, os.path.join(root, suspect.file), suspect.qualname, "spectrum")
         if target is not None:
-            return Target(target.file, target.qualname, target.how, suspect.why())
-    return None
+            found.append(Target(target.file, target.qualname, target.how, suspect.why(), suspect.score))
+    return found
 
 
 def _checked(root: str, file: str, qualname: str, how: str) -> Target | None:

@@ -114,8 +114,16 @@ def with_docstring(module: str, original: str, entry: str) -> str:
     if new_node.body[0].col_offset != old_node.body[0].col_offset:
         return module
     lines = split_lines(module)
-    head_end = new_node.body[0].lineno - 1  # the lines before the body's first statement
     own = _docstring_of(new_node)
-    rest = lines[own[1] :] if own is not None else lines[head_end:]
+    head_end = (own[0] if own is not None else new_node.body[0].lineno) - 1
+    while head_end > new_node.lineno and not lines[head_end - 1].strip():
+        head_end -= 1  # blank lines between the header and the body stay after the docstring
+    rest = lines[head_end:]
+    if own is not None:
+        rest = [
+            line
+            for number, line in enumerate(lines, 1)
+            if number > head_end and not own[0] <= number <= own[1]
+        ]
     doc = split_lines(original)[found[0] - 1 : found[1]]
     return "".join(lines[:head_end] + doc + rest)
