@@ -96,9 +96,14 @@ class LdbFormat(ABC, Generic[OptionsT]):
 
 
 def trace_failing(ctx: Context, state: LoopState, level: str) -> Traced:
-    """Trace the function the first failing test calls, at ``level``."""
+    """Trace the function the first failing test calls, at ``level`` (in a repository, the function under
+    test, which may be a helper of the one the test calls: the prompts show and the cuts apply to it)."""
     failing = failing_test(state)
-    entry = ctx.traced or called.under_test(state.program, failing.test, ctx.task.entry_point)
+    entry = ctx.traced or (
+        ctx.task.entry_point
+        if ctx.task.shown == "function"
+        else called.under_test(state.program, failing.test, ctx.task.entry_point)
+    )
     cfg = cfg_of(state.program, entry, level)
     trace = ctx.trace(state.program, failing.test, cfg if level == "line" else None, entry=entry)
     return Traced(failing, entry, cfg, trace)
