@@ -317,3 +317,15 @@ def test_hierarchical_finds_the_helper_two_calls_below_the_test_and_fixes_it_on_
     assert not (repo / "tracefix_units_test.py").exists()  # the unit tests lived in the copy only
     judged = model.requests[0][0][1].content  # the module is not shown whole: squares and its caller
     assert "def squares(xs):" in judged and "def sum_of_squares(xs):" in judged and "def report" not in judged
+
+
+@pytest.mark.slow  # runs pytest in sandboxed children
+def test_a_hunk_of_the_reply_the_tests_do_not_need_is_undone_before_the_check(shop: Path) -> None:
+    found = examine(str(shop), "tests/test_pricing.py::test_subtotal")
+    source = (shop / "shop/pricing.py").read_text()
+    fixed = source.replace("result = line_price", "result += line_price")
+    noisy = fixed.replace("    result = 0\n", "    result = 0 * 1\n")  # a needless change two lines above
+    fix = debug_found(found, ScriptedModel([reply(noisy)]), max_iters=1, suspects=1)
+    assert fix.session.outcome == "fixed" and fix.undone == 1
+    assert fix.patched == fixed and fix.passes
+    assert "0 * 1" in fix.session.final_program  # the session keeps what the model wrote

@@ -135,6 +135,7 @@ def pytest_command(
         check_failures=fix.check_failures,
         failing_before=fix.failing_before,
         applied=fix.applied,
+        undone=fix.undone,
     )
     if report is not None:
         _report(fix, report)
@@ -212,6 +213,8 @@ def _summary(fix: Fix, found: Found, apply: bool, report: Path | None) -> None:
         turns = ", ".join(f"{f.target} ({'passes' if f.passes else f.session.outcome})" for f in fix.tried)
         click.echo(f"functions debugged in turn: {turns}; the patch below is for {fix.target}")
     session_summary(session)
+    if fix.undone:
+        click.echo(f"{fix.undone} hunk(s) of the model's patch were not needed by the tests and were undone")
     if fix.diff:
         click.echo(fix.diff.rstrip("\n"))
     else:

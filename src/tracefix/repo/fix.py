@@ -54,6 +54,7 @@ from tracefix.repo.locate import (
     test_source,
 )
 from tracefix.repo.locate import suspects as find_suspects
+from tracefix.repo.minimize import minimize
 from tracefix.repo.paths import module_name
 from tracefix.repo.run import (
     DEFAULT_BUDGET,
@@ -358,6 +359,8 @@ class Fix:
     failing_before: list[str] = field(default_factory=list)
     """Other tests of the file that fail with the patch but failed before it too (not counted against it)."""
     applied: bool = False
+    undone: int = 0
+    """Hunks of the model's patch the visible tests did not need, undone (:mod:`tracefix.repo.minimize`)."""
     tried: list[Fix] = field(default_factory=list)
     """Every function's fix ``debug_found`` made, in turn (its ``suspects``), this one among them."""
 
@@ -524,7 +527,8 @@ def _debug_target(
     budget: Budget,
     on_attempt: Callable[[Attempt], None] | None,
 ) -> Fix:
-    """Debug ``found.target`` and check its patch (nothing is written)."""
+    """Debug ``found.target``, undo the hunks of its patch the visible tests do not need, and check the patch
+    (nothing is written)."""
     cases = visible_cases(found, budget=budget)
     task = task_for(found, cases)
     with tempfile.TemporaryDirectory(prefix="tracefix-repo-") as scratch:
@@ -535,8 +539,16 @@ def _debug_target(
         settings = Settings(max_iters=max_iters, broken_tests=False)
         session = run(task, found.source, model, runner, strategy, settings=settings, on_attempt=on_attempt)
         patched, changed = merge_functions(found.source, session.final_program)
+        undone = 0
+        if changed and session.outcome == "fixed":
+
+            def passes(text: str) -> bool:
+                return all(result.passed for result in runner.run_tests(text, task.visible_tests))
+
+            patched, undone = minimize(found.source, patched, passes)
+            changed = merge_functions(found.source, patched)[1]
         diff = unified_diff(found.source, patched, found.target.file)
-        fix = Fix(session, found.source, patched, changed, diff, found.target)
+        fix = Fix(session, found.source, patched, changed, diff, found.target, undone=undone)
         if changed:
             _check(fix, found, cases, copy, budget)
     return fix
