@@ -125,8 +125,9 @@ def main(argv: list[str] | None = None) -> int:
         names = {m["library"] for m in mutants}
         trees = {lib.name: libs.fetch(lib, cache) for lib in manifest.libraries if lib.name in names}
         budget = Budget(run_s=args.timeout, test_s=args.test_timeout)
-        localize.run(mutants, trees, args.out_dir, budget, command=command)
+        args.out_dir.mkdir(parents=True, exist_ok=True)
         (args.out_dir / "command.txt").write_text(command + "\n", encoding="utf-8")
+        localize.run(mutants, trees, args.out_dir, budget, command=command)
     elif args.command == "report":
         path = report.write(args.out_dir, args.results_dir, name=args.name, mutants_path=args.mutants)
         print(path)
