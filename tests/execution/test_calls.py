@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import signal
 from collections.abc import Iterator
-from types import FrameType
 
 import pytest
+from outer_timer import outer_timer_kept
 
 from tracefix.execution.calls import CallLimits, record_calls
 from tracefix.execution.limits import MIB, Limits
@@ -82,21 +81,10 @@ def test_a_run_that_never_ends_is_stopped_and_keeps_its_calls() -> None:
 
 
 def test_a_stopped_run_leaves_another_wall_timer_running() -> None:
-    def outer_handler(signum: int, frame: FrameType | None) -> None:
-        raise AssertionError("the outer timer fired during the run")
-
-    previous = signal.signal(signal.SIGALRM, outer_handler)
-    saved = signal.setitimer(signal.ITIMER_REAL, 300.0)
-    try:
+    with outer_timer_kept():
         program = "def spin():\n    while True:\n        pass\n"
         trace = record_calls(program, "spin()", limits=CallLimits(time_limit_s=0.1))
         assert trace.timeout
-        left, _ = signal.getitimer(signal.ITIMER_REAL)
-        assert 290.0 < left <= 300.0
-        assert signal.getsignal(signal.SIGALRM) is outer_handler
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, *saved)
-        signal.signal(signal.SIGALRM, previous)
 
 
 def test_recursion_nests_calls_and_generators_are_left_out() -> None:

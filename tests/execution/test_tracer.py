@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from outer_timer import outer_timer_kept
 
 from tracefix.analysis.cfg import build_cfg
 from tracefix.execution.snapshots import Recorder
@@ -456,21 +457,8 @@ def test_a_run_that_never_ends_is_stopped_and_keeps_its_last_state(entry: str) -
 
 
 def test_an_outer_wall_timer_is_suspended_and_re_armed() -> None:
-    import signal
-
-    def outer_handler(signum: int, frame: object) -> None:
-        raise AssertionError("the outer timer fired during the trace")
-
-    previous = signal.signal(signal.SIGALRM, outer_handler)
-    saved = signal.setitimer(signal.ITIMER_REAL, 300.0)
-    try:
+    with outer_timer_kept():
         trace_test(STUCK, "bisect", "bisect([1, 2, 3], 3)", limits=TraceLimits(time_limit_s=0.1))
-        left, _ = signal.getitimer(signal.ITIMER_REAL)
-        assert 290.0 < left <= 300.0
-        assert signal.getsignal(signal.SIGALRM) is outer_handler
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, *saved)
-        signal.signal(signal.SIGALRM, previous)
 
 
 def test_captured_output_is_bounded() -> None:

@@ -400,16 +400,19 @@ def visible_cases(found: Found, *, budget: Budget = DEFAULT_BUDGET) -> list[Test
 
 def _ran_target(found: Found) -> list[str]:
     """The node ids of the spectrum run's tests that ran a line of the function under test, in run order."""
-    if found.spectrum is None or found.spectrum.spectrum is None:
+    span = _target_span(found)
+    if found.spectrum is None or found.spectrum.spectrum is None or span is None:
         return []
+    ran = found.spectrum.spectrum.ran(os.path.join(found.root, found.target.file), *span)
+    return [nodeid for nodeid in found.spectrum.spectrum.tests if nodeid in ran]
+
+
+def _target_span(found: Found) -> tuple[int, int] | None:
+    """The first and last line of the function under test in its file."""
     spans = [
         (first, last) for name, first, last in function_spans(found.source) if name == found.target.qualname
     ]
-    if not spans:
-        return []
-    first, last = spans[0]
-    ran = found.spectrum.spectrum.ran(os.path.join(found.root, found.target.file), first, last)
-    return [nodeid for nodeid in found.spectrum.spectrum.tests if nodeid in ran]
+    return spans[0] if spans else None
 
 
 def _function_id(nodeid: str) -> str:
@@ -445,15 +448,9 @@ def task_for(found: Found, cases: list[TestCase]) -> Task:
 def suspicions(found: Found) -> list[LineSuspicion]:
     """The lines of the function under test the spectrum run's failing tests ran, each with the failing and
     passing tests of the test file that ran it (empty without a spectrum)."""
-    run = found.spectrum
-    if run is None or run.spectrum is None:
+    run, span = found.spectrum, _target_span(found)
+    if run is None or run.spectrum is None or span is None:
         return []
-    spans = [
-        (first, last) for name, first, last in function_spans(found.source) if name == found.target.qualname
-    ]
-    if not spans:
-        return []
-    passed = {test.nodeid: test.passed for test in run.tests if test.outcome != "skipped"}
     file = os.path.join(found.root, found.target.file)
     lines = found.source.splitlines()
     return [
@@ -466,7 +463,7 @@ def suspicions(found: Found) -> list[LineSuspicion]:
             passed_total=c.passed_total,
             score=c.score,
         )
-        for c in line_counts(run.spectrum, passed, file, *spans[0])
+        for c in line_counts(run.spectrum, run.verdicts(), file, *span)
         if c.failed and 0 < c.line <= len(lines)
     ]
 

@@ -10,7 +10,7 @@ import ast
 import contextlib
 import os
 import textwrap
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from tracefix.analysis.source import FunctionNotFound, find_function, function_source, parameter_names
@@ -94,8 +94,7 @@ def from_failure(root: str, result: NodeResult) -> Target | None:
             target = _checked(root, frame.file, frame.qualname, "traceback")
             if target is not None:
                 return target
-    test_lines = [f.line for f in result.frames if f.in_test]
-    failing_line = test_lines[-1] if test_lines else None
+    failing_line = _failing_line(result)
     callees = [c for c in result.callees if not c.qualname.split(".")[-1].startswith("__")]
     callees = callees or list(result.callees)
     preferred = [c for c in callees if c.from_line == failing_line] or callees
@@ -119,18 +118,22 @@ def suspects(root: str, result: NodeResult, run: PytestRun) -> list[Target]:
     if run.spectrum is None or run.error:
         return []
     root = os.path.realpath(root)
-    passed = {test.nodeid: test.passed for test in run.tests if test.outcome != "skipped"}
     prefer = [(f.file, f.qualname.replace("<locals>.", "")) for f in reversed(result.frames) if not f.in_test]
-    test_lines = [f.line for f in result.frames if f.in_test]
-    failing_line = test_lines[-1] if test_lines else None
+    failing_line = _failing_line(result)
     callees = sorted(result.callees, key=lambda callee: callee.from_line != failing_line)
     prefer += [(callee.file, callee.qualname.replace("<locals>.", "")) for callee in callees]
     found = []
-    for suspect in rank(run.spectrum, passed, root, result.nodeid, prefer=prefer):
+    for suspect in rank(run.spectrum, run.verdicts(), root, result.nodeid, prefer=prefer):
         target = _checked(root, os.path.join(root, suspect.file), suspect.qualname, "spectrum")
         if target is not None:
-            found.append(Target(target.file, target.qualname, target.how, suspect.why(), suspect.score))
+            found.append(replace(target, why=suspect.why(), score=suspect.score))
     return found
+
+
+def _failing_line(result: NodeResult) -> int | None:
+    """The line of the test function where the test failed (its innermost frame in a test file)."""
+    test_lines = [f.line for f in result.frames if f.in_test]
+    return test_lines[-1] if test_lines else None
 
 
 def _checked(root: str, file: str, qualname: str, how: str) -> Target | None:

@@ -137,6 +137,10 @@ class PytestRun:
     duration_s: float = 0.0
     stderr: str = ""
 
+    def verdicts(self) -> dict[str, bool]:
+        """Node id -> whether the test passed, for every test that ran (skipped tests are left out)."""
+        return {test.nodeid: test.passed for test in self.tests if test.outcome != "skipped"}
+
     def result(self, nodeid: str) -> NodeResult | None:
         """The result of ``nodeid`` (an exact id, or a prefix of parametrized ids)."""
         for test in self.tests:
