@@ -430,3 +430,16 @@ def test_a_block_only_failing_tests_of_the_suite_ran_is_cut_before_the_blamed_on
     # When every line the suite scored ran only in failing tests, the suite tells no block apart.
     alike = gather(PROGRAM, cfg, failing_trace(), [], [said("total = 0", 0), said("return total", 0)])
     assert targets(alike, blamed, [])[0] == first.block
+
+
+def test_with_docstring_off_the_prompt_leaves_out_the_stated_docstring_and_the_fix_gets_it_back() -> None:
+    doc = PROGRAM.split('"""')[1]
+    task = TASK.model_copy(update={"description": f'def sum_evens(numbers):\n    """{doc}"""\n'})
+    bare = "".join(FIXED.split(f'    """{doc}"""\n'))
+    model = Scripted([f"```python\n{bare}```"])
+    runner = ReturningRunner({normalized(PROGRAM): {TESTS[0]}, normalized(FIXED): set(TESTS)})
+    session = run_loop(build("ldb[docstring=off]"), task, PROGRAM, model, runner, Settings(max_iters=1))
+    prompt = model.requests[0][0][-1].content
+    program_shown = prompt.split("Program:\n```python\n")[1].split("```")[0]
+    assert doc not in program_shown and "def sum_evens(numbers):\n    total = 0\n" in program_shown
+    assert session.outcome == "fixed" and session.final_program == FIXED

@@ -6,7 +6,7 @@ from __future__ import annotations
 import textwrap
 
 from tracefix.records import Task
-from tracefix.strategies.view import merged, shown
+from tracefix.strategies.view import docstring_put_back, merged, shown
 
 MODULE = textwrap.dedent(
     '''
@@ -117,3 +117,42 @@ def test_the_docstring_goes_back_above_the_blank_line_that_followed_it() -> None
         "        return result\n",
         "        return sum(self.items)\n",
     )
+
+
+PROGRAM_WITH_DOC = '''from typing import List
+
+
+def total(xs: List[int]) -> int:
+    """Add the numbers.
+
+    >>> total([1, 2])
+    3
+    """
+    result = 0
+    for x in xs:
+        result = x
+    return result
+'''
+STATED = Task(
+    description='def total(xs: List[int]) -> int:\n    """Add the numbers.\n\n    >>> total([1, 2])\n    3\n    """\n',
+    entry_point="total",
+    visible_tests=["assert total([1, 2]) == 3"],
+)
+
+
+def test_a_benchmark_program_can_be_shown_without_the_docstring_its_task_states() -> None:
+    assert shown(PROGRAM_WITH_DOC, STATED) == PROGRAM_WITH_DOC
+    text = shown(PROGRAM_WITH_DOC, STATED, docstring=False)
+    assert text == PROGRAM_WITH_DOC.replace(STATED.description.split("\n", 1)[1], "")
+    assert "def total(xs: List[int]) -> int:\n    result = 0\n" in text
+    unstated = STATED.model_copy(update={"description": "Add the numbers."})
+    assert shown(PROGRAM_WITH_DOC, unstated, docstring=False) == PROGRAM_WITH_DOC
+
+
+def test_a_reply_without_the_docstring_gets_it_back_and_one_with_a_docstring_keeps_its_own() -> None:
+    reply = "from typing import List\n\n\ndef total(xs: List[int]) -> int:\n    return sum(xs)\n"
+    assert docstring_put_back(reply, PROGRAM_WITH_DOC, "total") == PROGRAM_WITH_DOC.replace(
+        "    result = 0\n    for x in xs:\n        result = x\n    return result\n", "    return sum(xs)\n"
+    )
+    own = reply.replace("    return sum", '    """Sum."""\n    return sum')
+    assert docstring_put_back(own, PROGRAM_WITH_DOC, "total") == own

@@ -27,12 +27,13 @@ from tracefix.analysis.source import (
 from tracefix.records import Task
 
 
-def shown(program: str, task: Task, original: str | None = None) -> str:
+def shown(program: str, task: Task, original: str | None = None, *, docstring: bool = True) -> str:
     """The part of ``program`` a prompt shows for ``task``. ``program`` may be ``original`` with part of the
     entry point's body cut out (ldb's hole format), which need not parse: the function's lines are found in
-    ``original`` and shifted by the lines the cut removed."""
+    ``original`` and shifted by the lines the cut removed. With ``docstring=False`` a benchmark program is shown
+    without its entry point's docstring when the task states that docstring word for word."""
     if task.shown == "program":
-        return program
+        return program if docstring else _stated_docstring_left_out(program, task, original)
     reference = original if original is not None else program
     try:
         start, end = find_function(reference, task.entry_point)
@@ -127,3 +128,32 @@ def with_docstring(module: str, original: str, entry: str) -> str:
         ]
     doc = split_lines(original)[found[0] - 1 : found[1]]
     return "".join(lines[:head_end] + doc + rest)
+
+
+def _stated_docstring_left_out(program: str, task: Task, original: str | None) -> str:
+    """``program`` without the docstring of the task's entry point, when ``task.description`` holds that
+    docstring's lines word for word (the model reads it there once) and they stand unchanged in ``program``."""
+    reference = original if original is not None else program
+    try:
+        found = _docstring_of(parse_function(reference, task.entry_point))
+    except (FunctionNotFound, SyntaxError):
+        return program
+    if found is None:
+        return program
+    first, last = found
+    lines, ref = split_lines(program), split_lines(reference)
+    doc = ref[first - 1 : last]
+    if lines[first - 1 : last] != doc or "".join(doc).strip() not in task.description:
+        return program
+    return "".join(lines[: first - 1] + lines[last:])
+
+
+def docstring_put_back(candidate: str, program: str, entry: str) -> str:
+    """``candidate`` with the docstring its entry point has in ``program`` put back, when the candidate's entry
+    point has none (the prompt left it out, or the model dropped it); ``candidate`` as it is otherwise."""
+    try:
+        if _docstring_of(parse_function(candidate, entry)) is not None:
+            return candidate
+    except (FunctionNotFound, SyntaxError):
+        return candidate
+    return with_docstring(candidate, program, entry)

@@ -16,6 +16,7 @@ nothing is left to cut, the focused request is asked instead.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import ClassVar, Literal, Self
 
@@ -87,6 +88,12 @@ class HoleOptions(EvidenceOptions):
         description="with rewrite: whole bodies sampled per iteration, the one passing most visible tests kept",
     )
 
+    docstring: bool = Field(
+        default=True,
+        description="show the function's docstring in the program even when the task states it "
+        "(off: left out of the prompt and put back into each reply)",
+    )
+
     @model_validator(mode="after")
     def _rules(self) -> Self:
         if "samples" in self.model_fields_set and not self.rewrite:
@@ -155,9 +162,7 @@ class Hole(LdbFormat[HoleOptions]):
             shown = [f.text for f in found] if o.hints else []
             _unfilled_is_tried(state, holed)
             said = self._type_said(state, found) + shown
-            return chat(
-                "ldb_hole", holed=view.shown(holed, state.task, state.program), findings=said, **values
-            )
+            return chat("ldb_hole", holed=self._shown(holed, state), findings=said, **values)
 
         def recut() -> list[Message] | None:
             """After an already-tried program: the next cut, asked in a fresh conversation."""
@@ -165,7 +170,7 @@ class Hole(LdbFormat[HoleOptions]):
             return request(again) if again is not None else None
 
         ctx.request_program(
-            request(holed), state, attempt, clean=cuts.strip_todo, on_repeat=recut if o.recut else None
+            request(holed), state, attempt, clean=self._clean(state), on_repeat=recut if o.recut else None
         )
 
     def _rewrite(
@@ -197,13 +202,23 @@ class Hole(LdbFormat[HoleOptions]):
         ]
         messages = chat(
             "ldb_hole",
-            holed=view.shown(holed, state.task, state.program),
+            holed=self._shown(holed, state),
             findings=self._type_said(state, []),
             **values,
         )
         _unfilled_is_tried(state, holed)
-        ctx.request_best(messages, state, attempt, samples, clean=cuts.strip_todo)
+        ctx.request_best(messages, state, attempt, samples, clean=self._clean(state))
         return True
+
+    def _shown(self, holed: str, state: LoopState) -> str:
+        return view.shown(holed, state.task, state.program, docstring=self.options.docstring)
+
+    def _clean(self, state: LoopState) -> Callable[[str], str]:
+        """The reply's program without the TODO line, and with the docstring the prompt left out put back."""
+        if self.options.docstring:
+            return cuts.strip_todo
+        program, entry = state.program, state.task.entry_point
+        return lambda reply: view.docstring_put_back(cuts.strip_todo(reply), program, entry)
 
     def _type_said(self, state: LoopState, found: list[fd.Finding]) -> list[str]:
         """With ``types``: the sentence saying the returned value is of another type than the expected one,
