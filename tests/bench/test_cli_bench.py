@@ -73,6 +73,7 @@ def test_bench_runs_and_prints_the_summary_as_json(tmp_path: Path, fakes: dict[s
     assert summary["strategies"]["feedback"]["repaired"] == 1
     assert summary["config"]["seeds"].endswith("seed.jsonl")
     assert summary["config"]["seeds_sha256"]
+    assert "Mini/2 ldb: fixed, repaired, 2 calls" in result.stderr  # not a terminal: a line per item
     assert (tmp_path / "run" / "summary.json").exists()
     assert (tmp_path / "run" / "results.csv").exists()
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import signal
@@ -15,6 +16,7 @@ from benchfakes import MINI_LDB, MINI_SEEDS, OracleStrategy, oracle, sandbox, wa
 
 from tracefix.bench.datasets import load_problems
 from tracefix.bench.harness import Harness, Selection, select
+from tracefix.bench.progress import LineProgress
 from tracefix.bench.protocols import Strategy
 from tracefix.bench.report import summarize, write_outputs
 from tracefix.bench.seeds import load_seed_file
@@ -244,3 +246,22 @@ def test_a_session_ended_by_a_model_error_is_kept_and_retried_on_resume(tmp_path
     again = oracle("o", ["Mini/2"])
     assert harness(tmp_path, {"o": again}, resume=True).run(Selection()) == "complete"
     assert sorted(t.task_id for t in again.seen) == ["Mini/10", "Mini/2"]
+
+
+def test_a_log_gets_one_line_per_finished_item_with_what_is_left_and_an_eta(tmp_path: Path) -> None:
+    log = io.StringIO()
+    ticks = iter(range(0, 1000, 10))  # each reading of the clock is 10 s after the last
+    h = harness(tmp_path, {"both": oracle("both", ["Mini/2", "Mini/10"]), "one": oracle("one", ["Mini/2"])})
+    h.progress = LineProgress(log, clock=lambda: float(next(ticks)))
+    assert h.run(Selection(only_failing=True)) == "complete"
+    lines = log.getvalue().splitlines()
+    assert lines[0] == "scoring seeds: 5 to do" and lines[1] == "debugging: 3 to do"
+    items = lines[2:]
+    assert len(items) == 6  # 3 selected problems x 2 strategies, each once
+    assert items[0].startswith("Mini/2 both: fixed, repaired, 2 calls, ") and items[0].endswith(
+        "; 5 left, ETA 50 s"
+    )
+    assert "Mini/3 one: not debuggable" in "\n".join(items)
+    assert items[-1].endswith("; 0 left")
+    repaired = [line.split(":")[0] for line in items if ", repaired" in line]
+    assert sorted(repaired) == ["Mini/10 both", "Mini/2 both", "Mini/2 one"]

@@ -35,14 +35,33 @@ Item = TypeVar("Item")
 StopState = Literal["complete", "stopped", "abandoned"]
 
 
+@dataclass(frozen=True)
+class Finished:
+    """One (problem, strategy) item the harness finished, and how many items of the phase are left."""
+
+    task_id: str
+    strategy: str
+    status: str
+    """The stored row's status: done, error or not_debuggable."""
+    outcome: str | None
+    repaired: bool
+    """The final program passes the hidden tests its seed failed."""
+    calls: int
+    seconds: float
+    left: int
+
+
 class Progress(Protocol):
-    """Where the harness reports progress (a rich progress bar in the CLI, nothing in tests)."""
+    """Where the harness reports progress (a progress bar or log lines in the CLI, nothing in tests)."""
 
     def phase(self, description: str, total: int) -> None:
         """Start a phase of ``total`` units."""
 
     def advance(self, note: str = "") -> None:
         """One unit done; ``note`` is a short running summary."""
+
+    def finished(self, item: Finished) -> None:
+        """One (problem, strategy) item stored."""
 
     def message(self, text: str) -> None:
         """A line for the user (e.g. after Ctrl-C)."""
@@ -55,6 +74,9 @@ class NoProgress:
         pass
 
     def advance(self, note: str = "") -> None:
+        pass
+
+    def finished(self, item: Finished) -> None:
         pass
 
     def message(self, text: str) -> None:
@@ -109,6 +131,7 @@ class Harness:
     progress: Progress = field(default_factory=NoProgress)
     stop: threading.Event = field(default_factory=threading.Event)
     _repaired: Counter[str] = field(default_factory=Counter, init=False)
+    _left: int = field(default=0, init=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False)
 
     def run(self, selection: Selection) -> StopState:
@@ -173,6 +196,7 @@ class Harness:
             for t in self.store.selected()
             if any((t, name) not in finished for name in self.strategies)
         ]
+        self._left = sum((p.task_id, name) not in finished for p, _ in todo for name in self.strategies)
         self.progress.phase("debugging", len(todo))
 
         def work(item: tuple[BenchProblem, SeedRow]) -> None:
@@ -190,10 +214,32 @@ class Harness:
             return "repaired: " + ", ".join(f"{n} {self._repaired[n]}" for n in self.strategies)
 
     def _run_one(self, problem: BenchProblem, seed: SeedRow, name: str, strategy: Strategy) -> None:
+        row = self._result_of(problem, seed, name, strategy)
+        repaired = row.hidden.passed and not seed.hidden.passed
+        with self._lock:
+            self._repaired[name] += repaired
+            self._left -= 1
+            left = self._left
+        self.progress.finished(
+            Finished(
+                task_id=row.task_id,
+                strategy=name,
+                status=row.status,
+                outcome=row.outcome,
+                repaired=repaired,
+                calls=row.calls,
+                seconds=row.duration_s or 0.0,
+                left=left,
+            )
+        )
+
+    def _result_of(self, problem: BenchProblem, seed: SeedRow, name: str, strategy: Strategy) -> ResultRow:
+        """Run one item and store its row (an exception is stored as an error row, retried on resume)."""
         base = {"task_id": problem.task_id, "strategy": name, "final_program": seed.program}
         if not seed.debuggable:
-            self.store.save_result(ResultRow(status="not_debuggable", hidden=seed.hidden, **base))
-            return
+            row = ResultRow(status="not_debuggable", hidden=seed.hidden, **base)
+            self.store.save_result(row)
+            return row
         started = time.monotonic()
         try:
             session = strategy(problem.task, seed.program)
@@ -208,11 +254,10 @@ class Harness:
                 **base,
             )
             self.store.save_result(row)
-            return
-        self.store.save_result(_result_row(problem.task_id, name, session, hidden), session)
-        if hidden.passed and not seed.hidden.passed:
-            with self._lock:
-                self._repaired[name] += 1
+            return row
+        row = _result_row(problem.task_id, name, session, hidden)
+        self.store.save_result(row, session)
+        return row
 
 
 def _result_row(task_id: str, strategy: str, session: Session, hidden: HiddenScore) -> ResultRow:

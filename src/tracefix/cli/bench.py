@@ -24,7 +24,7 @@ from tracefix.bench.datasets import (
     load_problems,
 )
 from tracefix.bench.harness import Harness, Selection
-from tracefix.bench.progress import RichProgress
+from tracefix.bench.progress import LineProgress, RichProgress
 from tracefix.bench.protocols import Strategy
 from tracefix.bench.report import category_table, only_fixed_lines, summary_table, write_outputs
 from tracefix.bench.seeds import GENERATE, Seed, default_seed_file, file_sha256, generate_seed, load_seed_file
@@ -294,6 +294,10 @@ def _harness(
 
 def _run(harness: Harness, selection: Selection, *, quiet: bool) -> str:
 
+    if not sys.stderr.isatty():  # a log: a line per item (a live bar would print nothing there)
+        with LineProgress() as lines:
+            harness.progress = lines
+            return harness.run(selection)
     with RichProgress(enabled=not quiet) as progress:
         harness.progress = progress
         return harness.run(selection)
