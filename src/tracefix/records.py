@@ -406,3 +406,37 @@ class Session(Record):
     calls: int = 0
     duration_s: float = 0.0
     tracefix_version: str = ""
+
+
+# --------------------------------------------------------------------------- partial execution
+
+MissingKind = Literal["name", "module", "attribute", "call", "stand-in"]
+
+
+class Missing(Record):
+    """What a run of a fragment lacked, read off the exception that ended it (``tracefix.partial``).
+
+    ``name``: a name the fragment reads and nothing defines (``NameError``); ``module``: a module that is not
+    installed (``name`` is its dotted name); ``attribute``: an attribute a stand-in lacks (``owner`` names the
+    stand-in); ``call``: the call of the function under test does not fit its signature; ``stand-in``: a
+    stand-in's own code failed, or the error's line reads a stand-in."""
+
+    kind: MissingKind
+    name: str
+    owner: str | None = None
+
+
+class PartialRun(Record):
+    """One sandboxed run of a fragment with its stand-ins: the fragment's lines that ran, and how it ended."""
+
+    executed: list[int] = Field(default_factory=list)
+    """Lines of the fragment (its own numbering) that ran, in order of first run."""
+    error: ExceptionInfo | None = None
+    where: str | None = None
+    """Where the error arose: "program" (the fragment), "prelude" (a stand-in) or "test" (the call)."""
+    missing: Missing | None = None
+    """What the error says is missing or invented; None for an error of the fragment's own code."""
+    stopped: str | None = None
+    """Why the run was stopped from inside before it ended (its time or line budget), when it was."""
+    stdout: str = ""
+    duration_s: float = 0.0

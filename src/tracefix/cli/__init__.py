@@ -20,6 +20,7 @@ COMMANDS: dict[str, str] = {
     "cfg": "tracefix.cli.cfg:cfg",
     "debug": "tracefix.cli.debug:debug",
     "doctor": "tracefix.cli.doctor:doctor",
+    "exec": "tracefix.cli.exec_cmd:exec_command",
     "models": "tracefix.cli.models:models",
     "pytest": "tracefix.cli.pytest_cmd:pytest_command",
     "report": "tracefix.cli.report:report",

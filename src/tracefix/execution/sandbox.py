@@ -29,7 +29,7 @@ from typing import Any, Literal, TypeVar
 from tracefix.execution import bwrap, protocol
 from tracefix.execution.limits import MIB, Limits
 from tracefix.execution.semantics import WORKER_ENV, WORKER_OPTIONS
-from tracefix.records import CFG, CallTrace, TestResult, Trace
+from tracefix.records import CFG, CallTrace, PartialRun, TestResult, Trace
 
 Mode = Literal["auto", "bwrap", "rlimits"]
 T = TypeVar("T")
@@ -300,6 +300,14 @@ class Executor:
         job = {"kind": "calls", "program": program, "test": test, "prelude": prelude}
         return CallTrace.model_validate(self._run(job, (limits or self.limits).traced()))
 
+    def run_partial(
+        self, program: str, prelude: str, call: str = "", *, limits: Limits | None = None
+    ) -> PartialRun:
+        """Run a fragment with its stand-ins (``prelude``) and an optional ``call``, recording the fragment's
+        lines (``execution.partial``); the limits of a traced run."""
+        job = {"kind": "partial", "program": program, "prelude": prelude, "call": call}
+        return PartialRun.model_validate(self._run(job, (limits or self.limits).traced()))
+
     def describe(self) -> dict[str, Any]:
         """How jobs are isolated: the mode, and per started worker its job uid (0: none) and tracer state."""
         with self._lock:
@@ -377,6 +385,8 @@ def _lost(job: dict[str, Any], limits: Limits, error: str) -> dict[str, Any]:
         return {**result, "function": job["entry"]}
     if job["kind"] == "calls":
         return result
+    if job["kind"] == "partial":
+        return {"stopped": result["error"]}
     return {**result, "killed": True}
 
 

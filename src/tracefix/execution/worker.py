@@ -34,7 +34,7 @@ from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
 
-from tracefix.execution import calls, procs, protocol, runner, seccomp, semantics
+from tracefix.execution import calls, partial, procs, protocol, runner, seccomp, semantics
 from tracefix.execution.limits import Limits
 from tracefix.execution.snapshots import TraceLimits
 from tracefix.records import CFG, Record, Trace
@@ -373,6 +373,14 @@ def _run_job(worker: Worker, job: dict[str, Any], limits: Limits) -> Record:
         return trace
     if kind == "calls":
         return calls.record_calls(job["program"], job["test"], prelude=prelude, limits=call_limits(limits))
+    if kind == "partial":
+        return partial.run_partial(
+            job["program"],
+            prelude,
+            job.get("call", ""),
+            time_limit_s=_inner_limit(None, limits),
+            output_cap=cap,
+        )
     raise ValueError(f"unknown job kind {kind!r}")
 
 
@@ -482,6 +490,8 @@ def _failure(job: dict[str, Any], outcome: Outcome, error: str, *, memory: bool)
         return {**base, "function": job.get("entry", "")}
     if job["kind"] == "calls":
         return base
+    if job["kind"] == "partial":  # killed from outside: nothing of the run came back
+        return {"stopped": error, "duration_s": outcome.duration_s}
     return {**base, "memory_limit": memory, "killed": signaled and not cpu}
 
 

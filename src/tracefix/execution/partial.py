@@ -1,0 +1,259 @@
+"""Run a fragment that may lack names, modules or attributes, with its stand-ins, and record its lines.
+
+Only called inside a sandbox worker's job (see ``worker.py``). The stand-ins' code (``prelude``, written by
+``tracefix.partial``) runs first under ``PRELUDE_FILE``; then the fragment under ``PROGRAM_FILE`` in a module
+named ``__main__``, as ``python FILE`` runs a file; then ``call`` (code calling the function under test, if
+any) under ``TEST_FILE``. Every line of the fragment that runs is recorded (a ``sys.settrace`` hook on the
+fragment's own frames only). A run past its time limit is stopped from inside by an alarm, keeping the lines
+recorded so far, before the sandbox would kill it and keep nothing.
+
+The exception that ended the run is read for what was missing (:class:`~tracefix.records.Missing`): a name
+nothing defines, a module that is not installed, an attribute a stand-in lacks, a call that does not fit the
+function, or a line that reads a stand-in. Any other error is the fragment's own.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+import sys
+import threading
+import time
+import types
+from collections.abc import Iterator
+from contextlib import contextmanager
+from types import FrameType
+from typing import Any
+
+from tracefix.execution import runner
+from tracefix.execution.alarm import repeating_alarm
+from tracefix.execution.semantics import (
+    PRELUDE_FILE,
+    PROGRAM_FILE,
+    TEST_FILE,
+    ProgramProcess,
+    compile_source,
+    fresh_module,
+    register,
+)
+from tracefix.records import Missing, PartialRun
+
+STANDIN_MARK = "_tracefix_standin"
+"""The attribute every stand-in module and every stand-in class has (set by the prelude's helpers)."""
+
+_IMPORT_NAME = re.compile(r"cannot import name '([^']+)' from '([^']+)'")
+_WHERE = {PROGRAM_FILE: "program", PRELUDE_FILE: "prelude", TEST_FILE: "test"}
+
+
+class PartialStopped(BaseException):
+    """Raised into the fragment when its time is up (a BaseException: ``except Exception`` lets it through)."""
+
+
+def run_partial(
+    program: str, prelude: str, call: str = "", *, time_limit_s: float = 10.0, output_cap: int = 8192
+) -> PartialRun:
+    """Run ``prelude``, ``program`` and ``call`` in a fresh ``__main__`` module; the fragment's lines that ran."""
+    module = fresh_module()
+    module.__name__ = "__main__"
+    seen: dict[int, None] = {}
+    stdout = runner.CappedWriter(output_cap)
+    stderr = runner.CappedWriter(output_cap)
+    error: BaseException | None = None
+    stopped: str | None = None
+    started = time.perf_counter()
+    with runner._captured(stdout, stderr), ProgramProcess(module) as process, _stop_after(time_limit_s):
+        try:
+            with _recording(seen):
+                for source, filename in ((prelude, PRELUDE_FILE), (program, PROGRAM_FILE), (call, TEST_FILE)):
+                    if source.strip():
+                        register(source, filename)
+                        code = compile_source(source, filename)
+                        process.rebase()
+                        exec(*(code, module.__dict__))  # a star call, as rebase requires
+        except PartialStopped:
+            stopped = f"stopped after {time_limit_s:g} s"
+        except BaseException as exc:
+            error = exc
+    duration = time.perf_counter() - started
+    info = None if error is None else runner.describe(error)
+    where = None if error is None else runner._locate(error)[0] or None
+    return PartialRun(
+        executed=list(seen),
+        error=info,
+        where=where,
+        missing=None
+        if error is None
+        else missing_of(error, where, program, _invented(prelude, module, program)),
+        stopped=stopped,
+        stdout=stdout.getvalue(),
+        duration_s=duration,
+    )
+
+
+@contextmanager
+def _recording(seen: dict[int, None]) -> Iterator[None]:
+    """Record each line of ``PROGRAM_FILE`` that runs, in order of first run."""
+
+    def local(frame: FrameType, event: str, arg: Any) -> Any:
+        if event == "line":
+            seen.setdefault(frame.f_lineno, None)
+        return local
+
+    def on_call(frame: FrameType, event: str, arg: Any) -> Any:
+        return local if frame.f_code.co_filename == PROGRAM_FILE else None
+
+    previous = sys.gettrace()
+    sys.settrace(on_call)
+    try:
+        yield
+    finally:
+        sys.settrace(previous)
+
+
+@contextmanager
+def _stop_after(seconds: float) -> Iterator[None]:
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def interrupt(signum: int, frame: FrameType | None) -> None:
+        raise PartialStopped
+
+    with repeating_alarm(seconds, interrupt):
+        yield
+
+
+def prelude_names(prelude: str) -> set[str]:
+    """The module-level names the stand-ins' code binds (assignments, definitions, imports)."""
+    try:
+        tree = ast.parse(prelude)
+    except SyntaxError:
+        return set()
+    names: set[str] = set()
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            names.add(node.name)
+        elif isinstance(node, ast.Import | ast.ImportFrom):
+            names.update((a.asname or a.name).split(".")[0] for a in node.names)
+        else:
+            for target in ast.walk(node):
+                if isinstance(target, ast.Name) and isinstance(target.ctx, ast.Store):
+                    names.add(target.id)
+    return {n for n in names if not n.startswith("_tracefix")}
+
+
+def is_standin(value: object) -> bool:
+    """A stand-in module, or an instance or subclass of a stand-in class."""
+    if isinstance(value, types.ModuleType):
+        return bool(value.__dict__.get(STANDIN_MARK))
+    kind = value if isinstance(value, type) else type(value)
+    return any(STANDIN_MARK in vars(k) for k in kind.__mro__)
+
+
+def _invented(prelude: str, module: types.ModuleType, program: str) -> set[str]:
+    """The module's names that hold invented values: those the stand-ins' code binds, those bound to a stand-in
+    (``import numpy as np`` of a stand-in module), and, flow-insensitively, every name the fragment assigns
+    from an expression that reads one of them."""
+    names = prelude_names(prelude) | {n for n, v in list(module.__dict__.items()) if is_standin(v)}
+    return tainted(program, names)
+
+
+def tainted(program: str, names: set[str]) -> set[str]:
+    """``names`` and every name ``program`` assigns (anywhere) from an expression that reads one of them."""
+    try:
+        tree = ast.parse(program)
+    except SyntaxError:
+        return set(names)
+    flows: list[tuple[set[str], set[str]]] = []
+    for node in ast.walk(tree):
+        value: ast.AST | None = None
+        targets: list[ast.AST] = []
+        if isinstance(node, ast.Assign):
+            value, targets = node.value, list(node.targets)
+        elif isinstance(node, ast.AugAssign | ast.AnnAssign) and node.value is not None:
+            value, targets = node.value, [node.target]
+        elif isinstance(node, ast.For | ast.AsyncFor | ast.comprehension):
+            value, targets = node.iter, [node.target]
+        elif isinstance(node, ast.withitem) and node.optional_vars is not None:
+            value, targets = node.context_expr, [node.optional_vars]
+        if value is None:
+            continue
+        read = {n.id for n in ast.walk(value) if isinstance(n, ast.Name)}
+        bound = {n.id for t in targets for n in ast.walk(t) if isinstance(n, ast.Name)}
+        flows.append((read, bound))
+    found = set(names)
+    changed = True
+    while changed:
+        changed = False
+        for read, bound in flows:
+            if read & found and not bound <= found:
+                found |= bound
+                changed = True
+    return found
+
+
+def missing_of(error: BaseException, where: str | None, program: str, invented: set[str]) -> Missing | None:
+    """What ``error`` says the run lacked, or None when it is an error of the fragment's own code."""
+    if where == "prelude":
+        return Missing(kind="stand-in", name=_prelude_name(error))
+    if where == "test":
+        return Missing(kind="call", name=type(error).__name__)
+    if isinstance(error, ModuleNotFoundError) and error.name:
+        return Missing(kind="module", name=error.name)
+    if isinstance(error, ImportError) and (found := _IMPORT_NAME.search(str(error))):
+        owner = sys.modules.get(found.group(2))
+        if owner is not None and is_standin(owner):
+            return Missing(kind="attribute", name=found.group(1), owner=found.group(2))
+    if isinstance(error, NameError) and not isinstance(error, UnboundLocalError) and error.name:
+        return Missing(kind="name", name=error.name)
+    if isinstance(error, AttributeError) and error.name and is_standin(error.obj):
+        return Missing(kind="attribute", name=error.name, owner=_owner(error.obj))
+    read = _names_read(program, runner._locate(error)[1])
+    for name in sorted(read & invented):
+        return Missing(kind="stand-in", name=name)
+    frame = _innermost_program_frame(error)
+    if frame is not None and any(is_standin(frame.f_locals.get(n)) for n in read if n in frame.f_locals):
+        return Missing(
+            kind="stand-in", name=next(n for n in sorted(read) if is_standin(frame.f_locals.get(n)))
+        )
+    return None
+
+
+def _owner(value: object) -> str:
+    if isinstance(value, types.ModuleType):
+        return value.__name__
+    return getattr(value, "_tracefix_name", None) or type(value).__name__
+
+
+def _prelude_name(error: BaseException) -> str:
+    """The function of the stand-ins' code the error arose in (its innermost prelude frame)."""
+    tb, name = error.__traceback__, ""
+    while tb is not None:
+        if tb.tb_frame.f_code.co_filename == PRELUDE_FILE:
+            name = tb.tb_frame.f_code.co_name
+        tb = tb.tb_next
+    return name
+
+
+def _innermost_program_frame(error: BaseException) -> FrameType | None:
+    tb, frame = error.__traceback__, None
+    while tb is not None:
+        if tb.tb_frame.f_code.co_filename == PROGRAM_FILE:
+            frame = tb.tb_frame
+        tb = tb.tb_next
+    return frame
+
+
+def _names_read(program: str, line: int | None) -> set[str]:
+    """The names the statement at ``line`` of ``program`` reads (its first line, for a compound statement)."""
+    if line is None:
+        return set()
+    try:
+        tree = ast.parse(program)
+    except SyntaxError:
+        return set()
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name) and node.lineno == line and isinstance(node.ctx, ast.Load):
+            names.add(node.id)
+    return names

@@ -1,0 +1,221 @@
+"""The loop that executes a fragment as far as it goes: run, read what was missing, supply it, run again.
+
+Each run happens in the sandbox with every stand-in so far in its prelude (``standins.prelude``). After a run
+that ended on something missing, the predictor supplies a stand-in for it (a later one for the same thing
+replaces the earlier). The loop ends when a run completes, when a run ends on an error of the fragment's own
+code (a bug it found: ``python`` would stop there too), when the predictor has nothing new for what is
+missing, when the same thing was missing :data:`SAME_LIMIT` runs in a row without a new line running, or
+after ``runs`` runs. For a function, the first run's call comes from the predictor, and a call that does not
+fit the function (or is itself what fails) is asked for again.
+
+The lines executed are those of the fragment's executable lines that ran in any run (a stand-in that made a
+later run end sooner takes no line away).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Literal, Protocol
+
+from pydantic import Field
+
+from tracefix.execution.limits import Limits
+from tracefix.models.base import ModelError
+from tracefix.partial.fragment import Fragment
+from tracefix.partial.standins import StandIn, key, prelude
+from tracefix.records import Missing, PartialRun, Record, Usage
+
+SAME_LIMIT = 3
+"""Runs in a row that may end on the same missing thing with no new line run before the loop gives up."""
+RUN_LIMITS = Limits(wall_s=2.0)
+"""Each run's limits (a traced run's: five times these); a run past its time is stopped, its lines kept."""
+
+Ending = Literal[
+    "completed", "own error", "time", "nothing new", "no progress", "budget", "plain", "model error"
+]
+
+
+class Runner(Protocol):
+    def run_partial(
+        self, program: str, prelude: str, call: str = "", *, limits: Limits | None = None
+    ) -> PartialRun: ...
+
+
+class Predictor(Protocol):
+    name: str
+
+    def call(
+        self, fragment: Fragment, run: PartialRun | None = None, tried: list[str] | None = None
+    ) -> str | None: ...
+
+    def standin(
+        self,
+        fragment: Fragment,
+        missing: Missing,
+        run: PartialRun,
+        tried: list[StandIn],
+        *,
+        supplied: str = "",
+        call: str = "",
+    ) -> StandIn | None: ...
+
+
+class FoundError(Record):
+    line: int | None
+    """The fragment's line where it arose (None: in a stand-in or in the call)."""
+    type: str
+    message: str
+    own: bool
+    """True: an error of the fragment's own code; False: caused by a stand-in or by what is still missing."""
+
+
+class Step(Record):
+    """One run of the loop and what was supplied after it."""
+
+    run: PartialRun
+    new_lines: list[int] = Field(default_factory=list)
+    supplied: StandIn | None = None
+
+
+class Execution(Record):
+    """The result of executing one fragment."""
+
+    path: str
+    function: str | None
+    predictor: str
+    lines: list[int]
+    executed: list[int]
+    stand_ins: list[StandIn]
+    call: str | None
+    errors: list[FoundError]
+    ending: Ending
+    steps: list[Step]
+    error: str | None = None
+    """Why the model could not be asked (ending "model error"); what ran before is kept."""
+    calls: int = 0
+    usage: Usage = Field(default_factory=Usage)
+    seconds: float = 0.0
+
+    @property
+    def coverage(self) -> float:
+        return len(self.executed) / len(self.lines) if self.lines else 1.0
+
+
+@dataclass
+class _State:
+    fragment: Fragment
+    standins: dict[tuple[str, str], StandIn] = field(default_factory=dict)
+    tried: list[StandIn] = field(default_factory=list)
+    calls_tried: list[str] = field(default_factory=list)
+    call: str = ""
+    executed: dict[int, None] = field(default_factory=dict)
+    steps: list[Step] = field(default_factory=list)
+    errors: list[FoundError] = field(default_factory=list)
+
+
+def execute(
+    fragment: Fragment,
+    runner: Runner,
+    predictor: Predictor | None,
+    *,
+    runs: int = 10,
+    say: Callable[[str], None] = lambda text: None,
+) -> Execution:
+    """Execute ``fragment`` as far as ``predictor`` gets it (None: one plain run, nothing supplied). A model
+    that fails (a server down, a script run out) ends the loop with what ran so far."""
+    started = time.monotonic()
+    state = _State(fragment)
+    failure: str | None = None
+    try:
+        ending = _loop(state, runner, predictor, runs, say)
+    except ModelError as exc:
+        ending, failure = "model error", str(exc)
+    last = state.steps[-1].run if state.steps else None
+    if last is not None and last.error is not None and last.missing is not None:
+        state.errors.append(_found(last, own=False))
+    return Execution(
+        path=fragment.path,
+        function=fragment.function,
+        predictor=predictor.name if predictor else "plain",
+        lines=fragment.lines,
+        executed=sorted(state.executed),
+        stand_ins=list(state.standins.values()),
+        call=state.call or None,
+        errors=state.errors,
+        ending=ending,
+        steps=state.steps,
+        error=failure,
+        calls=getattr(predictor, "calls", 0),
+        usage=getattr(predictor, "usage", Usage()),
+        seconds=time.monotonic() - started,
+    )
+
+
+def _loop(
+    state: _State, runner: Runner, predictor: Predictor | None, runs: int, say: Callable[[str], None]
+) -> Ending:
+    fragment = state.fragment
+    if fragment.function is not None:
+        state.call = (predictor.call(fragment) if predictor else None) or _plain_call(fragment)
+        state.calls_tried.append(state.call)
+    same: tuple[tuple[str, str], int] | None = None
+    for _ in range(runs):
+        code = prelude(list(state.standins.values()))
+        run = runner.run_partial(fragment.source, code, state.call, limits=RUN_LIMITS)
+        new = [line for line in fragment.counted(run.executed) if line not in state.executed]
+        state.executed.update(dict.fromkeys(new))
+        step = Step(run=run, new_lines=new)
+        state.steps.append(step)
+        say(_step_line(len(state.steps), run, new))
+        if run.stopped is not None:
+            return "time"
+        if run.error is None:
+            return "completed"
+        if run.missing is None:
+            state.errors.append(_found(run, own=True))
+            return "own error"
+        if predictor is None:
+            return "plain"
+        thing = key(run.missing)
+        count = same[1] + 1 if same is not None and same[0] == thing and not new else 1
+        same = (thing, count)
+        if count > SAME_LIMIT:
+            return "no progress"
+        if run.missing.kind == "call":
+            next_call = predictor.call(fragment, run, state.calls_tried)
+            if next_call is None:
+                return "nothing new"
+            state.call = next_call
+            state.calls_tried.append(next_call)
+            continue
+        supplied = "\n".join(t.code.rstrip() for t in state.standins.values())
+        made = predictor.standin(fragment, run.missing, run, state.tried, supplied=supplied, call=state.call)
+        if made is None:
+            return "nothing new"
+        state.standins[(made.kind, made.name)] = made
+        state.tried.append(made)
+        step.supplied = made
+    return "budget"
+
+
+def _plain_call(fragment: Fragment) -> str:
+    """The call a plain run makes: the function with no arguments (as a user would try first)."""
+    return f"{fragment.function}()"
+
+
+def _found(run: PartialRun, *, own: bool) -> FoundError:
+    assert run.error is not None
+    line = run.error.line if run.where == "program" else None
+    return FoundError(line=line, type=run.error.type, message=run.error.message, own=own)
+
+
+def _step_line(number: int, run: PartialRun, new: list[int]) -> str:
+    if run.error is None:
+        how = run.stopped or "completed"
+    else:
+        how = f"{run.error.type}: {run.error.message}"
+        if run.missing is not None:
+            how += f" (missing {run.missing.kind} {run.missing.name})"
+    return f"run {number}: {len(new)} new lines; {how}"

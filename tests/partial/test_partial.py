@@ -1,0 +1,171 @@
+"""Executing code that cannot run as it is: the sandboxed runs, the rules, the model's loop (scripted), the CLI."""
+
+from __future__ import annotations
+
+import json
+import textwrap
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from tracefix.cli import main
+from tracefix.execution.limits import Limits
+from tracefix.execution.sandbox import Executor
+from tracefix.models.fake import ScriptedModel
+from tracefix.partial.fragment import FragmentError, fragment
+from tracefix.partial.loop import execute
+from tracefix.partial.model import ModelPredictor, module_uses
+from tracefix.partial.rules import Rules, guess
+from tracefix.partial.standins import StandIn, prelude
+
+SNIPPET = textwrap.dedent(
+    """\
+    import yaml_not_installed as yaml
+    from helpers_not_here import load_rows
+
+    config = yaml.safe_load(open_config())
+    rows = load_rows(config)
+    total = 0
+    for row in rows:
+        total += row.amount
+    if total > LIMIT:
+        print("over")
+    label = title.strip()
+    """
+)
+
+
+@pytest.fixture(scope="module")
+def sandbox() -> Iterator[Executor]:
+    with Executor(Limits(wall_s=2.0), workers=1) as executor:
+        yield executor
+
+
+def test_a_plain_run_ends_at_the_first_missing_module_and_says_so(sandbox: Executor) -> None:
+    result = execute(fragment(SNIPPET), sandbox, None)
+    assert result.ending == "plain" and result.executed == [1]
+    assert result.lines == [1, 2, 4, 5, 6, 7, 8, 9, 10, 11]
+    assert [(e.type, e.line, e.own) for e in result.errors] == [("ModuleNotFoundError", 1, False)]
+
+
+def test_the_rules_supply_each_missing_module_and_name_until_the_snippet_completes(sandbox: Executor) -> None:
+    result = execute(fragment(SNIPPET), sandbox, Rules())
+    assert result.ending == "completed" and result.errors == []
+    assert [(s.kind, s.name) for s in result.stand_ins] == [
+        ("module", "yaml_not_installed"),
+        ("module", "helpers_not_here"),
+        ("name", "open_config"),
+        ("name", "LIMIT"),
+        ("name", "title"),
+    ]
+    assert {s.name: s.code for s in result.stand_ins}["title"] == 'title = "a"'  # title.strip(): a string
+    assert result.executed == [1, 2, 4, 5, 6, 7, 8, 9, 11]  # the stand-in LIMIT compares false: no print
+    assert all(s.by == "rules" for s in result.stand_ins)
+
+
+def test_an_error_of_the_code_itself_is_told_from_one_a_stand_in_caused(sandbox: Executor) -> None:
+    own = "n = count_items()\nwords = ['a', 'b']\nlast = words[2]\n"
+    result = execute(fragment(own), sandbox, Rules())
+    assert result.ending == "own error"
+    assert [(e.type, e.line, e.own) for e in result.errors] == [("IndexError", 3, True)]
+
+    class Settings(Rules):  # a stand-in value that does not fit: an empty dict where the code reads a key
+        def standin(self, fragment, missing, run, tried, **kw):  # type: ignore[no-untyped-def]
+            return StandIn(kind="name", name=missing.name, code=f"{missing.name} = {{}}", by="model")
+
+    caused = "settings = load()\nport = settings['port'] + 1\n"
+    first = sandbox.run_partial(
+        caused, prelude([StandIn(kind="name", name="load", code="load = dict", by="model")])
+    )
+    assert first.missing is not None and (first.missing.kind, first.missing.name) == ("stand-in", "settings")
+    result = execute(fragment(caused), sandbox, Settings(), runs=3)  # load = {} itself: not callable
+    assert [(e.type, e.line, e.own) for e in result.errors] == [("TypeError", 1, False)]
+
+
+def test_a_function_is_called_with_a_stand_in_for_each_parameter_without_a_default(sandbox: Executor) -> None:
+    source = "def area(shape, scale=2, *, unit):\n    w = shape.width * scale\n    return f'{w} {unit}'\n"
+    result = execute(fragment(source, "area"), sandbox, Rules())
+    assert result.call == "area(_TracefixStandIn(), unit=_TracefixStandIn())"
+    assert result.ending == "completed" and result.executed == [1, 2, 3]
+    plain = execute(fragment(source, "area"), sandbox, None)
+    assert plain.call == "area()" and plain.executed == [1] and plain.errors[0].line is None
+
+
+def test_a_fragment_that_never_ends_is_stopped_with_the_lines_it_ran(sandbox: Executor) -> None:
+    source = "x = start()\nwhile x:\n    x = x + 1\nprint('never')\n"
+    result = execute(fragment(source), sandbox, Rules())
+    assert result.ending == "time" and result.executed == [1, 2, 3]
+
+
+def test_the_model_writes_stand_ins_and_a_reply_without_code_falls_back_to_the_rules(
+    sandbox: Executor,
+) -> None:
+    source = (
+        "def total(orders):\n    rates = load_rates()\n    return sum(o * rates['EUR'] for o in orders)\n"
+    )
+    model = ScriptedModel(
+        [
+            "```python\ntotal([10, 20])\n```",
+            "```python\ndef load_rates():\n    return {'EUR': 0.9}\n```",
+        ]
+    )
+    predictor = ModelPredictor(model)
+    result = execute(fragment(source, "total"), sandbox, predictor)
+    assert result.ending == "completed" and result.executed == [1, 2, 3]
+    assert result.call == "total([10, 20])" and result.calls == 2
+    assert [(s.name, s.by) for s in result.stand_ins] == [("load_rates", "model")]
+    prompt = model.requests[1][0][-1].content
+    assert "`load_rates` is not defined" in prompt and "line 2 (`rates = load_rates()`)" in prompt
+
+    chatty = ModelPredictor(ScriptedModel(["total([1])", "I think it returns rates."]))
+    result = execute(fragment(source, "total"), sandbox, chatty)
+    assert [(s.name, s.by) for s in result.stand_ins] == [("load_rates", "rules")] and chatty.fallbacks == 1
+    assert result.ending == "completed"
+
+    down = execute(fragment(source, "total"), sandbox, ModelPredictor(ScriptedModel(["total([1])"])))
+    assert down.ending == "model error" and "has 1 replies" in (down.error or "")
+    assert down.executed == [1, 2] and down.call == "total([1])"  # what ran before the model failed is kept
+
+
+def test_rule_guesses_and_what_a_module_is_used_for() -> None:
+    source = "for i in range(n):\n    pass\nif isinstance(v, Shape): pass\nx = Config()\ns = name.upper()\n"
+    assert [guess(source, n) for n in ("n", "Shape", "Config", "name", "other")] == [
+        "1",
+        "_tracefix_class('Shape')",
+        "_tracefix_class('Config')",
+        '"a"',
+        "_TracefixStandIn()",
+    ]
+    uses = "import numpy as np\nfrom numpy import array\nx = np.mean(array([1]))\n"
+    assert module_uses(uses, "numpy") == ["array", "mean"]
+
+
+def test_a_fragment_that_does_not_parse_or_lacks_the_function_is_a_clear_error() -> None:
+    with pytest.raises(FragmentError, match="does not parse"):
+        fragment("def f(:\n")
+    with pytest.raises(FragmentError, match="no function 'g'"):
+        fragment("def f():\n    pass\n", "g")
+
+
+def test_the_command_prints_lines_executed_stand_ins_and_errors_as_json(tmp_path: Path) -> None:
+    path = tmp_path / "snippet.py"
+    path.write_text(SNIPPET + "oops = 1 / 0\n")
+    result = CliRunner().invoke(main, ["exec", str(path), "--predictor", "rules", "--json"])
+    assert result.exit_code == 0, result.output
+    out = json.loads(result.stdout)
+    assert out["lines"][-1] == 12 and 12 in out["executed"]
+    assert {"name": "title", "code": 'title = "a"'}.items() <= out["stand_ins"][-1].items()
+    assert out["errors"] == [
+        {"line": 12, "type": "ZeroDivisionError", "message": "division by zero", "own": True}
+    ]
+    text = CliRunner().invoke(main, ["exec", str(path), "--predictor", "rules"])
+    assert "stand-ins (invented, not the real thing):" in text.stdout
+    assert (
+        "error at line 12: ZeroDivisionError: division by zero (an error of the code itself)" in text.stdout
+    )
+    bad = tmp_path / "bad.py"
+    bad.write_text("def f(:\n")
+    refused = CliRunner().invoke(main, ["exec", str(bad), "--predictor", "rules"])
+    assert refused.exit_code == 1 and "does not parse" in refused.output
