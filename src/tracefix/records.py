@@ -410,7 +410,7 @@ class Session(Record):
 
 # --------------------------------------------------------------------------- partial execution
 
-MissingKind = Literal["name", "module", "attribute", "call", "stand-in"]
+MissingKind = Literal["name", "module", "attribute", "call", "stand-in", "input"]
 
 
 class Missing(Record):
@@ -419,7 +419,8 @@ class Missing(Record):
     ``name``: a name the fragment reads and nothing defines (``NameError``); ``module``: a module that is not
     installed (``name`` is its dotted name); ``attribute``: an attribute a stand-in lacks (``owner`` names the
     stand-in); ``call``: the call of the function under test does not fit its signature; ``stand-in``: a
-    stand-in's own code failed, or the error's line reads a stand-in."""
+    stand-in's own code failed, the error's line reads a stand-in, or its message names one; ``input``: the
+    fragment raised the error itself (a ``raise`` statement), rejecting the values it was given."""
 
     kind: MissingKind
     name: str

@@ -41,6 +41,8 @@ from tracefix.records import Missing, PartialRun
 STANDIN_MARK = "_tracefix_standin"
 """The attribute every stand-in module and every stand-in class has (set by the prelude's helpers)."""
 
+STANDIN_PACKAGE = "_tracefix_package"
+"""The package a fragment run with stand-ins is in, itself a stand-in (its prelude's header makes it)."""
 _IMPORT_NAME = re.compile(r"cannot import name '([^']+)' from '([^']+)'")
 _WHERE = {PROGRAM_FILE: "program", PRELUDE_FILE: "prelude", TEST_FILE: "test"}
 
@@ -55,6 +57,8 @@ def run_partial(
     """Run ``prelude``, ``program`` and ``call`` in a fresh ``__main__`` module; the fragment's lines that ran."""
     module = fresh_module()
     module.__name__ = "__main__"
+    if prelude:  # with stand-ins, a relative import looks in a stand-in package (python FILE would refuse it)
+        module.__package__ = STANDIN_PACKAGE
     seen: dict[int, None] = {}
     stdout = runner.CappedWriter(output_cap)
     stderr = runner.CappedWriter(output_cap)
@@ -208,9 +212,14 @@ def missing_of(error: BaseException, where: str | None, program: str, invented: 
         return Missing(kind="name", name=error.name)
     if isinstance(error, AttributeError) and error.name and is_standin(error.obj):
         return Missing(kind="attribute", name=error.name, owner=_owner(error.obj))
-    read = _names_read(program, runner._locate(error)[1])
+    line = runner._locate(error)[1]
+    read = _names_read(program, line)
     for name in sorted(read & invented):
         return Missing(kind="stand-in", name=name)
+    if "_TracefixStandIn" in str(error) or "stand-in" in str(error):
+        return Missing(kind="stand-in", name="")
+    if _raises(program, line):
+        return Missing(kind="input", name=type(error).__name__)
     frame = _innermost_program_frame(error)
     if frame is not None and any(is_standin(frame.f_locals.get(n)) for n in read if n in frame.f_locals):
         return Missing(
@@ -257,3 +266,14 @@ def _names_read(program: str, line: int | None) -> set[str]:
         if isinstance(node, ast.Name) and node.lineno == line and isinstance(node.ctx, ast.Load):
             names.add(node.id)
     return names
+
+
+def _raises(program: str, line: int | None) -> bool:
+    """The statement at ``line`` is a ``raise`` (the fragment rejecting what it was given)."""
+    if line is None:
+        return False
+    try:
+        tree = ast.parse(program)
+    except SyntaxError:
+        return False
+    return any(isinstance(node, ast.Raise) and node.lineno == line for node in ast.walk(tree))

@@ -183,7 +183,9 @@ def _loop(
         same = (thing, count)
         if count > SAME_LIMIT:
             return "no progress"
-        if run.missing.kind == "call":
+        if run.missing.kind == "input" and fragment.function is None:
+            return "nothing new"  # a snippet rejected an invented value: nothing says which one
+        if run.missing.kind in ("call", "input"):
             next_call = predictor.call(fragment, run, state.calls_tried)
             if next_call is None:
                 return "nothing new"

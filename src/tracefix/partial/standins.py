@@ -10,7 +10,8 @@ sandbox. The prelude starts with :data:`HEADER`, which defines:
 - ``_tracefix_class(name)``: a fresh stand-in class named ``name``.
 - ``_tracefix_module(name, code)``: a module that is not installed, registered in ``sys.modules`` with its
   parents: ``code`` (a stand-in written for it) runs in it; without code, any attribute is a stand-in class.
-  Submodules of a stand-in module import as stand-ins too.
+  Submodules of a stand-in module import as stand-ins too, and so does a relative import: the fragment runs
+  in the stand-in package ``_tracefix_package`` when it has stand-ins.
 - ``_tracefix_extend(name, code)``: more code run in stand-in module ``name``.
 
 Stand-ins carry the ``_tracefix_standin`` mark (``execution.partial.STANDIN_MARK``), so a run can tell an error
@@ -101,7 +102,8 @@ class _TracefixPermissive:
 
 for _tracefix_op in (
     "add sub mul truediv floordiv mod pow matmul and or xor lshift rshift "
-    "radd rsub rmul rtruediv rfloordiv rmod rpow rmatmul rand ror rxor rlshift rrshift neg pos abs invert"
+    "radd rsub rmul rtruediv rfloordiv rmod rpow rmatmul rand ror rxor rlshift rrshift neg pos abs invert "
+    "divmod rdivmod round trunc floor ceil"
 ).split():
     setattr(_TracefixPermissive, f"__{_tracefix_op}__", _tracefix_new)
 
@@ -174,6 +176,7 @@ class _TracefixFinder(_tracefix_abc.MetaPathFinder, _tracefix_abc.Loader):
 
 
 _tracefix_sys.meta_path.append(_TracefixFinder())
+_tracefix_module("_tracefix_package")
 '''
 
 
