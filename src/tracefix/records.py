@@ -167,6 +167,9 @@ class Trace(Record):
     timeout: bool = False
     backend: str = ""
     """Which tracer produced it: "monitoring" or "settrace"."""
+    stand_ins: list[StandIn] = Field(default_factory=list)
+    """What the program lacked and was invented so that the test could run (``tracefix trace --stand-ins``);
+    the recorded values of stand-ins read ``<stand-in>``."""
 
 
 class Call(Record):
@@ -425,6 +428,18 @@ class Missing(Record):
     kind: MissingKind
     name: str
     owner: str | None = None
+
+
+class StandIn(Record):
+    """One invented thing a fragment lacked, and the code that supplies it (``tracefix.partial``)."""
+
+    kind: Literal["name", "module", "attribute"]
+    name: str
+    """The name, the module's dotted name, or ``owner.attribute``."""
+    code: str
+    """For a name: code binding it; a module: the module's code (empty: permissive); an attribute: code run
+    in its stand-in module (or binding it on its owner)."""
+    by: Literal["rules", "model"]
 
 
 class PartialRun(Record):

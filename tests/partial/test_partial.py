@@ -169,3 +169,38 @@ def test_the_command_prints_lines_executed_stand_ins_and_errors_as_json(tmp_path
     bad.write_text("def f(:\n")
     refused = CliRunner().invoke(main, ["exec", str(bad), "--predictor", "rules"])
     assert refused.exit_code == 1 and "does not parse" in refused.output
+
+
+NEEDS = """\
+import requests_not_here as requests
+
+
+def total_price(items):
+    total = 0
+    for item in items:
+        total = price_of(item)
+    return total
+"""
+
+
+def test_trace_supplies_what_the_program_lacks_and_says_which_values_are_stand_ins(tmp_path: Path) -> None:
+    path = tmp_path / "needs.py"
+    path.write_text(NEEDS)
+    args = ["trace", str(path), "--function", "total_price", "--test", "assert total_price([1, 2]) == 3"]
+    plain = json.loads(CliRunner().invoke(main, [*args, "--stand-ins", "off", "--json"]).stdout)
+    assert plain["visits"] == [] and "ModuleNotFoundError" in plain["error"]  # nothing to judge
+    out = json.loads(CliRunner().invoke(main, [*args, "--json"]).stdout)
+    assert [(s["kind"], s["name"]) for s in out["stand_ins"]] == [
+        ("module", "requests_not_here"),
+        ("name", "price_of"),
+    ]
+    assert out["block_counts"] == {"0": 1, "1": 3, "2": 2, "3": 1}  # the loop ran twice
+    assert out["return_value"] == "<stand-in>"
+    text = CliRunner().invoke(main, args).stdout
+    assert "stand-ins (invented so the test could run; their values read <stand-in>):" in text
+    fine = CliRunner().invoke(main, [*args[:4], "--test", "assert total_price([]) == 0", "--json"])
+    assert json.loads(fine.stdout)["stand_ins"] == [
+        (  # the module alone: the loop body never ran
+            {"kind": "module", "name": "requests_not_here", "code": "", "by": "rules"}
+        )
+    ]

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import cast
 
 import click
 
-from tracefix.cli.common import emit_json, load_cfg, read_source, read_tests
+from tracefix.cli.common import emit_json, load_cfg, open_model, read_source, read_tests
 from tracefix.execution.sandbox import Executor
+from tracefix.partial import context
+from tracefix.partial.loop import Predictor
+from tracefix.partial.run import PredictorName, predictor_for
 from tracefix.records import CFG, Trace, Visit
 from tracefix.report.path import Gap, PathNode, Repeat, collapse_visits
 
@@ -21,16 +25,39 @@ from tracefix.report.path import Gap, PathNode, Repeat, collapse_visits
     "--tests-file", type=click.Path(dir_okay=False, path_type=Path), help="A file of tests, one per line."
 )
 @click.option(
+    "--stand-ins",
+    "standins",
+    type=click.Choice(["auto", "rules", "model", "off"]),
+    default="auto",
+    show_default=True,
+    help="Invent a stand-in for each module that is not installed and each name nothing defines that the "
+    "test stops on, and trace with them (rules: a permissive dummy or a typed guess; model: written by the "
+    "model). auto: rules, only when FILE does not import as it is.",
+)
+@click.option("--model", "model_spec", help="Model spec for --stand-ins model (default: embedded model).")
+@click.option(
     "--json", "as_json", is_flag=True, help="Print the Trace record (a list of them for several tests)."
 )
-def trace(file: Path, function: str, tests: tuple[str, ...], tests_file: Path | None, as_json: bool) -> None:
+def trace(
+    file: Path,
+    function: str,
+    tests: tuple[str, ...],
+    tests_file: Path | None,
+    standins: str,
+    model_spec: str | None,
+    as_json: bool,
+) -> None:
     """Run each test against FILE in the sandbox, recording the blocks FUNCTION ran and its locals after each."""
 
     source = read_source(file)
     cfg = load_cfg(file, source, function)
     collected = read_tests(tests, tests_file)
+    model = open_model(model_spec) if standins == "model" else None
     with Executor(workers=1) as executor:
-        traces = [executor.trace(source, function, test) for test in collected]
+        if standins == "auto":
+            standins = "rules" if context.needs_stand_ins(source, executor) else "off"
+        predictor = None if standins == "off" else predictor_for(cast(PredictorName, standins), model)
+        traces = [_traced(executor, source, function, test, predictor) for test in collected]
     if as_json:
         emit_json(traces[0] if len(traces) == 1 else [t.model_dump(mode="json") for t in traces])
         return
@@ -40,10 +67,25 @@ def trace(file: Path, function: str, tests: tuple[str, ...], tests_file: Path | 
         click.echo(describe(result, cfg, source))
 
 
+def _traced(executor: Executor, source: str, function: str, test: str, predictor: Predictor | None) -> Trace:
+    """The trace of ``test``; with ``predictor``, first the stand-ins for whatever the test lacks."""
+    if predictor is None:
+        return executor.trace(source, function, test)
+    supplied = context.for_test(source, function, test, executor, predictor)
+    if not supplied.stand_ins:
+        return executor.trace(source, function, test)
+    found = executor.trace(source, function, test, prelude=context.prelude_of(supplied))
+    return found.model_copy(update={"stand_ins": supplied.stand_ins})
+
+
 def describe(result: Trace, cfg: CFG, source: str) -> str:
     """The path of blocks, each kept visit with its lines and state, then the outcome."""
 
     out = [f"test: {result.test}"]
+    if result.stand_ins:
+        out.append("stand-ins (invented so the test could run; their values read <stand-in>):")
+        out += [f"  {s.kind} {s.name} [{s.by}]: {s.code.strip().splitlines()[0] if s.code.strip() else '(permissive)'}"
+                for s in result.stand_ins]  # fmt: skip
     out.append(f"path: {path_text(collapse_visits(result.visits)) or '(the function did not run)'}")
     lines = source.splitlines()
     for visit in result.visits:

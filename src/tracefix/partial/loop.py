@@ -113,6 +113,8 @@ class _State:
     executed: dict[int, None] = field(default_factory=dict)
     steps: list[Step] = field(default_factory=list)
     errors: list[FoundError] = field(default_factory=list)
+    fixed: bool = False
+    """The call is given (a test), not predicted."""
 
 
 def execute(
@@ -121,12 +123,16 @@ def execute(
     predictor: Predictor | None,
     *,
     runs: int = 10,
+    call: str | None = None,
     say: Callable[[str], None] = lambda text: None,
 ) -> Execution:
     """Execute ``fragment`` as far as ``predictor`` gets it (None: one plain run, nothing supplied). A model
-    that fails (a server down, a script run out) ends the loop with what ran so far."""
+    that fails (a server down, a script run out) ends the loop with what ran so far.
+
+    ``call`` fixes the code run after the fragment (a test): it is not predicted, and an error of its own or
+    a value the fragment rejects ends the loop like an error of the fragment's own code."""
     started = time.monotonic()
-    state = _State(fragment)
+    state = _State(fragment, fixed=call is not None, call=call or "")
     failure: str | None = None
     try:
         ending = _loop(state, runner, predictor, runs, say)
@@ -157,7 +163,7 @@ def _loop(
     state: _State, runner: Runner, predictor: Predictor | None, runs: int, say: Callable[[str], None]
 ) -> Ending:
     fragment = state.fragment
-    if fragment.function is not None:
+    if fragment.function is not None and not state.fixed:
         state.call = (predictor.call(fragment) if predictor else None) or _plain_call(fragment)
         state.calls_tried.append(state.call)
     same: tuple[tuple[str, str], int] | None = None
@@ -173,7 +179,7 @@ def _loop(
             return "time"
         if run.error is None:
             return "completed"
-        if run.missing is None:
+        if run.missing is None or (state.fixed and run.missing.kind in ("call", "input")):
             state.errors.append(_found(run, own=True))
             return "own error"
         if predictor is None:

@@ -20,9 +20,9 @@ on a stand-in from an error of the fragment's own code.
 
 from __future__ import annotations
 
-from typing import Literal
+from tracefix.records import Missing, StandIn
 
-from tracefix.records import Missing, Record
+__all__ = ["HEADER", "StandIn", "key", "prelude"]
 
 HEADER = '''\
 import sys as _tracefix_sys
@@ -178,18 +178,6 @@ class _TracefixFinder(_tracefix_abc.MetaPathFinder, _tracefix_abc.Loader):
 _tracefix_sys.meta_path.append(_TracefixFinder())
 _tracefix_module("_tracefix_package")
 '''
-
-
-class StandIn(Record):
-    """One invented thing the fragment lacked, and the code that supplies it."""
-
-    kind: Literal["name", "module", "attribute", "call"]
-    name: str
-    """The name, the module's dotted name, ``owner.attribute``, or the function called."""
-    code: str
-    """For a name: code binding it; a module: the module's code (empty: permissive); an attribute: code run
-    in its stand-in module (or binding it on its owner); a call: the call expression."""
-    by: Literal["rules", "model"]
 
 
 def key(missing: Missing) -> tuple[str, str]:
