@@ -204,3 +204,17 @@ def test_trace_supplies_what_the_program_lacks_and_says_which_values_are_stand_i
             {"kind": "module", "name": "requests_not_here", "code": "", "by": "rules"}
         )
     ]
+
+
+def test_after_a_run_that_ended_the_model_is_asked_for_values_that_run_the_lines_left(
+    sandbox: Executor,
+) -> None:
+    source = "x = value()\nif x > 10:\n    big = True\nelse:\n    big = False\n"
+    model = ScriptedModel(
+        ["```python\ndef value():\n    return 1\n```", "```python\ndef value():\n    return 20\n```"]
+    )
+    result = execute(fragment(source), sandbox, ModelPredictor(model))
+    assert result.ending == "completed" and result.executed == [1, 2, 3, 5] and len(result.steps) == 3
+    prompt = model.requests[1][0][-1].content
+    assert "These lines of it never ran:\n- line 3: `big = True`" in prompt
+    assert [s.code for s in result.stand_ins] == ["def value():\n    return 20\n"]

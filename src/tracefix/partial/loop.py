@@ -29,6 +29,8 @@ from tracefix.records import Missing, PartialRun, Record, Usage
 
 SAME_LIMIT = 3
 """Runs in a row that may end on the same missing thing with no new line run before the loop gives up."""
+EXPLORE_LIMIT = 2
+"""Times a predictor that can (the model) is asked for other values after a run ended with lines not run."""
 RUN_LIMITS = Limits(wall_s=2.0)
 """Each run's limits (a traced run's: five times these); a run past its time is stopped, its lines kept."""
 
@@ -115,6 +117,7 @@ class _State:
     errors: list[FoundError] = field(default_factory=list)
     fixed: bool = False
     """The call is given (a test), not predicted."""
+    explored: int = 0
 
 
 def execute(
@@ -177,21 +180,24 @@ def _loop(
         say(_step_line(len(state.steps), run, new))
         if run.stopped is not None:
             return "time"
-        if run.error is None:
-            return "completed"
-        if run.missing is None or (state.fixed and run.missing.kind in ("call", "input")):
-            state.errors.append(_found(run, own=True))
-            return "own error"
+        missing = run.missing
+        if run.error is None or missing is None or (state.fixed and missing.kind in ("call", "input")):
+            ended: Ending = "completed" if run.error is None else "own error"
+            if run.error is not None and (found := _found(run, own=True)) not in state.errors:
+                state.errors.append(found)
+            if state.fixed or predictor is None or not _explore(state, predictor):
+                return ended
+            continue
         if predictor is None:
             return "plain"
-        thing = key(run.missing)
+        thing = key(missing)
         count = same[1] + 1 if same is not None and same[0] == thing and not new else 1
         same = (thing, count)
         if count > SAME_LIMIT:
             return "no progress"
-        if run.missing.kind == "input" and fragment.function is None:
+        if missing.kind == "input" and fragment.function is None:
             return "nothing new"  # a snippet rejected an invented value: nothing says which one
-        if run.missing.kind in ("call", "input"):
+        if missing.kind in ("call", "input"):
             next_call = predictor.call(fragment, run, state.calls_tried)
             if next_call is None:
                 return "nothing new"
@@ -199,13 +205,37 @@ def _loop(
             state.calls_tried.append(next_call)
             continue
         supplied = "\n".join(t.code.rstrip() for t in state.standins.values())
-        made = predictor.standin(fragment, run.missing, run, state.tried, supplied=supplied, call=state.call)
+        made = predictor.standin(fragment, missing, run, state.tried, supplied=supplied, call=state.call)
         if made is None:
             return "nothing new"
         state.standins[(made.kind, made.name)] = made
         state.tried.append(made)
         step.supplied = made
     return "budget"
+
+
+def _explore(state: _State, predictor: Predictor) -> bool:
+    """After a run that ended, ask for other values to run the lines that never ran (at most
+    :data:`EXPLORE_LIMIT` times; two in a row that ran no new line stop it). False: nothing to try."""
+    missed = [line for line in state.fragment.lines if line not in state.executed]
+    explore = getattr(predictor, "explore", None)
+    if not missed or explore is None or state.explored >= EXPLORE_LIMIT:
+        return False
+    if state.explored and state.steps and not state.steps[-1].new_lines:
+        return False
+    state.explored += 1
+    names = [s for s in state.standins.values() if s.kind == "name"]
+    found = explore(state.fragment, missed, names, state.call)
+    if found is None:
+        return False
+    revised, call = found
+    for standin in revised:
+        state.standins[(standin.kind, standin.name)] = standin
+        state.tried.append(standin)
+    if call:
+        state.call = call
+        state.calls_tried.append(call)
+    return True
 
 
 def _plain_call(fragment: Fragment) -> str:

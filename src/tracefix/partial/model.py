@@ -95,6 +95,49 @@ class ModelPredictor:
         self.fallbacks += 1
         return self.rules.standin(fragment, missing, run, tried)
 
+    def explore(
+        self, fragment: Fragment, missed: list[int], names: list[StandIn], call: str
+    ) -> tuple[list[StandIn], str | None] | None:
+        """Other values for the supplied names (and another call), so that the ``missed`` lines run; None when
+        the reply revises nothing."""
+        if not names and not call:
+            return None
+        lines = fragment.source.splitlines()
+        text = self._ask(
+            "partial_explore",
+            source=fragment.source,
+            supplied="\n".join(s.code.rstrip() for s in names) or "# nothing",
+            call=call,
+            function=fragment.function or "",
+            missed=[(n, lines[n - 1].strip()) for n in missed[:12] if n <= len(lines)],
+        )
+        code = _first_block(text)
+        if code is None:
+            return None
+        try:
+            tree = ast.parse(code)
+        except SyntaxError:
+            return None
+        new_call = None
+        body = tree.body
+        if call and body and isinstance(body[-1], ast.Expr) and isinstance(body[-1].value, ast.Call):
+            new_call = ast.get_source_segment(code, body[-1]) or None
+            body = body[:-1]
+        imports = [
+            ast.get_source_segment(code, n) or "" for n in body if isinstance(n, ast.Import | ast.ImportFrom)
+        ]
+        known = {s.name: s for s in names}
+        revised = []
+        for node in body:
+            bound = prelude_names(ast.get_source_segment(code, node) or "")
+            for name in bound & set(known):
+                text_of = "\n".join([*imports, ast.get_source_segment(code, node) or ""]).strip() + "\n"
+                if text_of != known[name].code:
+                    revised.append(StandIn(kind="name", name=name, code=text_of, by="model"))
+        if new_call == call:
+            new_call = None
+        return (revised, new_call) if revised or new_call else None
+
     def _ask(self, template: str, **values: object) -> str:
         reply = self.model.complete(chat_as("partial_system", template, **values), self.params)
         self.calls += 1
