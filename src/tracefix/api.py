@@ -14,6 +14,8 @@ from tracefix.analysis.source import docstring_of
 from tracefix.execution.sandbox import default_executor
 from tracefix.models.base import Model
 from tracefix.models.resolve import load_model
+from tracefix.partial import context
+from tracefix.partial.context import StandInsMode
 from tracefix.records import Attempt, Session, Task
 from tracefix.strategies.build import run
 from tracefix.strategies.engine import Runner, Settings
@@ -37,16 +39,22 @@ def debug(
     executor: Runner | None = None,
     settings: Settings | None = None,
     on_attempt: Callable[[Attempt], None] | None = None,
+    stand_ins: StandInsMode = "auto",
 ) -> Session:
     """Debug ``entry_point`` in ``source`` until ``tests`` pass; returns the full session record.
 
     ``model`` is a Model or a model spec such as ``local:qwen2.5-coder-1.5b`` (default: the configured or
     embedded model); ``strategy`` a spec such as ``ldb``, ``ldb[format=focused]`` or ``feedback`` (``tracefix
     strategies`` lists them). The tests are visible tests: the model sees them and the loop stops when they
-    pass.
+    pass. ``stand_ins`` (``tracefix.partial``): what a program that cannot run as it is lacks gets invented
+    stand-ins (``auto``: by the rules, only when the module does not import; ``rules``; ``model``; ``off``).
     """
+    if model is None or isinstance(model, str):
+        model = load_model(model)
+    executor = executor or default_executor()
+    made = make_task(source, entry_point, tests, task)
     return debug_task(
-        make_task(source, entry_point, tests, task),
+        context.with_stand_ins(made, context.stand_ins_for(source, made, executor, stand_ins, model)),
         source,
         model,
         strategy,

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from tracefix import api
 from tracefix.cli import main
 from tracefix.execution.limits import Limits
 from tracefix.execution.sandbox import Executor
@@ -218,3 +219,21 @@ def test_after_a_run_that_ended_the_model_is_asked_for_values_that_run_the_lines
     prompt = model.requests[1][0][-1].content
     assert "These lines of it never ran:\n- line 3: `big = True`" in prompt
     assert [s.code for s in result.stand_ins] == ["def value():\n    return 20\n"]
+
+
+def test_debug_runs_a_program_whose_module_does_not_import_with_stand_ins_the_prompt_names(
+    sandbox: Executor,
+) -> None:
+    program = NEEDS.replace("total = price_of(item)", "total = item")
+    fixed = program.replace("total = item", "total += item")
+    model = ScriptedModel([f"```python\n{fixed}```"])
+    session = api.debug(program, "total_price", ["assert total_price([1, 2]) == 3"], model=model,
+                        executor=sandbox, max_iters=1)  # fmt: skip
+    assert session.outcome == "fixed" and session.final_program == fixed
+    assert "_tracefix_module('requests_not_here', None)" in session.task.prelude
+    prompt = model.requests[0][0][-1].content
+    assert "invented stand-ins replace them when the code runs: module `requests_not_here`" in prompt
+    assert "returned 2, but the test expects 3" in prompt  # the test ran: evidence, not ModuleNotFoundError
+    off = api.debug(program, "total_price", ["assert total_price([1, 2]) == 3"], model=ScriptedModel(["x"]),
+                    executor=sandbox, max_iters=1, stand_ins="off")  # fmt: skip
+    assert off.task.prelude == "" and "ModuleNotFoundError" in (off.initial_results[0].error or "")

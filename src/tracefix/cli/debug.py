@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 from pathlib import Path
+from typing import cast
 
 import click
 
@@ -22,6 +23,8 @@ from tracefix.cli.common import (
     session_summary,
     strategy_option,
 )
+from tracefix.partial import context
+from tracefix.partial.context import StandInsMode
 from tracefix.records import Session
 from tracefix.report.html import write_session_report
 from tracefix.strategies.cause import record as record_cause
@@ -60,6 +63,14 @@ def _write_back(path: Path, source: str, session: Session) -> None:
 )
 @click.option("--report", type=click.Path(dir_okay=False, path_type=Path), help="Write an HTML report.")
 @click.option("--write", is_flag=True, help="Replace the function in FILE when the visible tests pass.")
+@click.option(
+    "--stand-ins",
+    "standins",
+    type=click.Choice(context.STAND_INS_MODES),
+    default="auto",
+    show_default=True,
+    help=context.STAND_INS_HELP,
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the session record as JSON.")
 def debug(
     file: Path,
@@ -75,6 +86,7 @@ def debug(
     out: Path | None,
     report: Path | None,
     write: bool,
+    standins: str,
     as_json: bool,
 ) -> None:
     """Fix FUNCTION in FILE so that the visible tests pass, showing the model the runtime trace."""
@@ -89,7 +101,15 @@ def debug(
         click.echo(f"debugging {function} in {file} with {strategy} on {model.name}", err=True)
     try:
         session = run_debug(
-            source, function, visible, task, model, strategy, max_iters=max_iters, on_attempt=progress
+            source,
+            function,
+            visible,
+            task,
+            model,
+            strategy,
+            max_iters=max_iters,
+            on_attempt=progress,
+            stand_ins=cast(StandInsMode, standins),
         )
         session = record_cause(session, model)
     except LookupError as exc:

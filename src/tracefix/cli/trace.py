@@ -27,12 +27,10 @@ from tracefix.report.path import Gap, PathNode, Repeat, collapse_visits
 @click.option(
     "--stand-ins",
     "standins",
-    type=click.Choice(["auto", "rules", "model", "off"]),
+    type=click.Choice(context.STAND_INS_MODES),
     default="auto",
     show_default=True,
-    help="Invent a stand-in for each module that is not installed and each name nothing defines that the "
-    "test stops on, and trace with them (rules: a permissive dummy or a typed guess; model: written by the "
-    "model). auto: rules, only when FILE does not import as it is.",
+    help=context.STAND_INS_HELP,
 )
 @click.option("--model", "model_spec", help="Model spec for --stand-ins model (default: embedded model).")
 @click.option(
