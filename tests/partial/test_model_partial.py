@@ -35,10 +35,10 @@ def test_the_embedded_model_supplies_the_call_and_the_helpers_a_lifted_function_
     result = CliRunner().invoke(main, [*args, "--model", "local:qwen2.5-coder-1.5b"])
     assert result.exit_code == 0, result.output
     out = json.loads(result.stdout)
-    # The rules alone run the loop body once on a dummy; the model's call and helpers run every line for real.
+    # The model writes the helpers and the call before the first run (the prefix), and every line runs.
     assert out["ending"] == "completed" and out["executed"] == out["lines"] == [1, 2, 3, 4, 5, 6, 7, 8, 9]
     assert out["call"].startswith("summarize_orders(")
     made = {s["name"]: s for s in out["stand_ins"]}
     assert {"convert", "format_report"} <= set(made) and made["convert"]["by"] == "model"
-    assert out["errors"] == [] and out["calls"] >= 3
+    assert out["errors"] == [] and out["calls"] >= 1
     print(f"model calls {out['calls']}, {out['seconds']:.0f} s")

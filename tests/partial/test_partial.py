@@ -207,7 +207,7 @@ def test_trace_supplies_what_the_program_lacks_and_says_which_values_are_stand_i
     ]
 
 
-def test_after_a_run_that_ended_the_model_is_asked_for_values_that_run_the_lines_left(
+def test_the_model_writes_every_free_name_first_and_after_a_run_values_that_run_the_lines_left(
     sandbox: Executor,
 ) -> None:
     source = "x = value()\nif x > 10:\n    big = True\nelse:\n    big = False\n"
@@ -215,7 +215,8 @@ def test_after_a_run_that_ended_the_model_is_asked_for_values_that_run_the_lines
         ["```python\ndef value():\n    return 1\n```", "```python\ndef value():\n    return 20\n```"]
     )
     result = execute(fragment(source), sandbox, ModelPredictor(model))
-    assert result.ending == "completed" and result.executed == [1, 2, 3, 5] and len(result.steps) == 3
+    assert result.ending == "completed" and result.executed == [1, 2, 3, 5] and len(result.steps) == 2
+    assert "This Python code uses names it does not define: `value`." in model.requests[0][0][-1].content
     prompt = model.requests[1][0][-1].content
     assert "These lines of it never ran:\n- line 3: `big = True`" in prompt
     assert [s.code for s in result.stand_ins] == ["def value():\n    return 20\n"]

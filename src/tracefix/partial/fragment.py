@@ -8,6 +8,7 @@ the lines are the statements from its ``def`` line to its end; for a module or s
 from __future__ import annotations
 
 import ast
+import builtins
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -46,6 +47,32 @@ class Fragment:
             if first in wanted:
                 seen.setdefault(first, None)
         return list(seen)
+
+
+def free_names(source: str) -> list[str]:
+    """Names ``source`` reads and binds nowhere (not a parameter, an assignment, a definition, an import or
+    a loop variable anywhere in it) that are not builtins, in order of first reading."""
+    tree = ast.parse(source)
+    bound: set[str] = set()
+    read: dict[str, None] = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name):
+            if isinstance(node.ctx, ast.Load):
+                read.setdefault(node.id, None)
+            else:
+                bound.add(node.id)
+        elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            bound.add(node.name)
+        elif isinstance(node, ast.arg):
+            bound.add(node.arg)
+        elif isinstance(node, ast.Import | ast.ImportFrom):
+            bound.update((a.asname or a.name).split(".")[0] for a in node.names)
+        elif isinstance(node, ast.ExceptHandler) and node.name:
+            bound.add(node.name)
+    return [n for n in read if n not in bound and n not in _BUILTINS]
+
+
+_BUILTINS = frozenset(dir(builtins))
 
 
 def load(path: Path, function: str | None = None) -> Fragment:

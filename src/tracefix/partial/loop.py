@@ -169,8 +169,15 @@ def _loop(
     state: _State, runner: Runner, predictor: Predictor | None, runs: int, say: Callable[[str], None]
 ) -> Ending:
     fragment = state.fragment
-    if fragment.function is not None and not state.fixed:
+    prefix = getattr(predictor, "prefix", None) if not state.fixed else None
+    first = prefix(fragment) if prefix is not None else None
+    if first is not None:
+        state.standins.update({(s.kind, s.name): s for s in first[0]})
+        state.tried.extend(first[0])
+        state.call = first[1] or ""
+    if fragment.function is not None and not state.fixed and not state.call:
         state.call = (predictor.call(fragment) if predictor else None) or _plain_call(fragment)
+    if state.call and not state.fixed:
         state.calls_tried.append(state.call)
     same: tuple[tuple[str, str], int] | None = None
     for _ in range(runs):

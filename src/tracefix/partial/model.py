@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from tracefix.execution.partial import prelude_names
 from tracefix.models.base import Model
-from tracefix.partial.fragment import Fragment
+from tracefix.partial.fragment import Fragment, free_names
 from tracefix.partial.rules import Rules
 from tracefix.partial.standins import StandIn
 from tracefix.records import GenParams, Missing, PartialRun, Usage
@@ -95,6 +95,21 @@ class ModelPredictor:
         self.fallbacks += 1
         return self.rules.standin(fragment, missing, run, tried)
 
+    def prefix(self, fragment: Fragment) -> tuple[list[StandIn], str | None] | None:
+        """Before the first run (Treefix's prefix): every name the code reads and does not define, and the
+        call, written at once so that they fit together; None when there is nothing to write or no usable
+        reply."""
+        names = free_names(fragment.source)
+        if not names:
+            return None
+        text = self._ask(
+            "partial_prefix", source=fragment.source, names=names, function=fragment.function or ""
+        )
+        found = _definitions(text, names, with_call=fragment.function is not None)
+        if found is None or not (found[0] or found[1]):
+            return None
+        return found
+
     def explore(
         self, fragment: Fragment, missed: list[int], names: list[StandIn], call: str
     ) -> tuple[list[StandIn], str | None] | None:
@@ -111,31 +126,15 @@ class ModelPredictor:
             function=fragment.function or "",
             missed=[(n, lines[n - 1].strip()) for n in missed[:12] if n <= len(lines)],
         )
-        code = _first_block(text)
-        if code is None:
-            return None
-        try:
-            tree = ast.parse(code)
-        except SyntaxError:
-            return None
-        new_call = None
-        body = tree.body
-        if call and body and isinstance(body[-1], ast.Expr) and isinstance(body[-1].value, ast.Call):
-            new_call = ast.get_source_segment(code, body[-1]) or None
-            body = body[:-1]
-        imports = [
-            ast.get_source_segment(code, n) or "" for n in body if isinstance(n, ast.Import | ast.ImportFrom)
+        wanted = [s.name for s in names] + [
+            n for n in free_names(fragment.source) if n not in {s.name for s in names}
         ]
-        known = {s.name: s for s in names}
-        revised = []
-        for node in body:
-            bound = prelude_names(ast.get_source_segment(code, node) or "")
-            for name in bound & set(known):
-                text_of = "\n".join([*imports, ast.get_source_segment(code, node) or ""]).strip() + "\n"
-                if text_of != known[name].code:
-                    revised.append(StandIn(kind="name", name=name, code=text_of, by="model"))
-        if new_call == call:
-            new_call = None
+        found = _definitions(text, wanted, with_call=bool(call))
+        if found is None:
+            return None
+        known = {s.name: s.code for s in names}
+        revised = [s for s in found[0] if s.code != known.get(s.name)]
+        new_call = found[1] if found[1] != call else None
         return (revised, new_call) if revised or new_call else None
 
     def _ask(self, template: str, **values: object) -> str:
@@ -143,6 +142,32 @@ class ModelPredictor:
         self.calls += 1
         self.usage = self.usage + reply.usage
         return reply.text
+
+
+def _definitions(text: str, names: list[str], *, with_call: bool) -> tuple[list[StandIn], str | None] | None:
+    """From a reply: a stand-in for each of ``names`` it defines (its statement, after the reply's imports),
+    and with ``with_call`` the call on its last line; None when the reply has no code that parses."""
+    code = _first_block(text)
+    if code is None:
+        return None
+    try:
+        body = ast.parse(code).body
+    except SyntaxError:
+        return None
+    call = None
+    if with_call and body and isinstance(body[-1], ast.Expr) and isinstance(body[-1].value, ast.Call):
+        call = ast.get_source_segment(code, body[-1]) or None
+        body = body[:-1]
+    imports = [
+        ast.get_source_segment(code, n) or "" for n in body if isinstance(n, ast.Import | ast.ImportFrom)
+    ]
+    made: dict[str, StandIn] = {}
+    for node in body:
+        segment = ast.get_source_segment(code, node) or ""
+        for name in sorted(prelude_names(segment) & set(names)):
+            text_of = "\n".join(dict.fromkeys([*imports, segment])).strip() + "\n"
+            made[name] = StandIn(kind="name", name=name, code=text_of, by="model")
+    return list(made.values()), call
 
 
 def _target(missing: Missing) -> tuple[str, str]:
