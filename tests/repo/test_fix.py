@@ -329,3 +329,54 @@ def test_a_hunk_of_the_reply_the_tests_do_not_need_is_undone_before_the_check(sh
     assert fix.session.outcome == "fixed" and fix.undone == 1
     assert fix.patched == fixed and fix.passes
     assert "0 * 1" in fix.session.final_program  # the session keeps what the model wrote
+
+
+@pytest.mark.slow  # runs pytest in sandboxed children
+def test_a_module_that_imports_what_is_not_installed_runs_with_stand_ins_and_is_fixed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pricing = """\
+        import requests_not_installed as requests
+        from yaml_not_installed.loader import safe_load
+
+
+        def subtotal(lines):
+            total = 0
+            for qty, unit in lines:
+                total = qty * unit
+            return total
+        """
+    repo = write_repo(
+        tmp_path / "repo",
+        {
+            "shop/__init__.py": "",
+            "shop/pricing.py": pricing,
+            "tests/test_pricing.py": """\
+                from shop.pricing import subtotal
+
+
+                def test_subtotal():
+                    assert subtotal([(1, 2), (3, 4)]) == 14
+
+
+                def test_one():
+                    assert subtotal([(2, 5)]) == 10
+                """,
+        },
+    )
+    fixed = (repo / "shop/pricing.py").read_text().replace("total = qty * unit", "total += qty * unit")
+    args = ["tests/test_pricing.py::test_subtotal", "--root", str(repo), "--max-iters", "1", "--apply"]
+    code, output = invoke(monkeypatch, [reply(fixed)], *args, "--stand-ins", "off")
+    assert code == 1 and "ModuleNotFoundError: No module named 'requests_not_installed'" in output
+    code, output = invoke(monkeypatch, [reply(fixed)], *args, "--json")
+    assert code == 0, output
+    out = json.loads(output)
+    assert out["stand_ins"] == ["requests_not_installed", "yaml_not_installed"]  # .loader: served by it
+    assert out["trace"]["return_value"] == "12" and out["applied"]
+    assert (
+        "replaced by invented stand-ins when the tests run: `requests_not_installed`"
+        in (out["session"]["task"]["description"])
+    )
+    assert (
+        repo / "shop/pricing.py"
+    ).read_text() == fixed  # the imports are kept: the user's environment has them

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +18,16 @@ from tracefix.cli.common import (
     strategy_option,
 )
 from tracefix.cli.trace import describe
-from tracefix.repo.fix import SUSPECTS, DidNotRun, Fix, Found, debug_found, examine, trace_found
+from tracefix.repo.fix import (
+    SUSPECTS,
+    DidNotRun,
+    Fix,
+    Found,
+    debug_found,
+    examine,
+    missing_modules,
+    trace_found,
+)
 from tracefix.repo.locate import RepoError, Target
 from tracefix.repo.run import DEFAULT_BUDGET, Budget
 from tracefix.report.html import write_session_report
@@ -75,6 +85,15 @@ from tracefix.strategies.cause import record as record_cause
     help="Functions debugged in turn, most suspicious first, until one's fix passes the check (when the "
     "function under test was found by the spectrum).",
 )
+@click.option(
+    "--stand-ins",
+    "standins",
+    type=click.Choice(["auto", "off"]),
+    default="auto",
+    show_default=True,
+    help="auto: when the test cannot be collected because a module is not installed, run every pytest run "
+    "with a permissive stand-in for each such module (named in the prompts and the output).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print target, trace, session and patch as JSON.")
 def pytest_command(
     nodeid: str,
@@ -90,6 +109,7 @@ def pytest_command(
     timeout: float,
     test_timeout: float,
     suspects: int,
+    standins: str,
     as_json: bool,
 ) -> None:
     """Debug the failing pytest test NODEID (e.g. tests/test_cart.py::test_total): find the function under
@@ -98,12 +118,23 @@ def pytest_command(
     say = _printer(as_json)
     budget = Budget(run_s=timeout, test_s=test_timeout)
     try:
-        found = examine(str(root), nodeid, target=target, budget=budget)
+        try:
+            found = examine(str(root), nodeid, target=target, budget=budget)
+        except DidNotRun as exc:
+            if standins == "off" or "No module named" not in str(exc):
+                raise
+            modules = missing_modules(str(root), nodeid, budget)
+            if not modules:
+                raise
+            budget = dataclasses.replace(budget, stand_in_modules=modules)
+            say(f"stand-ins (invented, not installed here): {', '.join(modules)}; every run uses them")
+            found = examine(str(root), nodeid, target=target, budget=budget)
     except DidNotRun as exc:  # not a usage error: the test exists and its run failed
         raise click.ClickException(f"{exc}; nothing to debug (see --timeout for the whole run)") from exc
     except RepoError as exc:
         raise click.UsageError(str(exc)) from exc
     out: dict[str, Any] = {"nodeid": nodeid, "outcome": found.result.outcome, "sandbox": found.run.sandbox}
+    out["stand_ins"] = list(budget.stand_in_modules)
     out["target"] = {
         "file": found.target.file,
         "function": found.target.qualname,

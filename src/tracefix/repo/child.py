@@ -28,6 +28,7 @@ from typing import Any
 import pytest
 
 from tracefix.execution.alarm import repeating_alarm
+from tracefix.partial.standins import HEADER
 from tracefix.repo.paths import inside, is_test_file, module_name
 
 
@@ -428,6 +429,7 @@ def run(job: dict[str, Any]) -> dict[str, Any]:
     root = job["root"]
     os.chdir(root)
     sys.path.insert(0, root)
+    install_stand_ins(job.get("stand_ins", []))
     collector = Collector(job)
     args = [
         *job["nodeids"],
@@ -452,6 +454,17 @@ def run(job: dict[str, Any]) -> dict[str, Any]:
         "trace": trace,
         "spectrum": spectrum,
     }
+
+
+def install_stand_ins(modules: list[str]) -> None:
+    """Put a permissive stand-in in ``sys.modules`` for each module that is not installed (``tracefix
+    pytest --stand-ins``; the code of ``tracefix.partial.standins``)."""
+    if not modules:
+        return
+    namespace: dict[str, Any] = {"__name__": "_tracefix_stand_ins"}
+    exec(HEADER, namespace)
+    for name in modules:
+        namespace["_tracefix_module"](name)
 
 
 def main() -> None:

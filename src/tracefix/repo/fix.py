@@ -18,6 +18,7 @@ import contextlib
 import dataclasses
 import difflib
 import os
+import re
 import shutil
 import tempfile
 import textwrap
@@ -101,6 +102,32 @@ class Found:
 
 class DidNotRun(RepoError):
     """The test did not run at all (pytest timed out or crashed before it, or could not collect it)."""
+
+
+_NO_MODULE = re.compile(r"ModuleNotFoundError: No module named '([\w.]+)'")
+STAND_IN_TRIES = 10
+"""Collections of the test tried by :func:`missing_modules`, each with one more stand-in module."""
+
+
+def missing_modules(root: str, nodeid: str, budget: Budget = DEFAULT_BUDGET) -> tuple[str, ...]:
+    """The modules that are not installed and stop ``nodeid`` from being collected (its module or a module it
+    imports), found one collection after another, each with the modules found so far as stand-ins. A module
+    of the project itself is never one of them."""
+    found: tuple[str, ...] = ()
+    for _ in range(STAND_IN_TRIES):
+        run = run_pytest(root, [nodeid], budget=dataclasses.replace(budget, stand_in_modules=found),
+                         args=["--collect-only"])  # fmt: skip
+        names = [m.group(1) for error in run.collect_errors for m in _NO_MODULE.finditer(error)]
+        new = [n for n in dict.fromkeys(names) if n not in found and not _in_project(root, n)]
+        if not new:
+            return found
+        found += (new[0],)
+    return found
+
+
+def _in_project(root: str, module: str) -> bool:
+    base = Path(root, *module.split("."))
+    return base.with_suffix(".py").exists() or (base / "__init__.py").exists()
 
 
 def examine(
@@ -428,13 +455,20 @@ def _case(item: Collected, source: str) -> TestCase:
     return TestCase(item.nodeid, f"# pytest case {case}" + (f": {params}" if params else "") + f"\n{source}")
 
 
-def task_for(found: Found, cases: list[TestCase]) -> Task:
-    """The task: the function's docstring plus the failing test's source; the tests are the cases' sources."""
+def task_for(found: Found, cases: list[TestCase], stand_ins: tuple[str, ...] = ()) -> Task:
+    """The task: the function's docstring plus the failing test's source; the tests are the cases' sources.
+    Modules replaced by stand-ins (``Budget.stand_in_modules``) are named."""
     doc = docstring_of(found.source, found.target.qualname) or ""
     description = f"{doc}\n\nThe function must make this pytest test pass:\n{found.test}".strip()
     fixtures = fixture_sources(found.root, found.nodeid, found.test)
     if fixtures:
         description += "\n\nIts fixtures:\n" + "\n".join(fixtures)
+    if stand_ins:
+        named = ", ".join(f"`{name}`" for name in stand_ins)
+        description += (
+            f"\n\nModules not installed here, replaced by invented stand-ins when the tests run: {named}. A "
+            "stand-in's value shows as <stand-in>. Keep using them as the code does."
+        )
     return Task(
         task_id=found.nodeid,
         description=description,
@@ -527,7 +561,7 @@ def _debug_target(
     """Debug ``found.target``, undo the hunks of its patch the visible tests do not need, and check the patch
     (nothing is written)."""
     cases = visible_cases(found, budget=budget)
-    task = task_for(found, cases)
+    task = task_for(found, cases, budget.stand_in_modules)
     with tempfile.TemporaryDirectory(prefix="tracefix-repo-") as scratch:
         copy = os.path.join(scratch, "repo")
         shutil.copytree(found.root, copy, ignore=_IGNORED, symlinks=True)

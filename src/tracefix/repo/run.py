@@ -32,13 +32,15 @@ MEMORY_BYTES = 4 * 1024 * 1024 * 1024
 
 @dataclass(frozen=True)
 class Budget:
-    """How long pytest may run in the repository mode."""
+    """How pytest runs in the repository mode: how long it may run, and the stand-ins it runs with."""
 
     run_s: float = 120.0
     """The whole run: collection, fixtures and every test; past it the child is killed and nothing is known."""
     test_s: float | None = 10.0
     """One test's call: a test still running then is stopped where it is and fails as not finished (its
     traceback, and its trace when traced, show where it was), and the other tests go on. None: no limit."""
+    stand_in_modules: tuple[str, ...] = ()
+    """Modules that are not installed, each a permissive stand-in in every run (``--stand-ins``)."""
 
 
 DEFAULT_BUDGET = Budget()
@@ -204,6 +206,7 @@ def run_pytest(
         "spectrum": spectrum,
         "args": args or [],
         "test_timeout_s": budget.test_s,
+        "stand_ins": list(budget.stand_in_modules),
     }
     if trace is not None:
         job["trace"] = {
