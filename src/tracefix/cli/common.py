@@ -13,6 +13,7 @@ from pydantic import BaseModel
 from tracefix.analysis.cfg import FunctionNotFound, build_cfg
 from tracefix.models.base import Model, ModelError
 from tracefix.models.resolve import load_model
+from tracefix.partial.context import STAND_INS_HELP, STAND_INS_MODES
 from tracefix.records import CFG, Attempt, Hierarchy, Session
 from tracefix.strategies.build import NAMES, canonical, with_option
 from tracefix.strategies.catalog import describe
@@ -32,6 +33,16 @@ STRATEGY_HELP = (
     f"A strategy spec: {', '.join(NAMES)}, optionally with options, e.g. ldb[format=focused,blocks=4] "
     "(`tracefix strategies` lists them)."
 )
+
+STAND_INS_OPTION = click.option(
+    "--stand-ins",
+    "standins",
+    type=click.Choice(STAND_INS_MODES),
+    default="auto",
+    show_default=True,
+    help=STAND_INS_HELP,
+)
+"""``--stand-ins`` of ``tracefix trace`` and ``tracefix debug`` (``tracefix.partial.context``)."""
 
 ALIAS_OPTIONS = {
     "level": click.option(

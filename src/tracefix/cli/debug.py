@@ -12,6 +12,7 @@ from tracefix.analysis.source import function_source, replace_function
 from tracefix.api import debug as run_debug
 from tracefix.cli.common import (
     ALIAS_OPTIONS,
+    STAND_INS_OPTION,
     STRATEGY_HELP,
     apply_aliases,
     attempt_printer,
@@ -23,7 +24,6 @@ from tracefix.cli.common import (
     session_summary,
     strategy_option,
 )
-from tracefix.partial import context
 from tracefix.partial.context import StandInsMode
 from tracefix.records import Session
 from tracefix.report.html import write_session_report
@@ -63,14 +63,7 @@ def _write_back(path: Path, source: str, session: Session) -> None:
 )
 @click.option("--report", type=click.Path(dir_okay=False, path_type=Path), help="Write an HTML report.")
 @click.option("--write", is_flag=True, help="Replace the function in FILE when the visible tests pass.")
-@click.option(
-    "--stand-ins",
-    "standins",
-    type=click.Choice(context.STAND_INS_MODES),
-    default="auto",
-    show_default=True,
-    help=context.STAND_INS_HELP,
-)
+@STAND_INS_OPTION
 @click.option("--json", "as_json", is_flag=True, help="Print the session record as JSON.")
 def debug(
     file: Path,

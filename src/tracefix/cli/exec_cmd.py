@@ -11,6 +11,7 @@ from tracefix.cli.common import emit_json, open_model
 from tracefix.partial.fragment import FragmentError, load
 from tracefix.partial.loop import Execution
 from tracefix.partial.run import PREDICTORS, PredictorName, run_fragment
+from tracefix.partial.standins import said
 
 
 @click.command("exec")
@@ -71,10 +72,7 @@ def summary(result: Execution) -> list[str]:
         lines.append(f"called as: {result.call}")
     if result.stand_ins:
         lines.append("stand-ins (invented, not the real thing):")
-        for standin in result.stand_ins:
-            first, *rest = standin.code.strip().splitlines() or ["(permissive: any attribute is a stand-in)"]
-            more = f"  (+{len(rest)} lines)" if rest else ""
-            lines.append(f"  {standin.kind} {standin.name} [{standin.by}]: {first}{more}")
+        lines += [f"  {said(standin)}" for standin in result.stand_ins]
     for error in result.errors:
         where = f"line {error.line}" if error.line else "outside the code"
         whose = (

@@ -8,11 +8,12 @@ from typing import cast
 
 import click
 
-from tracefix.cli.common import emit_json, load_cfg, open_model, read_source, read_tests
+from tracefix.cli.common import STAND_INS_OPTION, emit_json, load_cfg, open_model, read_source, read_tests
 from tracefix.execution.sandbox import Executor
 from tracefix.partial import context
 from tracefix.partial.loop import Predictor
 from tracefix.partial.run import PredictorName, predictor_for
+from tracefix.partial.standins import said
 from tracefix.records import CFG, Trace, Visit
 from tracefix.report.path import Gap, PathNode, Repeat, collapse_visits
 
@@ -24,14 +25,7 @@ from tracefix.report.path import Gap, PathNode, Repeat, collapse_visits
 @click.option(
     "--tests-file", type=click.Path(dir_okay=False, path_type=Path), help="A file of tests, one per line."
 )
-@click.option(
-    "--stand-ins",
-    "standins",
-    type=click.Choice(context.STAND_INS_MODES),
-    default="auto",
-    show_default=True,
-    help=context.STAND_INS_HELP,
-)
+@STAND_INS_OPTION
 @click.option("--model", "model_spec", help="Model spec for --stand-ins model (default: embedded model).")
 @click.option(
     "--json", "as_json", is_flag=True, help="Print the Trace record (a list of them for several tests)."
@@ -82,8 +76,7 @@ def describe(result: Trace, cfg: CFG, source: str) -> str:
     out = [f"test: {result.test}"]
     if result.stand_ins:
         out.append("stand-ins (invented so the test could run; their values read <stand-in>):")
-        out += [f"  {s.kind} {s.name} [{s.by}]: {s.code.strip().splitlines()[0] if s.code.strip() else '(permissive)'}"
-                for s in result.stand_ins]  # fmt: skip
+        out += [f"  {said(standin)}" for standin in result.stand_ins]
     out.append(f"path: {path_text(collapse_visits(result.visits)) or '(the function did not run)'}")
     lines = source.splitlines()
     for visit in result.visits:

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from tracefix.records import Missing, StandIn
 
-__all__ = ["HEADER", "StandIn", "key", "prelude"]
+__all__ = ["HEADER", "StandIn", "key", "prelude", "said"]
 
 HEADER = '''\
 import sys as _tracefix_sys
@@ -178,6 +178,13 @@ class _TracefixFinder(_tracefix_abc.MetaPathFinder, _tracefix_abc.Loader):
 _tracefix_sys.meta_path.append(_TracefixFinder())
 _tracefix_module("_tracefix_package")
 '''
+
+
+def said(standin: StandIn) -> str:
+    """One line for a person: ``name price_of [model]: def price_of(item):  (+2 lines)``."""
+    first, *rest = standin.code.strip().splitlines() or ["(permissive: any attribute is a stand-in)"]
+    more = f"  (+{len(rest)} lines)" if rest else ""
+    return f"{standin.kind} {standin.name} [{standin.by}]: {first}{more}"
 
 
 def key(missing: Missing) -> tuple[str, str]:
