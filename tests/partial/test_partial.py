@@ -15,7 +15,7 @@ from tracefix.cli import main
 from tracefix.execution.limits import Limits
 from tracefix.execution.sandbox import Executor
 from tracefix.models.fake import ScriptedModel
-from tracefix.partial.fragment import FragmentError, fragment
+from tracefix.partial.fragment import FragmentError, fragment, free_names, why_not_run
 from tracefix.partial.loop import execute
 from tracefix.partial.model import ModelPredictor, module_uses
 from tracefix.partial.rules import Rules, guess
@@ -216,9 +216,9 @@ def test_the_model_writes_every_free_name_first_and_after_a_run_values_that_run_
     )
     result = execute(fragment(source), sandbox, ModelPredictor(model))
     assert result.ending == "completed" and result.executed == [1, 2, 3, 5] and len(result.steps) == 2
-    assert "This Python code uses names it does not define: `value`." in model.requests[0][0][-1].content
+    assert "- `value`, used in: `x = value()`" in model.requests[0][0][-1].content
     prompt = model.requests[1][0][-1].content
-    assert "These lines of it never ran:\n- line 3: `big = True`" in prompt
+    assert "Line 3 (`big = True`) never ran: `if x > 10:` (line 2) was false each time it ran." in prompt
     assert [s.code for s in result.stand_ins] == ["def value():\n    return 20\n"]
 
 
@@ -238,3 +238,21 @@ def test_debug_runs_a_program_whose_module_does_not_import_with_stand_ins_the_pr
     off = api.debug(program, "total_price", ["assert total_price([1, 2]) == 3"], model=ScriptedModel(["x"]),
                     executor=sandbox, max_iters=1, stand_ins="off")  # fmt: skip
     assert off.task.prelude == "" and "ModuleNotFoundError" in (off.initial_results[0].error or "")
+
+
+def test_free_names_why_a_line_did_not_run_and_a_standard_module_name_imported(sandbox: Executor) -> None:
+    snippet = "if isinstance(index, list):\n    index = index[0]\nelse:\n    r = operator.itemgetter(index)\n"
+    assert free_names(snippet) == ["index", "operator"]  # index is read before the snippet assigns it
+    assert free_names("def f(a):\n    b = a + c\n    return b\n") == ["c"]
+    assert why_not_run(snippet, [1, 4], [2]) == [
+        "`if isinstance(index, list):` (line 1) was false each time it ran"
+    ]
+    assert why_not_run("for x in xs:\n    y = x\n", [1], [2]) == [
+        "the loop `for x in xs:` (line 1) had nothing to go over"
+    ]
+    result = execute(fragment(snippet), sandbox, Rules())
+    assert {s.name: s.code for s in result.stand_ins}["operator"] == "import operator"
+    # the invented value that lacks the attribute is the one blamed, not the first name of the line
+    run = sandbox.run_partial(snippet, prelude([StandIn(kind="name", name="index", code="index = 1", by="model"),
+                                                StandIn(kind="name", name="operator", code="operator = 2", by="model")]))  # fmt: skip
+    assert run.missing is not None and (run.missing.kind, run.missing.name) == ("stand-in", "operator")

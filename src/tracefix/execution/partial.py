@@ -214,13 +214,19 @@ def missing_of(error: BaseException, where: str | None, program: str, invented: 
         return Missing(kind="attribute", name=error.name, owner=_owner(error.obj))
     line = runner._locate(error)[1]
     read = _names_read(program, line)
-    for name in sorted(read & invented):
-        return Missing(kind="stand-in", name=name)
+    blamed = sorted(read & invented)
+    owner = getattr(error, "obj", None) if isinstance(error, AttributeError) else None
+    frame = _innermost_program_frame(error)
+    scope = frame.f_globals if frame is not None else {}
+    for name in blamed:
+        if owner is not None and scope.get(name) is owner:
+            return Missing(kind="stand-in", name=name)  # the invented value that lacks the attribute
+    if blamed:
+        return Missing(kind="stand-in", name=blamed[0])
     if "_TracefixStandIn" in str(error) or "stand-in" in str(error):
         return Missing(kind="stand-in", name="")
     if _raises(program, line):
         return Missing(kind="input", name=type(error).__name__)
-    frame = _innermost_program_frame(error)
     if frame is not None and any(is_standin(frame.f_locals.get(n)) for n in read if n in frame.f_locals):
         return Missing(
             kind="stand-in", name=next(n for n in sorted(read) if is_standin(frame.f_locals.get(n)))

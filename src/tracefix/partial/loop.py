@@ -226,16 +226,14 @@ def _loop(
 
 def _explore(state: _State, predictor: Predictor) -> bool:
     """After a run that ended, ask for other values to run the lines that never ran (at most
-    :data:`EXPLORE_LIMIT` times; two in a row that ran no new line stop it). False: nothing to try."""
+    :data:`EXPLORE_LIMIT` times). False: nothing to try."""
     missed = [line for line in state.fragment.lines if line not in state.executed]
     explore = getattr(predictor, "explore", None)
     if not missed or explore is None or state.explored >= EXPLORE_LIMIT:
         return False
-    if state.explored and state.steps and not state.steps[-1].new_lines:
-        return False
     state.explored += 1
     names = [s for s in state.standins.values() if s.kind == "name"]
-    found = explore(state.fragment, missed, names, state.call)
+    found = explore(state.fragment, missed, names, state.call, list(state.executed))
     if found is None:
         return False
     revised, call = found

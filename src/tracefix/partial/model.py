@@ -10,16 +10,20 @@ error it gave.
 from __future__ import annotations
 
 import ast
+import sys
 from dataclasses import dataclass, field
 
 from tracefix.execution.partial import prelude_names
 from tracefix.models.base import Model
-from tracefix.partial.fragment import Fragment, free_names
+from tracefix.partial.fragment import Fragment, free_names, uses, why_not_run
 from tracefix.partial.rules import Rules
 from tracefix.partial.standins import StandIn
 from tracefix.records import GenParams, Missing, PartialRun, Usage
 from tracefix.strategies.extract import code_blocks
 from tracefix.strategies.templates import chat_as
+
+RETRY_TEMPERATURE = 0.8
+"""A reply to the explore prompt that changes nothing is asked for once more, sampled at this temperature."""
 
 
 @dataclass
@@ -100,45 +104,57 @@ class ModelPredictor:
         call, written at once so that they fit together; None when there is nothing to write or no usable
         reply."""
         names = free_names(fragment.source)
-        if not names:
-            return None
+        modules = [n for n in names if n in sys.stdlib_module_names and not n.startswith("_")]
+        imported = [StandIn(kind="name", name=n, code=f"import {n}\n", by="rules") for n in modules]
+        asked = [n for n in names if n not in modules]
+        if not asked and fragment.function is None:
+            return (imported, None) if imported else None
+        used = [(name, uses(fragment.source, name)) for name in asked]
         text = self._ask(
-            "partial_prefix", source=fragment.source, names=names, function=fragment.function or ""
+            "partial_prefix", source=fragment.source, used=used, function=fragment.function or ""
         )
-        found = _definitions(text, names, with_call=fragment.function is not None)
-        if found is None or not (found[0] or found[1]):
-            return None
-        return found
+        found = _definitions(text, asked, with_call=fragment.function is not None)
+        if found is None:
+            return (imported, None) if imported else None
+        return [*imported, *found[0]], found[1]
 
     def explore(
-        self, fragment: Fragment, missed: list[int], names: list[StandIn], call: str
+        self, fragment: Fragment, missed: list[int], names: list[StandIn], call: str, executed: list[int]
     ) -> tuple[list[StandIn], str | None] | None:
-        """Other values for the supplied names (and another call), so that the ``missed`` lines run; None when
-        the reply revises nothing."""
+        """Other values for the supplied names (and another call), so that the first of the ``missed`` lines
+        runs (the branch that kept it from running, said); None when the reply revises nothing."""
         if not names and not call:
             return None
         lines = fragment.source.splitlines()
-        text = self._ask(
-            "partial_explore",
-            source=fragment.source,
-            supplied="\n".join(s.code.rstrip() for s in names) or "# nothing",
-            call=call,
-            function=fragment.function or "",
-            missed=[(n, lines[n - 1].strip()) for n in missed[:12] if n <= len(lines)],
-        )
+        target = missed[0]
+        reasons = why_not_run(fragment.source, executed, [target])
+        values = {
+            "source": fragment.source,
+            "supplied": "\n".join(s.code.rstrip() for s in names) or "# nothing",
+            "call": call,
+            "function": fragment.function or "",
+            "line": target,
+            "line_code": lines[target - 1].strip() if target <= len(lines) else "",
+            "why": reasons[0] if reasons else "",
+        }
         wanted = [s.name for s in names] + [
             n for n in free_names(fragment.source) if n not in {s.name for s in names}
         ]
-        found = _definitions(text, wanted, with_call=bool(call))
-        if found is None:
-            return None
         known = {s.name: s.code for s in names}
-        revised = [s for s in found[0] if s.code != known.get(s.name)]
-        new_call = found[1] if found[1] != call else None
-        return (revised, new_call) if revised or new_call else None
+        for params in (self.params, self.params.model_copy(update={"temperature": RETRY_TEMPERATURE})):
+            found = _definitions(
+                self._ask("partial_explore", params=params, **values), wanted, with_call=bool(call)
+            )
+            if found is None:
+                continue
+            revised = [s for s in found[0] if s.code != known.get(s.name)]
+            new_call = found[1] if found[1] != call else None
+            if revised or new_call:
+                return revised, new_call
+        return None
 
-    def _ask(self, template: str, **values: object) -> str:
-        reply = self.model.complete(chat_as("partial_system", template, **values), self.params)
+    def _ask(self, template: str, params: GenParams | None = None, **values: object) -> str:
+        reply = self.model.complete(chat_as("partial_system", template, **values), params or self.params)
         self.calls += 1
         self.usage = self.usage + reply.usage
         return reply.text

@@ -1,6 +1,7 @@
 """The rule-based predictor, without a model: LExecutor's idea of a permissive dummy for whatever is missing,
 with a typed guess where the fragment's own code says how a name is used.
 
+- a name that is a standard module's (``re``, ``os``, ``operator``) imports that module;
 - a name used as a type (a base class, the second argument of ``isinstance``/``issubclass``, an ``except``
   clause) or spelled like a class (``Config``) becomes a stand-in class; a name the fragment compares with a
   number, does arithmetic on with a number, or passes to ``range`` becomes ``1``; a name whose string methods
@@ -14,6 +15,7 @@ with a typed guess where the fragment's own code says how a name is used.
 from __future__ import annotations
 
 import ast
+import sys
 
 from tracefix.partial.fragment import Fragment
 from tracefix.partial.standins import StandIn
@@ -94,14 +96,20 @@ def rule_standin(source: str, missing: Missing) -> StandIn | None:
         code = f"{missing.name} = _tracefix_class({missing.name!r})"
         return StandIn(kind="attribute", name=f"{missing.owner}.{missing.name}", code=code, by="rules")
     if missing.kind == "name":
-        return StandIn(
-            kind="name", name=missing.name, code=f"{missing.name} = {guess(source, missing.name)}", by="rules"
-        )
+        return StandIn(kind="name", name=missing.name, code=name_code(source, missing.name), by="rules")
     if missing.kind == "stand-in" and missing.name.isidentifier():
         return StandIn(
             kind="name", name=missing.name, code=f"{missing.name} = _TracefixStandIn()", by="rules"
         )
     return None
+
+
+def name_code(source: str, name: str) -> str:
+    """The code binding a missing ``name``: the standard module of that name, imported (``os``, ``re``,
+    ``operator``: lifted code often uses one its module imported), else the value :func:`guess` gives."""
+    if name in sys.stdlib_module_names and not name.startswith("_"):
+        return f"import {name}"
+    return f"{name} = {guess(source, name)}"
 
 
 def guess(source: str, name: str) -> str:
