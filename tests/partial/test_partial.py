@@ -98,6 +98,9 @@ def test_a_fragment_that_never_ends_is_stopped_with_the_lines_it_ran(sandbox: Ex
     source = "x = start()\nwhile x:\n    x = x + 1\nprint('never')\n"
     result = execute(fragment(source), sandbox, Rules())
     assert result.ending == "time" and result.executed == [1, 2, 3]
+    exits = execute(fragment("import os\nx = 1\nos._exit(3)\n"), sandbox, Rules())
+    assert exits.ending == "killed" and exits.executed == []  # the process died with its record of lines
+    assert exits.errors[0].type == "killed" and "exited (status 3)" in exits.errors[0].message
 
 
 def test_the_model_writes_stand_ins_and_a_reply_without_code_falls_back_to_the_rules(

@@ -74,11 +74,11 @@ def summary(result: Execution) -> list[str]:
         lines.append("stand-ins (invented, not the real thing):")
         lines += [f"  {said(standin)}" for standin in result.stand_ins]
     for error in result.errors:
-        where = f"line {error.line}" if error.line else "outside the code"
+        at = f" at line {error.line}" if error.line else ""
         whose = (
             "an error of the code itself" if error.own else "caused by a stand-in or what is still missing"
         )
-        lines.append(f"error at {where}: {error.type}: {error.message} ({whose})")
+        lines.append(f"error{at}: {error.type}: {error.message} ({whose})")
     if result.calls:
         lines.append(f"model: {result.calls} calls, {result.usage.total_tokens} tokens")
     return lines

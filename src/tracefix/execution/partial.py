@@ -41,6 +41,9 @@ from tracefix.records import Missing, PartialRun
 STANDIN_MARK = "_tracefix_standin"
 """The attribute every stand-in module and every stand-in class has (set by the prelude's helpers)."""
 
+TIME_STOP = "stopped after"
+"""How ``PartialRun.stopped`` starts for a run its time limit stopped from inside (other values say how the
+process died)."""
 STANDIN_PACKAGE = "_tracefix_package"
 """The package a fragment run with stand-ins is in, itself a stand-in (its prelude's header makes it)."""
 _IMPORT_NAME = re.compile(r"cannot import name '([^']+)' from '([^']+)'")
@@ -75,7 +78,7 @@ def run_partial(
                         process.rebase()
                         exec(*(code, module.__dict__))  # a star call, as rebase requires
         except PartialStopped:
-            stopped = f"stopped after {time_limit_s:g} s"
+            stopped = f"{TIME_STOP} {time_limit_s:g} s"
         except BaseException as exc:
             error = exc
     duration = time.perf_counter() - started

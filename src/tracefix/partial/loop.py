@@ -22,6 +22,7 @@ from typing import Literal, Protocol
 from pydantic import Field
 
 from tracefix.execution.limits import Limits
+from tracefix.execution.partial import TIME_STOP
 from tracefix.models.base import ModelError
 from tracefix.partial.fragment import Fragment
 from tracefix.partial.standins import StandIn, key, prelude
@@ -35,7 +36,7 @@ RUN_LIMITS = Limits(wall_s=2.0)
 """Each run's limits (a traced run's: five times these); a run past its time is stopped, its lines kept."""
 
 Ending = Literal[
-    "completed", "own error", "time", "nothing new", "no progress", "budget", "plain", "model error"
+    "completed", "own error", "time", "killed", "nothing new", "no progress", "budget", "plain", "model error"
 ]
 
 
@@ -188,8 +189,13 @@ def _loop(
         step = Step(run=run, new_lines=new)
         state.steps.append(step)
         say(_step_line(len(state.steps), run, new))
-        if run.stopped is not None:
+        if run.stopped is not None and run.stopped.startswith(TIME_STOP):
             return "time"
+        if (
+            run.stopped is not None
+        ):  # the process died (os._exit, a signal, a limit): the run's lines are lost
+            state.errors.append(FoundError(line=None, type="killed", message=run.stopped, own=True))
+            return "killed"
         missing = run.missing
         if run.error is None or missing is None or (state.fixed and missing.kind in ("call", "input")):
             ended: Ending = "completed" if run.error is None else "own error"
