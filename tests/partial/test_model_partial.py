@@ -1,4 +1,4 @@
-"""``tracefix exec`` with the real embedded model: a lifted function whose helpers are missing (about a minute)."""
+"""``tracefix exec`` with the real embedded model: lifted functions whose helpers are missing (minutes)."""
 
 from __future__ import annotations
 
@@ -24,21 +24,40 @@ def summarize_orders(orders, currency):
     return report
 """
 
+SHIPPING = """\
+def shipping_cost(order, rates):
+    if order["weight"] > 20:
+        return rates["heavy"] * order["weight"]
+    region = lookup_region(order["country"])
+    if region == "EU":
+        return rates["eu"]
+    return rates["world"]
+"""
 
-def test_the_embedded_model_supplies_the_call_and_the_helpers_a_lifted_function_lacks(
+
+def execute(path: Path, function: str, *more: str) -> dict[str, object]:
+    result = CliRunner().invoke(main, ["exec", str(path), "--function", function, "--json", *more])
+    assert result.exit_code == 0, result.output
+    out: dict[str, object] = json.loads(result.stdout)
+    return out
+
+
+def test_the_embedded_model_runs_the_branches_the_rules_dummies_cannot(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("TRACEFIX_CACHE", "off")
-    path = tmp_path / "orders.py"
-    path.write_text(LIFTED)
-    args = ["exec", str(path), "--function", "summarize_orders", "--json"]
-    result = CliRunner().invoke(main, [*args, "--model", "local:qwen2.5-coder-1.5b"])
-    assert result.exit_code == 0, result.output
-    out = json.loads(result.stdout)
-    # The model writes the helpers and the call before the first run (the prefix), and every line runs.
-    assert out["ending"] == "completed" and out["executed"] == out["lines"] == [1, 2, 3, 4, 5, 6, 7, 8, 9]
-    assert out["call"].startswith("summarize_orders(")
-    made = {s["name"]: s for s in out["stand_ins"]}
-    assert {"convert", "format_report"} <= set(made) and made["convert"]["by"] == "model"
-    assert out["errors"] == [] and out["calls"] >= 1
-    print(f"model calls {out['calls']}, {out['seconds']:.0f} s")
+    model = ["--model", "local:qwen2.5-coder-1.5b"]
+    lifted = tmp_path / "orders.py"
+    lifted.write_text(LIFTED)
+    out = execute(lifted, "summarize_orders", *model)
+    assert out["executed"] == out["lines"] and out["calls"] == 0  # the rules ran every line: no model call
+
+    shipping = tmp_path / "shipping.py"
+    shipping.write_text(SHIPPING)
+    rules = execute(shipping, "shipping_cost", "--predictor", "rules")
+    out = execute(shipping, "shipping_cost", *model)
+    # A dummy's comparisons are false: the rules never take `weight > 20`; the model's order can.
+    assert len(rules["executed"]) == 5 and len(out["executed"]) > 5  # type: ignore[arg-type]
+    assert out["calls"] >= 1 and any(s["by"] == "model" for s in out["stand_ins"])  # type: ignore[union-attr]
+    assert out["errors"] == []
+    print(f"model calls {out['calls']}, {out['seconds']:.0f} s, lines {out['executed']}")

@@ -252,6 +252,22 @@ def _explore(state: _State, predictor: Predictor) -> bool:
     return True
 
 
+def then(first: Execution, second: Execution) -> Execution:
+    """Two executions of one fragment as one: the lines either ran, the second's stand-ins, call and ending,
+    both's errors, steps and costs."""
+    errors = [*first.errors, *(e for e in second.errors if e not in first.errors)]
+    return second.model_copy(
+        update={
+            "executed": sorted(set(first.executed) | set(second.executed)),
+            "errors": errors,
+            "steps": [*first.steps, *second.steps],
+            "calls": first.calls + second.calls,
+            "usage": first.usage + second.usage,
+            "seconds": first.seconds + second.seconds,
+        }
+    )
+
+
 def _plain_call(fragment: Fragment) -> str:
     """The call a plain run makes: the function with no arguments (as a user would try first)."""
     return f"{fragment.function}()"

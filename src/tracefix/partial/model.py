@@ -113,7 +113,8 @@ class ModelPredictor:
         text = self._ask(
             "partial_prefix", source=fragment.source, used=used, function=fragment.function or ""
         )
-        found = _definitions(text, asked, with_call=fragment.function is not None)
+        own = prelude_names(fragment.source)
+        found = _definitions(text, asked, with_call=fragment.function is not None, own=own)
         if found is None:
             return (imported, None) if imported else None
         return [*imported, *found[0]], found[1]
@@ -143,7 +144,10 @@ class ModelPredictor:
         known = {s.name: s.code for s in names}
         for params in (self.params, self.params.model_copy(update={"temperature": RETRY_TEMPERATURE})):
             found = _definitions(
-                self._ask("partial_explore", params=params, **values), wanted, with_call=bool(call)
+                self._ask("partial_explore", params=params, **values),
+                wanted,
+                with_call=bool(call),
+                own=prelude_names(fragment.source),
             )
             if found is None:
                 continue
@@ -160,9 +164,13 @@ class ModelPredictor:
         return reply.text
 
 
-def _definitions(text: str, names: list[str], *, with_call: bool) -> tuple[list[StandIn], str | None] | None:
+def _definitions(
+    text: str, names: list[str], *, with_call: bool, own: set[str] | None = None
+) -> tuple[list[StandIn], str | None] | None:
     """From a reply: a stand-in for each of ``names`` it defines (its statement, after the reply's imports),
-    and with ``with_call`` the call on its last line; None when the reply has no code that parses."""
+    and with ``with_call`` the call on its last line, with the names the call reads that the reply defines;
+    ``own`` are the names the code defines itself (a copy of them in the reply is not a stand-in). None when
+    the reply has no code that parses."""
     code = _first_block(text)
     if code is None:
         return None
@@ -177,10 +185,13 @@ def _definitions(text: str, names: list[str], *, with_call: bool) -> tuple[list[
     imports = [
         ast.get_source_segment(code, n) or "" for n in body if isinstance(n, ast.Import | ast.ImportFrom)
     ]
+    wanted = set(names)
+    if call is not None:  # the values the call passes, defined in the reply before it
+        wanted |= {n.id for n in ast.walk(ast.parse(call)) if isinstance(n, ast.Name)} - (own or set())
     made: dict[str, StandIn] = {}
     for node in body:
         segment = ast.get_source_segment(code, node) or ""
-        for name in sorted(prelude_names(segment) & set(names)):
+        for name in sorted(prelude_names(segment) & wanted):
             text_of = "\n".join(dict.fromkeys([*imports, segment])).strip() + "\n"
             made[name] = StandIn(kind="name", name=name, code=text_of, by="model")
     return list(made.values()), call
