@@ -15,10 +15,12 @@ from tracefix.cli import main
 from tracefix.execution.limits import Limits
 from tracefix.execution.sandbox import Executor
 from tracefix.models.fake import ScriptedModel
-from tracefix.partial.fragment import FragmentError, fragment, free_names, why_not_run
+from tracefix.partial.fragment import FragmentError, fragment
 from tracefix.partial.loop import execute
 from tracefix.partial.model import ModelPredictor, module_uses
+from tracefix.partial.reading import free_names, why_not_run
 from tracefix.partial.rules import Rules, guess
+from tracefix.partial.run import run_fragment
 from tracefix.partial.standins import StandIn, prelude
 
 SNIPPET = textwrap.dedent(
@@ -259,3 +261,17 @@ def test_free_names_why_a_line_did_not_run_and_a_standard_module_name_imported(s
     run = sandbox.run_partial(snippet, prelude([StandIn(kind="name", name="index", code="index = 1", by="model"),
                                                 StandIn(kind="name", name="operator", code="operator = 2", by="model")]))  # fmt: skip
     assert run.missing is not None and (run.missing.kind, run.missing.name) == ("stand-in", "operator")
+
+
+def test_the_model_predictor_runs_the_rules_first_and_asks_the_model_only_for_the_lines_left(
+    sandbox: Executor,
+) -> None:
+    easy = "def f(x):\n    y = helper(x)\n    return y\n"
+    silent = ScriptedModel([])
+    done = run_fragment(fragment(easy, "f"), "model", model=silent, runner=sandbox)
+    assert done.executed == [1, 2, 3] and done.calls == 0 and silent.requests == []
+    branchy = "def g(n):\n    if n > 5:\n        return 'big'\n    return 'small'\n"
+    model = ScriptedModel(["```python\ng(9)\n```"])
+    both = run_fragment(fragment(branchy, "g"), "model", model=model, runner=sandbox)
+    assert both.executed == [1, 2, 3, 4] and both.calls == 1  # the rules' dummy took line 4, g(9) line 3
+    assert both.call == "g(9)" and len(both.steps) == 2 and both.ending == "completed"

@@ -129,6 +129,7 @@ def execute(
     runs: int = 10,
     call: str | None = None,
     given: list[StandIn] | None = None,
+    ran: list[int] | None = None,
     say: Callable[[str], None] = lambda text: None,
 ) -> Execution:
     """Execute ``fragment`` as far as ``predictor`` gets it (None: one plain run, nothing supplied). A model
@@ -136,10 +137,12 @@ def execute(
 
     ``call`` fixes the code run after the fragment (a test): it is not predicted, and an error of its own or
     a value the fragment rejects ends the loop like an error of the fragment's own code. ``given`` are
-    stand-ins to start from (those another test needed)."""
+    stand-ins to start from (those another test needed), ``ran`` lines that already ran (an earlier
+    execution's): they count as executed, and no value is sought for them."""
     started = time.monotonic()
     state = _State(fragment, fixed=call is not None, call=call or "")
     state.standins.update({(g.kind, g.name): g for g in given or []})
+    state.executed.update(dict.fromkeys(ran or []))
     failure: str | None = None
     try:
         ending = _loop(state, runner, predictor, runs, say)

@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 
 from tracefix.execution.partial import prelude_names
 from tracefix.models.base import Model
-from tracefix.partial.fragment import Fragment, free_names, uses, why_not_run
+from tracefix.partial.fragment import Fragment
+from tracefix.partial.reading import free_names, uses, why_not_run
 from tracefix.partial.rules import Rules
 from tracefix.partial.standins import StandIn
 from tracefix.records import GenParams, Missing, PartialRun, Usage

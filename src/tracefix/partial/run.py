@@ -53,4 +53,4 @@ def run_fragment(
     if set(fragment.lines) <= set(ruled.executed):
         return ruled.model_copy(update={"predictor": "model"})
     say("the model, for the lines the rules did not run:")
-    return then(ruled, execute(fragment, runner, chosen, runs=runs, say=say))
+    return then(ruled, execute(fragment, runner, chosen, runs=runs, ran=ruled.executed, say=say))
