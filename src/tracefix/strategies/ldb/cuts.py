@@ -22,9 +22,12 @@ A header is cut with its whole statement; a plain block statement by statement, 
 from __future__ import annotations
 
 import ast
+import re
+import textwrap
 from collections.abc import Iterable, Sequence
 
-from tracefix.analysis.source import parse_function
+from tracefix.analysis.source import parse_function, split_lines
+from tracefix.strategies.extract import code_blocks
 from tracefix.strategies.ldb.called import MISSING_MARK
 from tracefix.strategies.ldb.evidence import BlockEvidence
 from tracefix.strategies.ldb.findings import Finding
@@ -164,3 +167,23 @@ def reason(item: BlockEvidence, found: Sequence[Finding]) -> str:
     """Why a block is cut, in a few words: the finding that blames it, or its own notes."""
     blamed = next((f.why for f in found if f.culprit == item.block and f.why), None)
     return blamed or "; ".join(item.notes) or "its values are wrong"
+
+
+def fill_hole(holed: str, reply: str, entry: str) -> str | None:
+    """``holed`` with its TODO line replaced by the code of ``reply``'s first python block, indented as the
+    TODO was (a reply that gives only the missing part); None when the reply defines the function itself (a
+    whole program: read as one) or has no code, or ``holed`` has no TODO line."""
+    blocks = code_blocks(reply)
+    if not blocks or not blocks[0].strip():
+        return None
+    name = entry.rpartition(".")[2]
+    if re.search(rf"^\s*(async\s+)?def\s+{re.escape(name)}\s*\(", blocks[0], re.MULTILINE):
+        return None
+    lines = split_lines(holed)
+    at = next((i for i, line in enumerate(lines) if TODO_MARK in line), None)
+    if at is None:
+        return None
+    indent = lines[at][: len(lines[at]) - len(lines[at].lstrip())]
+    code = textwrap.dedent(blocks[0]).strip("\n").splitlines()
+    filled = [f"{indent}{line}\n" if line.strip() else "\n" for line in code if TODO_MARK not in line]
+    return "".join(lines[:at] + filled + lines[at + 1 :])
