@@ -463,5 +463,8 @@ def test_fill_hole_indents_the_reply_as_the_todo_was() -> None:
     assert fill_hole(holed, "```python\nx = 1\nx += 2\n```", "f") == (
         "def f(x):\n    if x:\n        x = 1\n        x += 2\n    return x\n"
     )
+    assert fill_hole(holed, "```python\nif x:\n    x = 1\nreturn x\n```", "f") == (
+        "def f(x):\n    if x:\n        x = 1\n    return x\n"
+    )  # the lines around the hole the reply repeats are not put in twice
     assert fill_hole(holed, "```python\ndef f(x):\n    return 1\n```", "f") is None
     assert fill_hole(holed, "no code", "f") is None

@@ -184,6 +184,25 @@ def fill_hole(holed: str, reply: str, entry: str) -> str | None:
     if at is None:
         return None
     indent = lines[at][: len(lines[at]) - len(lines[at].lstrip())]
-    code = textwrap.dedent(blocks[0]).strip("\n").splitlines()
-    filled = [f"{indent}{line}\n" if line.strip() else "\n" for line in code if TODO_MARK not in line]
+    code = [line for line in textwrap.dedent(blocks[0]).strip("\n").splitlines() if TODO_MARK not in line]
+    code = textwrap.dedent("\n".join(_without_overlap(code, lines[:at], lines[at + 1 :]))).splitlines()
+    filled = [f"{indent}{line}\n" if line.strip() else "\n" for line in code]
     return "".join(lines[:at] + filled + lines[at + 1 :])
+
+
+def _without_overlap(code: list[str], before: list[str], after: list[str]) -> list[str]:
+    """``code`` less the lines it repeats of the program around the hole: its first lines when they are the
+    last lines before the hole, its last lines when they are the first lines after it (compared stripped)."""
+
+    def same(a: list[str], b: list[str]) -> bool:
+        return [x.strip() for x in a] == [y.strip() for y in b]
+
+    for size in range(min(len(code), len(before)), 0, -1):
+        if same(code[:size], before[-size:]):
+            code = code[size:]
+            break
+    for size in range(min(len(code), len(after)), 0, -1):
+        if same(code[-size:], after[:size]):
+            code = code[:-size]
+            break
+    return code
