@@ -143,6 +143,18 @@ class Visit(Record):
     """True when the visit was kept in the path but its state was not recorded (snapshot budget spent)."""
 
 
+class StandIn(Record):
+    """One invented thing a fragment lacked, and the code that supplies it (``tracefix.partial``)."""
+
+    kind: Literal["name", "module", "attribute"]
+    name: str
+    """The name, the module's dotted name, or ``owner.attribute``."""
+    code: str
+    """For a name: code binding it; a module: the module's code (empty: permissive); an attribute: code run
+    in its stand-in module (or binding it on its owner)."""
+    by: Literal["rules", "model"]
+
+
 class Trace(Record):
     """A bounded record of one run of one test with the function under test traced block by block."""
 
@@ -428,18 +440,6 @@ class Missing(Record):
     kind: MissingKind
     name: str
     owner: str | None = None
-
-
-class StandIn(Record):
-    """One invented thing a fragment lacked, and the code that supplies it (``tracefix.partial``)."""
-
-    kind: Literal["name", "module", "attribute"]
-    name: str
-    """The name, the module's dotted name, or ``owner.attribute``."""
-    code: str
-    """For a name: code binding it; a module: the module's code (empty: permissive); an attribute: code run
-    in its stand-in module (or binding it on its owner)."""
-    by: Literal["rules", "model"]
 
 
 class PartialRun(Record):

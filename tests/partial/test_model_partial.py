@@ -59,5 +59,5 @@ def test_the_embedded_model_runs_the_branches_the_rules_dummies_cannot(
     # A dummy's comparisons are false: the rules never take `weight > 20`; the model's order can.
     assert len(rules["executed"]) == 5 and len(out["executed"]) > 5  # type: ignore[arg-type]
     assert out["calls"] >= 1 and any(s["by"] == "model" for s in out["stand_ins"])  # type: ignore[union-attr]
-    assert out["errors"] == []
+    assert [e for e in out["errors"] if e["own"]] == []  # type: ignore[union-attr]
     print(f"model calls {out['calls']}, {out['seconds']:.0f} s, lines {out['executed']}")
