@@ -16,7 +16,11 @@ from tracefix.partial.standins import said
 
 @click.command("exec")
 @click.argument("file", type=click.Path(dir_okay=False, exists=True, path_type=Path))
-@click.option("--function", help="Call this function (name or Class.method) instead of running the file.")
+@click.option(
+    "--function",
+    help="After running the file, call this function (name or Class.method) with arguments the predictor "
+    "proposes; only its lines count.",
+)
 @click.option(
     "--predictor",
     type=click.Choice(list(PREDICTORS)),
