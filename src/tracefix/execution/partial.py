@@ -219,7 +219,7 @@ def missing_of(error: BaseException, where: str | None, program: str, invented: 
     read = _names_read(program, line)
     blamed = sorted(read & invented)
     owner = getattr(error, "obj", None) if isinstance(error, AttributeError) else None
-    frame = _innermost_program_frame(error)
+    frame = _innermost_frame(error, PROGRAM_FILE)
     scope = frame.f_globals if frame is not None else {}
     for name in blamed:
         if owner is not None and scope.get(name) is owner:
@@ -245,18 +245,15 @@ def _owner(value: object) -> str:
 
 def _prelude_name(error: BaseException) -> str:
     """The function of the stand-ins' code the error arose in (its innermost prelude frame)."""
-    tb, name = error.__traceback__, ""
-    while tb is not None:
-        if tb.tb_frame.f_code.co_filename == PRELUDE_FILE:
-            name = tb.tb_frame.f_code.co_name
-        tb = tb.tb_next
-    return name
+    frame = _innermost_frame(error, PRELUDE_FILE)
+    return frame.f_code.co_name if frame is not None else ""
 
 
-def _innermost_program_frame(error: BaseException) -> FrameType | None:
+def _innermost_frame(error: BaseException, filename: str) -> FrameType | None:
+    """The innermost frame of ``error``'s traceback whose code is from ``filename``."""
     tb, frame = error.__traceback__, None
     while tb is not None:
-        if tb.tb_frame.f_code.co_filename == PROGRAM_FILE:
+        if tb.tb_frame.f_code.co_filename == filename:
             frame = tb.tb_frame
         tb = tb.tb_next
     return frame

@@ -10,14 +10,13 @@ error it gave.
 from __future__ import annotations
 
 import ast
-import sys
 from dataclasses import dataclass, field
 
 from tracefix.execution.partial import prelude_names
 from tracefix.models.base import Model
 from tracefix.partial.fragment import Fragment
 from tracefix.partial.reading import free_names, uses, why_not_run
-from tracefix.partial.rules import Rules
+from tracefix.partial.rules import Rules, standard_module
 from tracefix.partial.standins import StandIn
 from tracefix.records import GenParams, Missing, PartialRun, Usage
 from tracefix.strategies.extract import code_blocks
@@ -73,6 +72,8 @@ class ModelPredictor:
         supplied: str = "",
         call: str = "",
     ) -> StandIn | None:
+        if missing.kind == "stand-in" and not missing.name:  # an error naming a stand-in, none on its line
+            return self.rules.standin(fragment, missing, run, tried)
         kind, name = _target(missing)
         past = self.failures.setdefault((kind, name), [])
         previous = next(
@@ -105,7 +106,7 @@ class ModelPredictor:
         call, written at once so that they fit together; None when there is nothing to write or no usable
         reply."""
         names = free_names(fragment.source)
-        modules = [n for n in names if n in sys.stdlib_module_names and not n.startswith("_")]
+        modules = [n for n in names if standard_module(n)]
         imported = [StandIn(kind="name", name=n, code=f"import {n}\n", by="rules") for n in modules]
         asked = [n for n in names if n not in modules]
         if not asked and fragment.function is None:
@@ -127,7 +128,6 @@ class ModelPredictor:
         runs (the branch that kept it from running, said); None when the reply revises nothing."""
         if not names and not call:
             return None
-        lines = fragment.source.splitlines()
         target = missed[0]
         reasons = why_not_run(fragment.source, executed, [target])
         values = {
@@ -136,7 +136,7 @@ class ModelPredictor:
             "call": call,
             "function": fragment.function or "",
             "line": target,
-            "line_code": lines[target - 1].strip() if target <= len(lines) else "",
+            "line_code": _line(fragment.source, target),
             "why": reasons[0] if reasons else "",
         }
         wanted = [s.name for s in names] + [

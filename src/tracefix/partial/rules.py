@@ -104,10 +104,15 @@ def rule_standin(source: str, missing: Missing) -> StandIn | None:
     return None
 
 
+def standard_module(name: str) -> bool:
+    """``name`` is a public module of the standard library (``re``, ``os``, ``operator``)."""
+    return name in sys.stdlib_module_names and not name.startswith("_")
+
+
 def name_code(source: str, name: str) -> str:
     """The code binding a missing ``name``: the standard module of that name, imported (``os``, ``re``,
     ``operator``: lifted code often uses one its module imported), else the value :func:`guess` gives."""
-    if name in sys.stdlib_module_names and not name.startswith("_"):
+    if standard_module(name):
         return f"import {name}"
     return f"{name} = {guess(source, name)}"
 

@@ -92,11 +92,18 @@ def _without_docstring(text: str, reference: str) -> str:
         found = _docstring_of(ast.parse(reference).body[0])
     except (SyntaxError, IndexError):
         return text
+    return _left_out(text, reference, found)
+
+
+def _left_out(text: str, reference: str, found: tuple[int, int] | None, stated: str | None = None) -> str:
+    """``text`` without the lines ``found`` (first, last) of ``reference``, when they stand unchanged in
+    ``text`` (and, with ``stated``, ``stated`` holds them word for word); ``text`` as it is otherwise."""
     if found is None:
         return text
     first, last = found
-    lines, ref = text.splitlines(keepends=True), reference.splitlines(keepends=True)
-    if lines[first - 1 : last] != ref[first - 1 : last]:
+    lines, ref = split_lines(text), split_lines(reference)
+    doc = ref[first - 1 : last]
+    if lines[first - 1 : last] != doc or (stated is not None and "".join(doc).strip() not in stated):
         return text
     return "".join(lines[: first - 1] + lines[last:])
 
@@ -138,14 +145,7 @@ def _stated_docstring_left_out(program: str, task: Task, original: str | None) -
         found = _docstring_of(parse_function(reference, task.entry_point))
     except (FunctionNotFound, SyntaxError):
         return program
-    if found is None:
-        return program
-    first, last = found
-    lines, ref = split_lines(program), split_lines(reference)
-    doc = ref[first - 1 : last]
-    if lines[first - 1 : last] != doc or "".join(doc).strip() not in task.description:
-        return program
-    return "".join(lines[: first - 1] + lines[last:])
+    return _left_out(program, reference, found, task.description)
 
 
 def docstring_put_back(candidate: str, program: str, entry: str) -> str:
