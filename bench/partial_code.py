@@ -20,6 +20,7 @@ from pathlib import Path
 from partial_code import build, report, run
 from realbugs import libs
 from tracefix.models.resolve import load_model
+from tracefix.partial.loop import RUNS
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -35,7 +36,7 @@ def main(argv: list[str] | None = None) -> int:
     go.add_argument("--out-dir", type=Path, required=True)
     go.add_argument("--predictors", default="plain,rules,model")
     go.add_argument("--model", default=None, help="model spec (default: the embedded model)")
-    go.add_argument("--runs", type=int, default=10, help="tracefix exec --runs")
+    go.add_argument("--runs", type=int, default=RUNS, help="tracefix exec --runs")
     go.add_argument("--limit", type=int, default=None, help="only the first N fragments of each half")
     go.add_argument("--resume", action="store_true")
     rep = commands.add_parser("report", help="write bench/results/partial-code-<name>.md")

@@ -19,7 +19,8 @@ from tracefix.partial.fragment import FragmentError, fragment
 from tracefix.partial.loop import execute
 from tracefix.partial.model import ModelPredictor, module_uses
 from tracefix.partial.reading import free_names, why_not_run
-from tracefix.partial.rules import Rules, guess
+from tracefix.partial import guesses
+from tracefix.partial.rules import Rules, name_code
 from tracefix.partial.run import run_fragment
 from tracefix.partial.standins import StandIn, prelude
 
@@ -137,7 +138,7 @@ def test_the_model_writes_stand_ins_and_a_reply_without_code_falls_back_to_the_r
 
 def test_rule_guesses_and_what_a_module_is_used_for() -> None:
     source = "for i in range(n):\n    pass\nif isinstance(v, Shape): pass\nx = Config()\ns = name.upper()\n"
-    assert [guess(source, n) for n in ("n", "Shape", "Config", "name", "other")] == [
+    assert [guesses.first(source, n) for n in ("n", "Shape", "Config", "name", "other")] == [
         "1",
         "_tracefix_class('Shape')",
         "_tracefix_class('Config')",
@@ -270,8 +271,103 @@ def test_the_model_predictor_runs_the_rules_first_and_asks_the_model_only_for_th
     silent = ScriptedModel([])
     done = run_fragment(fragment(easy, "f"), "model", model=silent, runner=sandbox)
     assert done.executed == [1, 2, 3] and done.calls == 0 and silent.requests == []
-    branchy = "def g(n):\n    if n > 5:\n        return 'big'\n    return 'small'\n"
-    model = ScriptedModel(["```python\ng(9)\n```"])
+    branchy = "def g(n):\n    if n % 97 == 42:\n        return 'rare'\n    return 'usual'\n"
+    model = ScriptedModel(["```python\ng(139)\n```"])
     both = run_fragment(fragment(branchy, "g"), "model", model=model, runner=sandbox)
-    assert both.executed == [1, 2, 3, 4] and both.calls == 1  # the rules' dummy took line 4, g(9) line 3
-    assert both.call == "g(9)" and len(both.steps) == 2 and both.ending == "completed"
+    assert both.executed == [1, 2, 3, 4] and both.calls == 1  # the rules' values took line 4, g(139) line 3
+    assert both.call == "g(139)" and both.ending == "completed"
+    assert both.steps[-1].run.executed == [1, 2, 3]  # the model's one run
+
+
+def test_the_rules_type_a_name_by_its_use_and_import_a_standard_function_by_name() -> None:
+    source = textwrap.dedent(
+        """\
+        a, b = pair
+        for row in rows:
+            pass
+        total = counts["x"] + len(items)
+        if "%" in text:
+            pass
+        if isinstance(size, int) and kind is None:
+            pass
+        code = func.__code__
+        c = perm(4, 2)
+        d = Formatter()
+        e = ",".join(words)
+        """
+    )
+    kinds = {n: guesses.kind(source, n) for n in ("rows", "counts", "items", "text", "size", "func", "words")}
+    assert kinds == {
+        "rows": "sequence",
+        "counts": "mapping",
+        "items": "sequence",
+        "text": "string",
+        "size": "number",
+        "func": "function",
+        "words": "strings",
+    }
+    pair = guesses.first(source, "pair")
+    assert pair == "(_TracefixStandIn(), _TracefixStandIn())"  # unpacked into two
+    assert name_code(source, "perm") == "from math import perm"
+    assert name_code(source, "Formatter") == "from string import Formatter"
+    assert name_code(source, "kind") == "kind = _TracefixStandIn()"
+    assert guesses.others(source, "kind")[0] == "None"  # compared with None: None is tried first
+    assert guesses.others(source, "text")[0] == "'a%b'"  # a string holding what the code looks for
+    assert {'"a"', "[3, 1, 2]"} <= set(guesses.others(source, "size"))  # isinstance: other kinds too
+
+
+def test_the_rules_try_other_values_for_the_inputs_that_keep_a_line_from_running(sandbox: Executor) -> None:
+    rejecting = textwrap.dedent(
+        """\
+        pool = list(iterable)
+        c = comb(len(pool), r)
+        if not 0 <= index < c:
+            raise IndexError
+        result = pool[index]
+        """
+    )
+    snippet = execute(fragment(rejecting), sandbox, Rules())
+    assert snippet.executed == [1, 2, 3, 4, 5] and snippet.ending == "completed"
+    assert {s.name: s.code for s in snippet.stand_ins}["comb"] == "from math import comb"
+    assert snippet.errors == []  # the values explored that made it raise are not the code's errors
+
+    early = "def f(key, table):\n    if key not in table:\n        return None\n    return table[key] * 2\n"
+    function = execute(fragment(early, "f"), sandbox, Rules())
+    assert function.executed == [1, 2, 3, 4], function.call  # a key the table holds, found by trying
+    assert function.ending == "completed"
+
+    plain = execute(fragment(early, "f"), sandbox, Rules(explore_limit=0))
+    assert plain.executed == [1, 2, 3]  # without exploring, one branch
+
+
+def test_a_value_that_does_not_fit_is_blamed_on_the_supplied_name_it_came_from(sandbox: Executor) -> None:
+    source = textwrap.dedent(
+        """\
+        sigs = signatures[func]
+        checks = [check(sig) for sig in sigs]
+        first, second, *rest = unpackable
+        result = all(checks)
+        """
+    )
+    result = execute(fragment(source), sandbox, Rules())
+    assert result.ending == "completed" and result.executed == [1, 2, 3, 4]
+    codes = {s.name: s.code for s in result.stand_ins}
+    assert "sig" not in codes  # not a global the comprehension would never read
+    assert codes["signatures"] == "signatures = _TracefixStandIn()"  # its list's int items were not iterable
+
+
+def test_an_error_from_an_invented_argument_is_not_the_codes_own(sandbox: Executor) -> None:
+    source = "def total(rows):\n    return sum(row.price for row in rows)\n"
+    result = execute(fragment(source, "total"), sandbox, Rules())
+    first = result.steps[0].run.error  # called with [3, 1, 2], a list as `for row in rows` says
+    assert first is not None and first.message == "'int' object has no attribute 'price'"
+    assert result.ending == "completed" and result.errors == []  # the call did not fit: the dummy next
+    assert result.call == "total(_TracefixStandIn())"
+
+
+def test_past_its_call_limit_the_model_is_not_asked_and_the_rules_answer(sandbox: Executor) -> None:
+    source = "a = first_thing()\nb = second_thing(a)\n"
+    model = ScriptedModel(["```python\ndef first_thing():\n    return 1\n```"])
+    result = execute(fragment(source), sandbox, ModelPredictor(model, call_limit=1))
+    assert result.ending == "completed" and result.calls == 1 and len(model.requests) == 1
+    assert [(s.name, s.by) for s in result.stand_ins] == [("first_thing", "model"), ("second_thing", "rules")]

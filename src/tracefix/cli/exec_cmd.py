@@ -9,7 +9,7 @@ import click
 
 from tracefix.cli.common import emit_json, open_model
 from tracefix.partial.fragment import FragmentError, load
-from tracefix.partial.loop import Execution
+from tracefix.partial.loop import RUNS, Execution
 from tracefix.partial.run import PREDICTORS, PredictorName, run_fragment
 from tracefix.partial.standins import said
 
@@ -30,7 +30,7 @@ from tracefix.partial.standins import said
 )
 @click.option("--model", "model_spec", help="Model spec (default: embedded model).")
 @click.option(
-    "--runs", type=click.IntRange(1, 50), default=10, show_default=True, help="At most this many runs."
+    "--runs", type=click.IntRange(1, 200), default=RUNS, show_default=True, help="At most this many runs."
 )
 @click.option("--json", "as_json", is_flag=True, help="Print lines, executed, stand_ins and errors as JSON.")
 def exec_command(

@@ -165,13 +165,14 @@ def _invented(prelude: str, module: types.ModuleType, program: str) -> set[str]:
     return tainted(program, names)
 
 
-def tainted(program: str, names: set[str]) -> set[str]:
-    """``names`` and every name ``program`` assigns (anywhere) from an expression that reads one of them."""
+def flows(program: str) -> list[tuple[set[str], set[str]]]:
+    """Each assignment of ``program`` (a loop variable, a comprehension's, a ``with ... as``) as the names its
+    value reads and the names it binds."""
     try:
         tree = ast.parse(program)
     except SyntaxError:
-        return set(names)
-    flows: list[tuple[set[str], set[str]]] = []
+        return []
+    found: list[tuple[set[str], set[str]]] = []
     for node in ast.walk(tree):
         value: ast.AST | None = None
         targets: list[ast.AST] = []
@@ -186,17 +187,40 @@ def tainted(program: str, names: set[str]) -> set[str]:
         if value is None:
             continue
         read = {n.id for n in ast.walk(value) if isinstance(n, ast.Name)}
-        bound = {n.id for t in targets for n in ast.walk(t) if isinstance(n, ast.Name)}
-        flows.append((read, bound))
+        bound = {
+            n.id
+            for t in targets
+            for n in ast.walk(t)
+            if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)
+        }
+        found.append((read, bound))
+    return found
+
+
+def tainted(program: str, names: set[str]) -> set[str]:
+    """``names`` and every name ``program`` assigns (anywhere) from an expression that reads one of them."""
     found = set(names)
     changed = True
+    assignments = flows(program)
     while changed:
         changed = False
-        for read, bound in flows:
+        for read, bound in assignments:
             if read & found and not bound <= found:
                 found |= bound
                 changed = True
     return found
+
+
+def feeding(program: str, names: set[str]) -> list[str]:
+    """``names`` and every name whose value flows into them through ``program``'s assignments (``n =
+    len(pool)`` makes ``pool`` feed ``n``), nearest first: :func:`tainted` read backwards."""
+    assignments = flows(program)
+    order = sorted(names)
+    for name in order:  # grows while it is read: breadth first
+        for read, bound in assignments:
+            if name in bound:
+                order.extend(n for n in sorted(read) if n not in order)
+    return order
 
 
 def missing_of(error: BaseException, where: str | None, program: str, invented: set[str]) -> Missing | None:
@@ -216,7 +240,7 @@ def missing_of(error: BaseException, where: str | None, program: str, invented: 
     if isinstance(error, AttributeError) and error.name and is_standin(error.obj):
         return Missing(kind="attribute", name=error.name, owner=_owner(error.obj))
     line = runner._locate(error)[1]
-    read = _names_read(program, line)
+    read = names_read(program, line)
     blamed = sorted(read & invented)
     owner = getattr(error, "obj", None) if isinstance(error, AttributeError) else None
     frame = _innermost_frame(error, PROGRAM_FILE)
@@ -246,7 +270,8 @@ def _owner(value: object) -> str:
 def _prelude_name(error: BaseException) -> str:
     """The function of the stand-ins' code the error arose in (its innermost prelude frame)."""
     frame = _innermost_frame(error, PRELUDE_FILE)
-    return frame.f_code.co_name if frame is not None else ""
+    name = frame.f_code.co_name if frame is not None else ""
+    return "" if name.startswith("_") else name  # the stand-ins' own machinery (``__getattr__``) names none
 
 
 def _innermost_frame(error: BaseException, filename: str) -> FrameType | None:
@@ -259,7 +284,7 @@ def _innermost_frame(error: BaseException, filename: str) -> FrameType | None:
     return frame
 
 
-def _names_read(program: str, line: int | None) -> set[str]:
+def names_read(program: str, line: int | None) -> set[str]:
     """The names the statement at ``line`` of ``program`` reads (its first line, for a compound statement)."""
     if line is None:
         return set()

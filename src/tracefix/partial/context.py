@@ -14,7 +14,7 @@ from typing import Literal, get_args
 
 from tracefix.models.base import Model
 from tracefix.partial.fragment import fragment
-from tracefix.partial.loop import Execution, Predictor, Runner, execute
+from tracefix.partial.loop import RUNS, Execution, Predictor, Runner, execute
 from tracefix.partial.run import predictor_for
 from tracefix.partial.standins import prelude
 from tracefix.records import StandIn, Task
@@ -29,7 +29,7 @@ STAND_INS_HELP = (
 
 
 def for_test(
-    program: str, function: str, test: str, runner: Runner, predictor: Predictor, *, runs: int = 10
+    program: str, function: str, test: str, runner: Runner, predictor: Predictor, *, runs: int = RUNS
 ) -> Execution:
     """What ``test`` of ``program`` lacks, supplied (``Execution.stand_ins``; none when nothing is missing)."""
     return execute(fragment(program, function), runner, predictor, runs=runs, call=test)

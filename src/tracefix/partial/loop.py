@@ -8,6 +8,13 @@ missing, when the same thing was missing :data:`SAME_LIMIT` runs in a row withou
 after ``runs`` runs. For a function, the first run's call comes from the predictor, and a call that does not
 fit the function (or is itself what fails) is asked for again.
 
+When the loop has come to an end with lines not run, a predictor that can *explores*: it gives other values
+(the rules: another value for one input that feeds the condition keeping a line from running; the model: the
+values it writes for that line), and the loop goes on from there, up to the predictor's ``explore_limit``
+times; values that ran no new line are taken back before the next. The ending and the error reported are
+those of the loop's first end ("completed" when any run completed): an exploration's values are for
+coverage, and what they break says nothing of the code.
+
 The lines executed are those of the fragment's executable lines that ran in any run (a stand-in that made a
 later run end sooner takes no line away).
 """
@@ -22,7 +29,7 @@ from typing import Literal, Protocol
 from pydantic import Field
 
 from tracefix.execution.limits import Limits
-from tracefix.execution.partial import TIME_STOP
+from tracefix.execution.partial import TIME_STOP, names_read, tainted
 from tracefix.models.base import ModelError
 from tracefix.partial.fragment import Fragment
 from tracefix.partial.standins import StandIn, key, prelude
@@ -30,8 +37,8 @@ from tracefix.records import Missing, PartialRun, Record, Usage
 
 SAME_LIMIT = 3
 """Runs in a row that may end on the same missing thing with no new line run before the loop gives up."""
-EXPLORE_LIMIT = 2
-"""Times a predictor that can (the model) is asked for other values after a run ended with lines not run."""
+RUNS = 60
+"""Runs of one execution at most, by default."""
 RUN_LIMITS = Limits(wall_s=2.0)
 """Each run's limits (a traced run's: five times these); a run past its time is stopped, its lines kept."""
 
@@ -119,6 +126,12 @@ class _State:
     fixed: bool = False
     """The call is given (a test), not predicted."""
     explored: int = 0
+    before: tuple[dict[tuple[str, str], StandIn], str, int] | None = None
+    """The stand-ins, the call and the count of lines run before the last exploration."""
+    end: tuple[Ending, PartialRun] | None = None
+    """How the loop first came to an end, and on which run (explorations come after it)."""
+    completed: bool = False
+    """A run completed."""
 
 
 def execute(
@@ -126,7 +139,7 @@ def execute(
     runner: Runner,
     predictor: Predictor | None,
     *,
-    runs: int = 10,
+    runs: int = RUNS,
     call: str | None = None,
     given: list[StandIn] | None = None,
     ran: list[int] | None = None,
@@ -148,8 +161,8 @@ def execute(
         ending = _loop(state, runner, predictor, runs, say)
     except ModelError as exc:
         ending, failure = "model error", str(exc)
-    last = state.steps[-1].run if state.steps else None
-    if last is not None and last.error is not None and last.missing is not None:
+    last = state.end[1] if state.end is not None else state.steps[-1].run if state.steps else None
+    if ending != "completed" and last is not None and last.error is not None and last.missing is not None:
         state.errors.append(_found(last, own=False))
     return Execution(
         path=fragment.path,
@@ -192,54 +205,89 @@ def _loop(
         step = Step(run=run, new_lines=new)
         state.steps.append(step)
         say(_step_line(len(state.steps), run, new))
-        if run.stopped is not None and run.stopped.startswith(TIME_STOP):
-            return "time"
-        if (
-            run.stopped is not None
-        ):  # the process died (os._exit, a signal, a limit): the run's lines are lost
+        ending = _ending(state, run, predictor)
+        if ending is None:
+            thing = key(run.missing) if run.missing is not None else ("call", "")
+            count = same[1] + 1 if same is not None and same[0] == thing and not new else 1
+            same = (thing, count)
+            ending = "no progress" if count > SAME_LIMIT else _supply(state, run, step, predictor)
+        if ending is None:
+            continue
+        if state.end is None:
+            state.end = (ending, run)
+        if ending in ("time", "killed") and not state.explored:
+            break
+        if state.fixed or predictor is None or not _explore(state, predictor):
+            break
+        same = None  # other values: a new start, not the same thing missing again
+    else:
+        if state.end is None:
+            return "budget"
+    assert state.end is not None
+    return "completed" if state.completed else state.end[0]
+
+
+def _ending(state: _State, run: PartialRun, predictor: Predictor | None) -> Ending | None:
+    """How the loop would end after ``run`` (None: it goes on, something is missing); an error of the
+    code's own is recorded."""
+    if run.stopped is not None and run.stopped.startswith(TIME_STOP):
+        return "time"
+    if run.stopped is not None:  # the process died (os._exit, a signal, a limit): the run's lines are lost
+        if not state.explored:  # with values of the rules' or the model's choosing, it says nothing
             state.errors.append(FoundError(line=None, type="killed", message=run.stopped, own=True))
-            return "killed"
-        missing = run.missing
-        if run.error is None or missing is None or (state.fixed and missing.kind in ("call", "input")):
-            ended: Ending = "completed" if run.error is None else "own error"
-            if run.error is not None and (found := _found(run, own=True)) not in state.errors:
-                state.errors.append(found)
-            if state.fixed or predictor is None or not _explore(state, predictor):
-                return ended
-            continue
-        if predictor is None:
-            return "plain"
-        thing = key(missing)
-        count = same[1] + 1 if same is not None and same[0] == thing and not new else 1
-        same = (thing, count)
-        if count > SAME_LIMIT:
-            return "no progress"
-        if missing.kind == "input" and fragment.function is None:
-            return "nothing new"  # a snippet rejected an invented value: nothing says which one
-        if missing.kind in ("call", "input"):
-            next_call = predictor.call(fragment, run, state.calls_tried)
-            if next_call is None:
-                return "nothing new"
-            state.call = next_call
-            state.calls_tried.append(next_call)
-            continue
-        supplied = "\n".join(t.code.rstrip() for t in state.standins.values())
-        made = predictor.standin(fragment, missing, run, state.tried, supplied=supplied, call=state.call)
-        if made is None:
+        return "killed"
+    missing = run.missing
+    if (
+        missing is None
+        and run.error is not None
+        and not state.fixed
+        and _invented_argument(state.fragment, run)
+    ):
+        missing = Missing(kind="call", name=run.error.type)
+    if run.error is None or missing is None or (state.fixed and missing.kind in ("call", "input")):
+        state.completed = state.completed or run.error is None
+        if run.error is not None and (found := _found(run, own=True)) not in state.errors:
+            state.errors.append(found)
+        return "completed" if run.error is None else "own error"
+    if predictor is None:
+        return "plain"
+    if missing.kind == "input" and state.fragment.function is None:
+        return "nothing new"  # a snippet rejected an invented value: nothing says which one
+    return None
+
+
+def _supply(state: _State, run: PartialRun, step: Step, predictor: Predictor | None) -> Ending | None:
+    """Supply what ``run`` was missing: another call, or a stand-in (None: supplied, run again)."""
+    assert predictor is not None and run.error is not None
+    fragment = state.fragment
+    missing = run.missing or Missing(kind="call", name=run.error.type)
+    if missing.kind in ("call", "input"):
+        next_call = predictor.call(fragment, run, state.calls_tried)
+        if next_call is None:
             return "nothing new"
-        state.standins[(made.kind, made.name)] = made
-        state.tried.append(made)
-        step.supplied = made
-    return "budget"
+        state.call = next_call
+        state.calls_tried.append(next_call)
+        return None
+    supplied = "\n".join(t.code.rstrip() for t in state.standins.values())
+    made = predictor.standin(fragment, missing, run, state.tried, supplied=supplied, call=state.call)
+    if made is None:
+        return "nothing new"
+    state.standins[(made.kind, made.name)] = made
+    state.tried.append(made)
+    step.supplied = made
+    return None
 
 
 def _explore(state: _State, predictor: Predictor) -> bool:
-    """After a run that ended, ask for other values to run the lines that never ran (at most
-    :data:`EXPLORE_LIMIT` times). False: nothing to try."""
+    """After a run that ended, ask for other values to run the lines that never ran (at most the predictor's
+    ``explore_limit`` times). Values that ran no new line are taken back first. False: nothing to try."""
     missed = [line for line in state.fragment.lines if line not in state.executed]
     explore = getattr(predictor, "explore", None)
-    if not missed or explore is None or state.explored >= EXPLORE_LIMIT:
+    if not missed or explore is None or state.explored >= getattr(predictor, "explore_limit", 0):
         return False
+    if state.before is not None and state.before[2] == len(state.executed):
+        state.standins, state.call = dict(state.before[0]), state.before[1]
+    state.before = (dict(state.standins), state.call, len(state.executed))
     state.explored += 1
     names = [s for s in state.standins.values() if s.kind == "name"]
     found = explore(state.fragment, missed, names, state.call, list(state.executed))
@@ -269,6 +317,15 @@ def then(first: Execution, second: Execution) -> Execution:
             "seconds": first.seconds + second.seconds,
         }
     )
+
+
+def _invented_argument(fragment: Fragment, run: PartialRun) -> bool:
+    """The run's error arose on a line of the function under test that reads a value computed from its
+    parameters, which the predicted call invented: the call does not fit, it is no error of the code's own."""
+    if fragment.function is None or run.error is None or run.where != "program" or run.error.line is None:
+        return False
+    read = names_read(fragment.source, run.error.line)
+    return bool(read & tainted(fragment.source, set(fragment.parameters)))
 
 
 def _plain_call(fragment: Fragment) -> str:

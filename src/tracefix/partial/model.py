@@ -22,6 +22,10 @@ from tracefix.records import GenParams, Missing, PartialRun, Usage
 from tracefix.strategies.extract import code_blocks
 from tracefix.strategies.templates import chat_as
 
+EXPLORE_LIMIT = 2
+"""Times the model is asked for other values after a run ended with lines not run."""
+CALL_LIMIT = 10
+"""Model calls per execution at most; past them, the rules answer."""
 RETRY_TEMPERATURE = 0.8
 """A reply to the explore prompt that changes nothing is asked for once more, sampled at this temperature."""
 
@@ -32,6 +36,8 @@ class ModelPredictor:
     params: GenParams = field(default_factory=lambda: GenParams(max_tokens=384))
     rules: Rules = field(default_factory=Rules)
     name: str = "model"
+    explore_limit: int = EXPLORE_LIMIT
+    call_limit: int = CALL_LIMIT
     calls: int = 0
     usage: Usage = field(default_factory=Usage)
     fallbacks: int = 0
@@ -43,6 +49,8 @@ class ModelPredictor:
         self, fragment: Fragment, run: PartialRun | None = None, tried: list[str] | None = None
     ) -> str | None:
         assert fragment.function is not None
+        if self.calls >= self.call_limit:
+            return self.rules.call(fragment, run, tried)
         owner = fragment.function.rpartition(".")[0]
         past = self.failures.setdefault(("call", fragment.function), [])
         if run is not None and tried:
@@ -72,8 +80,8 @@ class ModelPredictor:
         supplied: str = "",
         call: str = "",
     ) -> StandIn | None:
-        if missing.kind == "stand-in" and not missing.name:  # an error naming a stand-in, none on its line
-            return self.rules.standin(fragment, missing, run, tried)
+        if (missing.kind == "stand-in" and not missing.name) or self.calls >= self.call_limit:
+            return self.rules.standin(fragment, missing, run, tried)  # nothing to ask about, or no calls left
         kind, name = _target(missing)
         past = self.failures.setdefault((kind, name), [])
         previous = next(
@@ -126,7 +134,7 @@ class ModelPredictor:
     ) -> tuple[list[StandIn], str | None] | None:
         """Other values for the supplied names (and another call), so that the first of the ``missed`` lines
         runs (the branch that kept it from running, said); None when the reply revises nothing."""
-        if not names and not call:
+        if (not names and not call) or self.calls >= self.call_limit:
             return None
         target = missed[0]
         reasons = why_not_run(fragment.source, executed, [target])

@@ -102,3 +102,43 @@ def _span(body: list[ast.stmt] | list[ast.ExceptHandler]) -> tuple[int, int]:
     if not body:
         return (0, -1)
     return (body[0].lineno, max(n.end_lineno or n.lineno for n in body))
+
+
+def gates(source: str, executed: list[int], missed: list[int]) -> list[ast.expr]:
+    """The conditions that kept the ``missed`` lines from running, for each missed line in order: the test of
+    the innermost ``if``/``while`` (or the iterable of a ``for``) that ran and holds it; else the test of the
+    nearest ``if`` before it that ran a ``return``, ``raise``, ``break`` or ``continue`` (an early exit, such
+    as the fragment rejecting its input). Each once."""
+    tree = ast.parse(source)
+    ran = set(executed)
+    found: dict[int, ast.expr] = {}
+    branches = [
+        n
+        for n in ast.walk(tree)
+        if isinstance(n, ast.If | ast.While | ast.For | ast.AsyncFor) and n.lineno in ran
+    ]
+    exits = [
+        n
+        for n in branches
+        if isinstance(n, ast.If)
+        and any(
+            isinstance(s, ast.Return | ast.Raise | ast.Break | ast.Continue) and s.lineno in ran
+            for s in ast.walk(n)
+        )
+    ]
+    for line in missed:
+        holding = [
+            n
+            for n in branches
+            if any(_span(part)[0] <= line <= _span(part)[1] for part in (n.body, n.orelse))
+        ]
+        if holding:
+            inner = max(holding, key=lambda n: n.lineno)
+            test = inner.iter if isinstance(inner, ast.For | ast.AsyncFor) else inner.test
+        else:
+            before = [n for n in exits if (n.end_lineno or n.lineno) < line]
+            if not before:
+                continue
+            test = max(before, key=lambda n: n.lineno).test
+        found.setdefault(id(test), test)
+    return list(found.values())

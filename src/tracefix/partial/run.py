@@ -8,7 +8,7 @@ from typing import Literal
 from tracefix.execution.sandbox import Executor
 from tracefix.models.base import Model
 from tracefix.partial.fragment import Fragment
-from tracefix.partial.loop import Execution, Predictor, Runner, execute, then
+from tracefix.partial.loop import RUNS, Execution, Predictor, Runner, execute, then
 from tracefix.partial.model import ModelPredictor
 from tracefix.partial.rules import Rules
 
@@ -36,7 +36,7 @@ def run_fragment(
     predictor: PredictorName = "model",
     *,
     model: Model | None = None,
-    runs: int = 10,
+    runs: int = RUNS,
     runner: Runner | None = None,
     say: Callable[[str], None] = lambda text: None,
 ) -> Execution:

@@ -4,8 +4,9 @@ Every stand-in is code that runs before the fragment (the *prelude*), in the fra
 sandbox. The prelude starts with :data:`HEADER`, which defines:
 
 - ``_TracefixStandIn``: LExecutor's permissive dummy. Any attribute, call, item, arithmetic or comparison on
-  it gives another stand-in; it is true, has length 1, iterates once, converts to 1, and works as a context
-  manager. Its class is a stand-in too (its metaclass is as permissive), so the same object serves as a value,
+  it gives another stand-in; it is true, has length 1, iterates once (unpacked, into as many stand-ins as
+  there are targets: ``a, b = stand_in``, read off the unpacking instruction), converts to 1, and works as
+  a context manager. Its class is a stand-in too (its metaclass is as permissive), so the same object serves as a value,
   a function and a base class.
 - ``_tracefix_class(name)``: a fresh stand-in class named ``name``.
 - ``_tracefix_module(name, code)``: a module that is not installed, registered in ``sys.modules`` with its
@@ -26,6 +27,7 @@ __all__ = ["HEADER", "StandIn", "key", "prelude", "said"]
 
 HEADER = '''\
 import sys as _tracefix_sys
+import opcode as _tracefix_opcode
 import types as _tracefix_types
 import importlib.abc as _tracefix_abc
 import importlib.util as _tracefix_util
@@ -33,6 +35,18 @@ import importlib.util as _tracefix_util
 
 def _tracefix_new(*args, **kwargs):
     return _TracefixStandIn()
+
+
+def _tracefix_unpacked(frame):
+    # how many values the instruction iterating a stand-in unpacks it into (a, b = x): 1 when it does not
+    code, at = frame.f_code.co_code, frame.f_lasti
+    if at + 1 >= len(code):
+        return 1
+    if code[at] == _tracefix_opcode.opmap["UNPACK_SEQUENCE"]:
+        return code[at + 1]
+    if code[at] == _tracefix_opcode.opmap["UNPACK_EX"]:
+        return code[at + 1]  # the targets before the starred one
+    return 1
 
 
 class _TracefixPermissive:
@@ -56,7 +70,7 @@ class _TracefixPermissive:
         pass
 
     def __iter__(self):
-        return iter([_TracefixStandIn()])
+        return iter([_TracefixStandIn() for _ in range(_tracefix_unpacked(_tracefix_sys._getframe(1)))])
 
     def __len__(self):
         return 1
