@@ -50,7 +50,7 @@ fi
 VPY="$ROOT/.venv/bin/python"
 log "installing tracefix"
 "$VPY" -m pip install -q --upgrade pip >/dev/null
-"$VPY" -m pip install -q -e ".[dev,hub]"  # hub: the Hugging Face client, so its code path is tested
+"$VPY" -m pip install -q -e ".[dev,hub,ray]"  # hub: the Hugging Face client, ray: the cluster executor; both tested
 
 # --- extra interpreters for version tests -----------------------------------------------------------
 # The tracer has one backend per Python version (sys.monitoring on 3.12+, settrace on 3.11); tests run

@@ -158,6 +158,21 @@ def test_user_mistakes_are_usage_errors(tmp_path: Path, fakes: dict[str, Any]) -
     no_dir = CliRunner().invoke(main, ["bench", "--dataset", "mbpp", "--resume"])
     assert no_dir.exit_code == 2
     assert "--run-dir" in no_dir.output
+    stray = bench("--address", "auto", "--run-dir", str(tmp_path / "z"))
+    assert stray.exit_code == 2 and "--address is for --executor ray" in stray.output
+
+
+def test_the_ray_executor_without_ray_installed_says_how_to_install_it(
+    tmp_path: Path, fakes: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import tracefix.bench.ray_items as ray_items
+
+    def missing() -> None:
+        raise ray_items.RayMissing("--executor ray needs Ray: pip install 'tracefix[ray]'")
+
+    monkeypatch.setattr(ray_items, "ray_module", missing)
+    result = bench("--strategies", "feedback", "--executor", "ray", "--run-dir", str(tmp_path / "r"))
+    assert result.exit_code == 2 and "pip install 'tracefix[ray]'" in result.output
 
 
 CLI_SCRIPT = """

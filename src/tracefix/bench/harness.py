@@ -20,7 +20,7 @@ import threading
 import time
 import traceback
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Generator, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal, Protocol, TypeVar
 
@@ -83,6 +83,21 @@ class NoProgress:
         pass
 
 
+RemoteItem = tuple[BenchProblem, SeedRow, str]
+"""One item to run elsewhere: the problem, its seed, the strategy's spec."""
+
+
+class Remote(Protocol):
+    """Runs items somewhere else (a cluster) and gives back each one's result as it finishes."""
+
+    def results(
+        self, items: Sequence[RemoteItem], stop: threading.Event
+    ) -> Generator[tuple[RemoteItem, ResultRow, Session | None], None, None]:
+        """Each item with its row and session, in the order they finish; no new item starts once ``stop``
+        is set. Closing the generator drops the items in flight."""
+        ...
+
+
 @dataclass
 class Selection:
     """Which problems the strategies run on; see :func:`select`."""
@@ -130,6 +145,8 @@ class Harness:
     jobs: int = 1
     progress: Progress = field(default_factory=NoProgress)
     stop: threading.Event = field(default_factory=threading.Event)
+    remote: Remote | None = None
+    """Where the items run instead of this process's threads (a Ray cluster: ``bench.ray_items``)."""
     _repaired: Counter[str] = field(default_factory=Counter, init=False)
     _left: int = field(default=0, init=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False)
@@ -197,6 +214,9 @@ class Harness:
             if any((t, name) not in finished for name in self.strategies)
         ]
         self._left = sum((p.task_id, name) not in finished for p, _ in todo for name in self.strategies)
+        if self.remote is not None:
+            items = [(p, s, n) for p, s in todo for n in self.strategies if (p.task_id, n) not in finished]
+            return self._debug_remote(self.remote, items)
         self.progress.phase("debugging", len(todo))
 
         def work(item: tuple[BenchProblem, SeedRow]) -> None:
@@ -213,8 +233,37 @@ class Harness:
         with self._lock:
             return "repaired: " + ", ".join(f"{n} {self._repaired[n]}" for n in self.strategies)
 
+    def _debug_remote(self, remote: Remote, items: list[RemoteItem]) -> StopState:
+        """Hand the items to ``remote`` and store each result as it comes back (this process alone writes
+        the store). Ctrl-C: no new item is handed out; a second one drops those in flight."""
+        self.progress.phase("debugging", len(items))
+        results = remote.results(items, self.stop)
+        while True:
+            try:
+                found = next(results, None)
+                if found is None:
+                    break
+                (_, seed, _), row, session = found
+                self.store.save_result(row, session)
+                self._report(row, seed)
+                self.progress.advance(self._note())
+            except KeyboardInterrupt:
+                if self.stop.is_set():
+                    progress_message = (
+                        "stopping now: the items in flight are dropped (they rerun on --resume)"
+                    )
+                    self.progress.message(progress_message)
+                    results.close()
+                    return "abandoned"
+                self.stop.set()
+                self.progress.message("stopping: finishing the items in flight (Ctrl-C again to drop them)")
+        return "stopped" if self.stop.is_set() else "complete"
+
     def _run_one(self, problem: BenchProblem, seed: SeedRow, name: str, strategy: Strategy) -> None:
-        row = self._result_of(problem, seed, name, strategy)
+        self._report(self._result_of(problem, seed, name, strategy), seed)
+
+    def _report(self, row: ResultRow, seed: SeedRow) -> None:
+        name = row.strategy
         repaired = row.hidden.passed and not seed.hidden.passed
         with self._lock:
             self._repaired[name] += repaired
@@ -235,29 +284,43 @@ class Harness:
 
     def _result_of(self, problem: BenchProblem, seed: SeedRow, name: str, strategy: Strategy) -> ResultRow:
         """Run one item and store its row (an exception is stored as an error row, retried on resume)."""
-        base = {"task_id": problem.task_id, "strategy": name, "final_program": seed.program}
-        if not seed.debuggable:
-            row = ResultRow(status="not_debuggable", hidden=seed.hidden, **base)
-            self.store.save_result(row)
-            return row
-        started = time.monotonic()
-        try:
-            session = strategy(problem.task, seed.program)
-            hidden = self._score(problem, session.final_program)
-        # One broken item must not end a long run: it is stored as an error and retried on resume.
-        except Exception as exc:
-            row = ResultRow(
-                status="error",
-                hidden=seed.hidden,
-                error=_error_text(exc),
-                duration_s=time.monotonic() - started,
-                **base,
-            )
-            self.store.save_result(row)
-            return row
-        row = _result_row(problem.task_id, name, session, hidden)
+        row, session = result_of(problem, seed, name, strategy, self.executor)
         self.store.save_result(row, session)
         return row
+
+
+def result_of(
+    problem: BenchProblem, seed: SeedRow, name: str, strategy: Strategy, executor: TestExecutor
+) -> tuple[ResultRow, Session | None]:
+    """One item's result row and session: ``strategy`` debugs the seed, the final program is scored on the
+    hidden tests. An exception is an error row (retried on resume), a seed that cannot be debugged keeps its
+    own result. It runs where the item runs (a thread here, a worker of a cluster); the row is stored by the
+    caller."""
+    base = {"task_id": problem.task_id, "strategy": name, "final_program": seed.program}
+    if not seed.debuggable:
+        return ResultRow(status="not_debuggable", hidden=seed.hidden, **base), None
+    started = time.monotonic()
+    try:
+        session = strategy(problem.task, seed.program)
+        task = problem.task
+        hidden = score(
+            executor,
+            session.final_program,
+            problem.hidden,
+            entry_point=task.entry_point,
+            prelude=task.prelude,
+        )
+    # One broken item must not end a long run: it is stored as an error and retried on resume.
+    except Exception as exc:
+        error = ResultRow(
+            status="error",
+            hidden=seed.hidden,
+            error=_error_text(exc),
+            duration_s=time.monotonic() - started,
+            **base,
+        )
+        return error, None
+    return _result_row(problem.task_id, name, session, hidden), session
 
 
 def _result_row(task_id: str, strategy: str, session: Session, hidden: HiddenScore) -> ResultRow:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import os
 import sys
 from datetime import UTC, datetime
@@ -14,7 +13,7 @@ from click.core import ParameterSource
 from rich.console import Console
 
 from tracefix import __version__
-from tracefix.api import debug_task
+from tracefix.bench.bound import bound_strategy
 from tracefix.bench.datasets import (
     DATASETS,
     BenchProblem,
@@ -23,7 +22,7 @@ from tracefix.bench.datasets import (
     default_data_dir,
     load_problems,
 )
-from tracefix.bench.harness import Harness, Selection
+from tracefix.bench.harness import Harness, Remote, Selection
 from tracefix.bench.progress import LineProgress, RichProgress
 from tracefix.bench.protocols import Strategy
 from tracefix.bench.report import category_table, only_fixed_lines, summary_table, write_outputs
@@ -32,6 +31,8 @@ from tracefix.bench.store import ConfigMismatch, RunConfig, RunStore, selected_i
 from tracefix.cli.common import ALIAS_OPTIONS, apply_aliases, emit_json, open_model
 from tracefix.execution.sandbox import Executor
 from tracefix.models.base import Model, ModelError
+from tracefix.models.cache import cache_enabled
+from tracefix.models.resolve import configured_spec
 from tracefix.strategies.build import NAMES, canonical
 from tracefix.strategies.catalog import describe
 from tracefix.strategies.engine import Settings
@@ -81,7 +82,23 @@ DATASET_CHOICES = list(DATASETS)
     "a hold-out sample of seeds the strategies were not developed on. Repeatable.",
 )  # fmt: skip
 @click.option(
-    "--jobs", type=click.IntRange(1, 64), default=1, show_default=True, help="Problems in parallel."
+    "--jobs",
+    type=click.IntRange(1, 512),
+    default=1,
+    show_default=True,
+    help="Problems in parallel; with --executor ray, items in flight (and so model requests at once).",
+)
+@click.option(
+    "--executor",
+    "executor_kind",
+    type=click.Choice(["local", "ray"]),
+    default="local",
+    show_default=True,
+    help="Where the debugging runs: this process's threads, or Ray tasks across a cluster (the ray extra; "
+    "the model should then be a server every worker reaches).",
+)
+@click.option(
+    "--address", help="With --executor ray: the cluster to join (default: a local one for this run)."
 )
 @click.option("--run-dir", type=click.Path(file_okay=False, path_type=Path), help="Where the run is stored.")
 @click.option("--resume", is_flag=True, help="Continue the run stored in --run-dir.")
@@ -101,6 +118,8 @@ def bench(
     sample_seed: int,
     exclude_runs: tuple[Path, ...],
     jobs: int,
+    executor_kind: str,
+    address: str | None,
     run_dir: Path | None,
     resume: bool,
     as_json: bool,
@@ -116,6 +135,8 @@ def bench(
     names = apply_aliases(_strategy_names(strategies), level, fmt) if named or not resume else []
     if resume and run_dir is None:
         raise click.UsageError("--resume needs the --run-dir of the run to continue")
+    if address is not None and executor_kind != "ray":
+        raise click.UsageError("--address is for --executor ray")
     data_dir = _data_dir(dataset, data_dir)
     problems = _problems(dataset, data_dir)
     seeds_path, seed_table = _seed_source(seeds_spec, data_dir, dataset)
@@ -131,6 +152,7 @@ def bench(
         sample_seed=sample_seed, exclude=sorted(exclude), tracefix_version=__version__,
         retry_temperature=_retry_temperature(),
     )  # fmt: skip
+    remote = _ray_items(model_spec, config, jobs, address) if executor_kind == "ray" else None
     selection = Selection(
         limit=limit,
         only_failing=only_failing,
@@ -142,6 +164,7 @@ def bench(
         with _open_executor() as executor:
             only = names if resume and named else None
             harness = _harness(problems, seed_table, model, only, config, executor, run_dir, resume, jobs)
+            harness.remote = remote
             try:
                 state = _run(harness, selection, quiet=as_json)
             except KeyboardInterrupt:  # outside the parallel phases (e.g. while a seed is generated)
@@ -249,12 +272,19 @@ def _open_executor() -> Any:
 
 def make_strategies(names: list[str], model: Model, executor: Any, config: RunConfig) -> dict[str, Strategy]:
     """Each named strategy bound to the model, the sandbox and the run's settings (temperature 0)."""
-    return {
-        name: functools.partial(
-            debug_task, model=model, strategy=name, max_iters=config.max_iters, executor=executor
-        )
-        for name in names
-    }
+    return {name: bound_strategy(name, model, executor, config.max_iters) for name in names}
+
+
+def _ray_items(model_spec: str | None, config: RunConfig, jobs: int, address: str | None) -> Remote:
+    """The run's items as Ray tasks; each worker opens the model the driver opened."""
+    from tracefix.bench.ray_items import ItemJob, RayItems, RayMissing, ray_module
+
+    try:
+        ray_module()
+    except RayMissing as exc:
+        raise click.UsageError(str(exc)) from exc
+    job = ItemJob(model=configured_spec(model_spec)[0], cache=cache_enabled(None), max_iters=config.max_iters)
+    return RayItems(job=job, jobs=jobs, address=address)
 
 
 def _harness(
