@@ -141,7 +141,6 @@ def execute(
     *,
     runs: int = RUNS,
     call: str | None = None,
-    start: str | None = None,
     given: list[StandIn] | None = None,
     ran: list[int] | None = None,
     say: Callable[[str], None] = lambda text: None,
@@ -150,13 +149,11 @@ def execute(
     that fails (a server down, a script run out) ends the loop with what ran so far.
 
     ``call`` fixes the code run after the fragment (a test): it is not predicted, and an error of its own or
-    a value the fragment rejects ends the loop like an error of the fragment's own code. ``start`` is a
-    call to start from that the predictor may replace. ``given`` are stand-ins to start from (those another
-    test needed, or those an earlier execution ended with; with them or ``start``, the predictor writes no
-    prefix), ``ran`` lines that already ran (an earlier execution's): they count as executed, and no value
-    is sought for them."""
+    a value the fragment rejects ends the loop like an error of the fragment's own code. ``given`` are
+    stand-ins to start from (those another test needed), ``ran`` lines that already ran (an earlier
+    execution's): they count as executed, and no value is sought for them."""
     started = time.monotonic()
-    state = _State(fragment, fixed=call is not None, call=call or start or "")
+    state = _State(fragment, fixed=call is not None, call=call or "")
     state.standins.update({(g.kind, g.name): g for g in given or []})
     state.executed.update(dict.fromkeys(ran or []))
     failure: str | None = None
@@ -189,8 +186,7 @@ def _loop(
     state: _State, runner: Runner, predictor: Predictor | None, runs: int, say: Callable[[str], None]
 ) -> Ending:
     fragment = state.fragment
-    fresh = not state.fixed and not state.standins and not state.call
-    prefix = getattr(predictor, "prefix", None) if fresh else None
+    prefix = getattr(predictor, "prefix", None) if not state.fixed else None
     first = prefix(fragment) if prefix is not None else None
     if first is not None:
         state.standins.update({(s.kind, s.name): s for s in first[0]})

@@ -41,8 +41,8 @@ def run_fragment(
     say: Callable[[str], None] = lambda text: None,
 ) -> Execution:
     """Execute ``fragment`` in the sandbox (``runner``: an open executor to reuse) with ``predictor``. The
-    model comes after the rules: it is asked only when the rules left lines that did not run, it starts from
-    the stand-ins and the call the rules ended with, and the lines either ran count."""
+    model comes after the rules: it is asked only when the rules left lines that did not run, and the lines
+    either ran count."""
     chosen = predictor_for(predictor, model)
     if runner is None:
         with Executor(workers=1) as executor:
@@ -53,14 +53,4 @@ def run_fragment(
     if set(fragment.lines) <= set(ruled.executed):
         return ruled.model_copy(update={"predictor": "model"})
     say("the model, for the lines the rules did not run:")
-    go_on = execute(
-        fragment,
-        runner,
-        chosen,
-        runs=runs,
-        start=ruled.call,
-        given=ruled.stand_ins,
-        ran=ruled.executed,
-        say=say,
-    )
-    return then(ruled, go_on)
+    return then(ruled, execute(fragment, runner, chosen, runs=runs, ran=ruled.executed, say=say))
