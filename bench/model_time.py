@@ -1,6 +1,6 @@
 """Model time per debugged problem, summed from each reply's own measured latency, cached or not.
 
-    .venv/bin/python bench/model_time.py bench/runs/mbpp-qwen1.5b "ldb[format=hole]" [...]
+    .venv/bin/python bench/model_time.py bench/runs/mbpp-qwen1.5b "ldb[docstring=on,format=hole]" [...]
 
 A variant added to a finished run with ``--resume --strategies`` gets many replies from the response
 cache, so its wall times say little. Each reply records the latency of the call that produced it (a cached

@@ -1,7 +1,7 @@
 """Prefix reuse across calls (tracefix.models.kvreuse), measured on the prompts of a committed run.
 
     TRACEFIX_THREADS=1 .venv/bin/python bench/prefix_reuse.py bench/runs/humaneval-qwen1.5b \\
-        "ldb[format=hole,past=on,recut=on,rewrite=on,samples=3,ties=oldest,types=on]" --sessions 8 \\
+        "ldb[docstring=on,format=hole,past=on,recut=on,rewrite=on,samples=3,ties=oldest,types=on]" --sessions 8 \\
         --out bench/results/prefix_reuse.md
 
 Every model request of the first sessions (made again by today's code from the stored replies, with

@@ -13,7 +13,7 @@ repairs (a seed failing its hidden tests whose final program passes them) are co
 tests::
 
     .venv/bin/python bench/replay.py bench/runs/humaneval-qwen1.5b \\
-        --label "ldb[format=hole,past=on,recut=on,rewrite=on,samples=3,ties=oldest,types=on]" \\
+        --label "ldb[docstring=on,format=hole,past=on,recut=on,rewrite=on,samples=3,ties=oldest,types=on]" \\
         --spec "ldb[retype=off]" --out /tmp/he-before.json
 """
 

@@ -1,7 +1,7 @@
 """Prompt-lookup speculative decoding against plain decoding, on the prompts of a committed run.
 
     TRACEFIX_THREADS=1 .venv/bin/python bench/speculative.py bench/runs/humaneval-qwen1.5b \\
-        "ldb[format=hole,past=on,recut=on,rewrite=on,samples=3,ties=oldest,types=on]" --sessions 4 \\
+        "ldb[docstring=on,format=hole,past=on,recut=on,rewrite=on,samples=3,ties=oldest,types=on]" --sessions 4 \\
         --out bench/results/speculative.md
 
 llama-cpp-python ships ``LlamaPromptLookupDecoding``: a draft of the next tokens copied from where the last
