@@ -15,11 +15,11 @@ from tracefix.cli import main
 from tracefix.execution.limits import Limits
 from tracefix.execution.sandbox import Executor
 from tracefix.models.fake import ScriptedModel
+from tracefix.partial import guesses
 from tracefix.partial.fragment import FragmentError, fragment
 from tracefix.partial.loop import execute
 from tracefix.partial.model import ModelPredictor, module_uses
 from tracefix.partial.reading import free_names, why_not_run
-from tracefix.partial import guesses
 from tracefix.partial.rules import Rules, name_code
 from tracefix.partial.run import run_fragment
 from tracefix.partial.standins import StandIn, prelude
@@ -371,3 +371,13 @@ def test_past_its_call_limit_the_model_is_not_asked_and_the_rules_answer(sandbox
     result = execute(fragment(source), sandbox, ModelPredictor(model, call_limit=1))
     assert result.ending == "completed" and result.calls == 1 and len(model.requests) == 1
     assert [(s.name, s.by) for s in result.stand_ins] == [("first_thing", "model"), ("second_thing", "rules")]
+
+
+def test_an_error_below_a_stand_ins_code_is_not_the_codes_own(sandbox: Executor) -> None:
+    source = "def merge(*dicts):\n    factory = get_factory(merge)\n    return factory()\n"
+    calls_back = StandIn(
+        kind="name", name="get_factory", code="def get_factory(f):\n    return lambda: f()\n", by="model"
+    )
+    result = execute(fragment(source, "merge"), sandbox, None, call="merge({})", given=[calls_back])
+    assert result.errors and result.errors[-1].type == "RecursionError"
+    assert not any(e.own for e in result.errors)  # the stand-in called merge back: its doing, not merge's

@@ -36,6 +36,9 @@ from tracefix.records import Session
 LOCAL_STORE_BYTES = 256 * 1024 * 1024
 """The object store of a local cluster started for one run (results are small; Ray's default takes 30 %
 of the memory)."""
+ITEM_CPUS = 0.25
+"""The CPU share Ray reserves for one item: an item mostly waits for the model server (its tests and traces
+run in short sandbox jobs), so a node runs four per core; ``--jobs`` bounds the items in flight."""
 POLL_S = 0.5
 """How long the driver waits for a result before it looks at ``stop`` again."""
 
@@ -77,7 +80,7 @@ class RayItems:
             ray.init(
                 address=self.address, runtime_env={"env_vars": _tracefix_env()}, log_to_driver=False, **local
             )
-        task = ray.remote(max_retries=0)(run_item)
+        task = ray.remote(max_retries=0, num_cpus=ITEM_CPUS)(run_item)
         pending = list(items)
         flying: dict[Any, RemoteItem] = {}
         try:

@@ -225,7 +225,8 @@ def feeding(program: str, names: set[str]) -> list[str]:
 
 def missing_of(error: BaseException, where: str | None, program: str, invented: set[str]) -> Missing | None:
     """What ``error`` says the run lacked, or None when it is an error of the fragment's own code."""
-    if where == "prelude":
+    if where == "prelude" or _innermost_frame(error, PRELUDE_FILE) is not None:
+        # in a stand-in's code, or below it (a stand-in that calls the fragment back and recurses)
         return Missing(kind="stand-in", name=_prelude_name(error))
     if where == "test":
         return Missing(kind="call", name=type(error).__name__)
