@@ -381,3 +381,9 @@ def test_an_error_below_a_stand_ins_code_is_not_the_codes_own(sandbox: Executor)
     result = execute(fragment(source, "merge"), sandbox, None, call="merge({})", given=[calls_back])
     assert result.errors and result.errors[-1].type == "RecursionError"
     assert not any(e.own for e in result.errors)  # the stand-in called merge back: its doing, not merge's
+
+
+def test_the_rules_pass_values_for_star_args_and_star_star_kwargs(sandbox: Executor) -> None:
+    source = "def key(*args, **kwargs):\n    if kwargs:\n        return sorted(kwargs)\n    return args\n"
+    result = execute(fragment(source, "key"), sandbox, Rules())
+    assert result.executed == [1, 2, 3, 4] and result.call == "key(**{'a': 1})"

@@ -55,8 +55,11 @@ class Rules:
         ran may run: first the inputs that feed the conditions keeping the ``missed`` lines from running,
         then the others; each input's other values in turn (:func:`guesses.others`). None: all were tried."""
         parameters = [p for p in fragment.parameters if p not in ("self", "cls")] if call else []
+        packed = _packed(fragment) if call else {}
         valued = [s.name for s in names if s.code.startswith(f"{s.name} = ")]
-        inputs = [n for n in [*valued, *parameters] if "called" not in guesses.uses(fragment.source, n)]
+        inputs = [
+            n for n in [*valued, *parameters, *packed] if "called" not in guesses.uses(fragment.source, n)
+        ]
         read = {
             n.id for test in gates(fragment.source, executed, missed) for n in ast.walk(test)
             if isinstance(n, ast.Name)
@@ -65,13 +68,13 @@ class Rules:
         for name in dict.fromkeys([*fed, *inputs]):
             if guesses.kind(fragment.source, name) == "type":
                 continue
-            for value in guesses.others(fragment.source, name):
+            for value in PACKED[packed[name]] if name in packed else guesses.others(fragment.source, name):
                 if (name, value) in self.tried_values:
                     continue
                 self.tried_values.add((name, value))
                 if name in valued:
                     return [StandIn(kind="name", name=name, code=f"{name} = {value}", by="rules")], None
-                changed = with_argument(fragment, call, name, value)
+                changed = with_argument(fragment, call, name, value, packed.get(name))
                 if changed is not None and changed != call:
                     return [], changed
         return None
@@ -106,15 +109,26 @@ class Rules:
         return None
 
 
-def with_argument(fragment: Fragment, call: str, parameter: str, value: str) -> str | None:
-    """``call`` with ``parameter`` given ``value`` (positionally where the call passes it so, else by keyword);
-    None when the call is not a plain call of the function."""
+def with_argument(
+    fragment: Fragment, call: str, parameter: str, value: str, packed: str | None = None
+) -> str | None:
+    """``call`` with ``parameter`` given ``value`` (positionally where the call passes it so, else by keyword;
+    ``packed``: the ``*args`` or ``**kwargs`` parameter, given ``*value`` or ``**value``); None when the call is
+    not a plain call of the function."""
     try:
         node = ast.parse(call, mode="eval").body
         new = ast.parse(value, mode="eval").body
     except SyntaxError:
         return None
-    if not isinstance(node, ast.Call) or parameter not in fragment.parameters:
+    if not isinstance(node, ast.Call):
+        return None
+    if packed == "*":
+        node.args = [a for a in node.args if not isinstance(a, ast.Starred)] + [ast.Starred(new, ast.Load())]
+        return ast.unparse(node)
+    if packed == "**":
+        node.keywords = [k for k in node.keywords if k.arg is not None] + [ast.keyword(None, new)]
+        return ast.unparse(node)
+    if parameter not in fragment.parameters:
         return None
     index = fragment.parameters.index(parameter)
     if index < len(node.args) and not any(isinstance(a, ast.Starred) for a in node.args[: index + 1]):
@@ -122,6 +136,23 @@ def with_argument(fragment: Fragment, call: str, parameter: str, value: str) -> 
     else:
         node.keywords = [k for k in node.keywords if k.arg != parameter] + [ast.keyword(parameter, new)]
     return ast.unparse(node)
+
+
+PACKED: dict[str, tuple[str, ...]] = {"*": ("[1]", "[3, 1, 2]"), "**": ('{"a": 1}', '{"a": None, "b": ""}')}
+"""The values the rules pass for a function's ``*args`` and ``**kwargs`` (none, at first)."""
+
+
+def _packed(fragment: Fragment) -> dict[str, str]:
+    """The function's ``*args`` and ``**kwargs`` parameters: name -> ``*`` or ``**``."""
+    assert fragment.function is not None
+    found = _definition(ast.parse(fragment.source), fragment.function)
+    if found is None:
+        return {}
+    args = found.args
+    return {
+        **({args.vararg.arg: "*"} if args.vararg else {}),
+        **({args.kwarg.arg: "**"} if args.kwarg else {}),
+    }
 
 
 def rule_call(fragment: Fragment, *, typed: bool = True) -> str:
