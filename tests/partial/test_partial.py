@@ -387,3 +387,7 @@ def test_the_rules_pass_values_for_star_args_and_star_star_kwargs(sandbox: Execu
     source = "def key(*args, **kwargs):\n    if kwargs:\n        return sorted(kwargs)\n    return args\n"
     result = execute(fragment(source, "key"), sandbox, Rules())
     assert result.executed == [1, 2, 3, 4] and result.call == "key(**{'a': 1})"
+    merged = "def merge(*dicts):\n    out = {}\n    for d in dicts:\n        out.update(d)\n    return out\n"
+    explored = execute(fragment(merged, "merge"), sandbox, Rules())
+    assert explored.executed == [1, 2, 3, 4, 5]  # *[1] ran the loop, and out.update(1) failed there
+    assert not any(e.own for e in explored.errors)  # on the invented *args: not an error of merge's own

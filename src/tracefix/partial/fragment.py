@@ -36,6 +36,17 @@ class Fragment:
             return []
         return parameter_names(parse_function(self.source, self.function).args)
 
+    @property
+    def packed(self) -> dict[str, str]:
+        """The function's ``*args`` and ``**kwargs`` parameters: name -> ``*`` or ``**``."""
+        if self.function is None:
+            return {}
+        args = parse_function(self.source, self.function).args
+        return {
+            **({args.vararg.arg: "*"} if args.vararg else {}),
+            **({args.kwarg.arg: "**"} if args.kwarg else {}),
+        }
+
     def counted(self, executed: list[int]) -> list[int]:
         """The counted lines among ``executed`` (each folded onto its statement's first line), in order."""
         parser = _parser(self.source)

@@ -325,7 +325,7 @@ def _invented_argument(fragment: Fragment, run: PartialRun) -> bool:
     if fragment.function is None or run.error is None or run.where != "program" or run.error.line is None:
         return False
     read = names_read(fragment.source, run.error.line)
-    return bool(read & tainted(fragment.source, set(fragment.parameters)))
+    return bool(read & tainted(fragment.source, {*fragment.parameters, *fragment.packed}))
 
 
 def _plain_call(fragment: Fragment) -> str:

@@ -55,7 +55,7 @@ class Rules:
         ran may run: first the inputs that feed the conditions keeping the ``missed`` lines from running,
         then the others; each input's other values in turn (:func:`guesses.others`). None: all were tried."""
         parameters = [p for p in fragment.parameters if p not in ("self", "cls")] if call else []
-        packed = _packed(fragment) if call else {}
+        packed = fragment.packed if call else {}
         valued = [s.name for s in names if s.code.startswith(f"{s.name} = ")]
         inputs = [
             n for n in [*valued, *parameters, *packed] if "called" not in guesses.uses(fragment.source, n)
@@ -140,19 +140,6 @@ def with_argument(
 
 PACKED: dict[str, tuple[str, ...]] = {"*": ("[1]", "[3, 1, 2]"), "**": ('{"a": 1}', '{"a": None, "b": ""}')}
 """The values the rules pass for a function's ``*args`` and ``**kwargs`` (none, at first)."""
-
-
-def _packed(fragment: Fragment) -> dict[str, str]:
-    """The function's ``*args`` and ``**kwargs`` parameters: name -> ``*`` or ``**``."""
-    assert fragment.function is not None
-    found = _definition(ast.parse(fragment.source), fragment.function)
-    if found is None:
-        return {}
-    args = found.args
-    return {
-        **({args.vararg.arg: "*"} if args.vararg else {}),
-        **({args.kwarg.arg: "**"} if args.kwarg else {}),
-    }
 
 
 def rule_call(fragment: Fragment, *, typed: bool = True) -> str:
