@@ -165,12 +165,12 @@ def test_user_mistakes_are_usage_errors(tmp_path: Path, fakes: dict[str, Any]) -
 def test_the_ray_executor_without_ray_installed_says_how_to_install_it(
     tmp_path: Path, fakes: dict[str, Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import tracefix.bench.ray_items as ray_items
+    from tracefix.bench.ray_items import RayMissing
 
     def missing() -> None:
-        raise ray_items.RayMissing("--executor ray needs Ray: pip install 'tracefix[ray]'")
+        raise RayMissing("--executor ray needs Ray: pip install 'tracefix[ray]'")
 
-    monkeypatch.setattr(ray_items, "ray_module", missing)
+    monkeypatch.setattr(cli_bench, "ray_module", missing)
     result = bench("--strategies", "feedback", "--executor", "ray", "--run-dir", str(tmp_path / "r"))
     assert result.exit_code == 2 and "pip install 'tracefix[ray]'" in result.output
 

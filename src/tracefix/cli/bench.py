@@ -25,6 +25,7 @@ from tracefix.bench.datasets import (
 from tracefix.bench.harness import Harness, Remote, Selection
 from tracefix.bench.progress import LineProgress, RichProgress
 from tracefix.bench.protocols import Strategy
+from tracefix.bench.ray_items import ItemJob, RayItems, RayMissing, ray_module
 from tracefix.bench.report import category_table, only_fixed_lines, summary_table, write_outputs
 from tracefix.bench.seeds import GENERATE, Seed, default_seed_file, file_sha256, generate_seed, load_seed_file
 from tracefix.bench.store import ConfigMismatch, RunConfig, RunStore, selected_ids
@@ -277,8 +278,6 @@ def make_strategies(names: list[str], model: Model, executor: Any, config: RunCo
 
 def _ray_items(model_spec: str | None, config: RunConfig, jobs: int, address: str | None) -> Remote:
     """The run's items as Ray tasks; each worker opens the model the driver opened."""
-    from tracefix.bench.ray_items import ItemJob, RayItems, RayMissing, ray_module
-
     try:
         ray_module()
     except RayMissing as exc:
