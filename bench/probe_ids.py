@@ -18,7 +18,7 @@ from pathlib import Path
 
 from tracefix.api import debug_task
 from tracefix.bench.datasets import load_problems
-from tracefix.bench.scoring import score
+from tracefix.bench.harness import score_hidden
 from tracefix.bench.seeds import default_seed_file, load_seed_file
 from tracefix.execution.sandbox import Executor
 from tracefix.models.resolve import load_model
@@ -55,14 +55,7 @@ def main() -> None:
             max_iters=args.max_iters,
             executor=executor,
         )
-        task = problem.task
-        hidden = score(
-            executor,
-            session.final_program,
-            problem.hidden,
-            entry_point=task.entry_point,
-            prelude=task.prelude,
-        )
+        hidden = score_hidden(executor, problem, session.final_program)
         row = {
             "id": task_id,
             "strategy": args.strategy,

@@ -193,10 +193,7 @@ class Harness:
         )
 
     def _score(self, problem: BenchProblem, program: str) -> HiddenScore:
-        task = problem.task
-        return score(
-            self.executor, program, problem.hidden, entry_point=task.entry_point, prelude=task.prelude
-        )
+        return score_hidden(self.executor, problem, program)
 
     # ------------------------------------------------------------------ strategies
 
@@ -249,10 +246,9 @@ class Harness:
                 self.progress.advance(self._note())
             except KeyboardInterrupt:
                 if self.stop.is_set():
-                    progress_message = (
+                    self.progress.message(
                         "stopping now: the items in flight are dropped (they rerun on --resume)"
                     )
-                    self.progress.message(progress_message)
                     results.close()
                     return "abandoned"
                 self.stop.set()
@@ -302,14 +298,7 @@ def result_of(
     started = time.monotonic()
     try:
         session = strategy(problem.task, seed.program)
-        task = problem.task
-        hidden = score(
-            executor,
-            session.final_program,
-            problem.hidden,
-            entry_point=task.entry_point,
-            prelude=task.prelude,
-        )
+        hidden = score_hidden(executor, problem, session.final_program)
     # One broken item must not end a long run: it is stored as an error and retried on resume.
     except Exception as exc:
         error = ResultRow(
@@ -321,6 +310,12 @@ def result_of(
         )
         return error, None
     return _result_row(problem.task_id, name, session, hidden), session
+
+
+def score_hidden(executor: TestExecutor, problem: BenchProblem, program: str) -> HiddenScore:
+    """``program`` scored on ``problem``'s hidden tests (the only place a strategy's result meets them)."""
+    task = problem.task
+    return score(executor, program, problem.hidden, entry_point=task.entry_point, prelude=task.prelude)
 
 
 def _result_row(task_id: str, strategy: str, session: Session, hidden: HiddenScore) -> ResultRow:

@@ -20,7 +20,7 @@ import builtins
 import importlib
 import inspect
 from collections.abc import Callable
-from functools import cache
+from functools import cache, lru_cache
 from typing import Literal
 
 Kind = Literal["type", "function", "string", "mapping", "strings", "sequence", "iterator", "number", "dummy"]
@@ -191,9 +191,8 @@ def first(source: str, name: str, *, depth: int = 0) -> str:
 def unpacked(source: str, name: str) -> list[str] | None:
     """The targets of the first statement that unpacks ``name`` (``a, b = name``; "" for a target that is not
     a plain name), or None."""
-    try:
-        tree = ast.parse(source)
-    except SyntaxError:
+    tree = _parsed(source)
+    if tree is None:
         return None
     for node in ast.walk(tree):
         if (
@@ -226,9 +225,8 @@ def others(source: str, name: str) -> list[str]:
 def compared(source: str, name: str) -> list[str]:
     """Values that decide the comparisons the code makes of ``name`` with a constant: the constant itself,
     and for a number the numbers either side; a string holding the constant the code looks for in it."""
-    try:
-        tree = ast.parse(source)
-    except SyntaxError:
+    tree = _parsed(source)
+    if tree is None:
         return []
     found: dict[str, None] = {}
     for node in ast.walk(tree):
@@ -256,6 +254,16 @@ def compared(source: str, name: str) -> list[str]:
     return list(found)
 
 
+@lru_cache(maxsize=32)
+def _parsed(source: str) -> ast.Module | None:
+    """``source`` parsed once for the many questions the rules ask of one fragment (None: it does not
+    parse). The trees are only read."""
+    try:
+        return ast.parse(source)
+    except SyntaxError:
+        return None
+
+
 def _named(node: ast.AST, name: str) -> bool:
     return isinstance(node, ast.Name) and node.id == name
 
@@ -264,9 +272,8 @@ def uses(source: str, name: str) -> set[str]:
     """How ``source`` uses ``name``: the kinds it says (``type``, ``function``, ``string``, ``mapping``,
     ``strings`` (a sequence of strings), ``sequence``, ``iterator``, ``number``), and ``optional`` (compared
     with ``None``), ``checked`` (with ``isinstance``), ``called``."""
-    try:
-        tree = ast.parse(source)
-    except SyntaxError:
+    tree = _parsed(source)
+    if tree is None:
         return set()
     found: set[str] = set()
     for node in ast.walk(tree):

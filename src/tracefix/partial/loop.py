@@ -205,12 +205,14 @@ def _loop(
         step = Step(run=run, new_lines=new)
         state.steps.append(step)
         say(_step_line(len(state.steps), run, new))
-        ending = _ending(state, run, predictor)
+        missing = _missing(state, run)
+        ending = _ending(state, run, missing, predictor)
         if ending is None:
+            assert missing is not None
             thing = key(run.missing) if run.missing is not None else ("call", "")
             count = same[1] + 1 if same is not None and same[0] == thing and not new else 1
             same = (thing, count)
-            ending = "no progress" if count > SAME_LIMIT else _supply(state, run, step, predictor)
+            ending = "no progress" if count > SAME_LIMIT else _supply(state, run, missing, step, predictor)
         if ending is None:
             continue
         if state.end is None:
@@ -227,23 +229,30 @@ def _loop(
     return "completed" if state.completed else state.end[0]
 
 
-def _ending(state: _State, run: PartialRun, predictor: Predictor | None) -> Ending | None:
-    """How the loop would end after ``run`` (None: it goes on, something is missing); an error of the
-    code's own is recorded."""
+def _missing(state: _State, run: PartialRun) -> Missing | None:
+    """What ``run`` lacked: what the run read off its error, or, for an error on a value computed from the
+    arguments of a predicted call, the call (it does not fit)."""
+    if (
+        run.missing is None
+        and run.error is not None
+        and not state.fixed
+        and _invented_argument(state.fragment, run)
+    ):
+        return Missing(kind="call", name=run.error.type)
+    return run.missing
+
+
+def _ending(
+    state: _State, run: PartialRun, missing: Missing | None, predictor: Predictor | None
+) -> Ending | None:
+    """How the loop would end after ``run``, which lacked ``missing`` (None: it goes on, something is
+    missing); an error of the code's own is recorded."""
     if run.stopped is not None and run.stopped.startswith(TIME_STOP):
         return "time"
     if run.stopped is not None:  # the process died (os._exit, a signal, a limit): the run's lines are lost
         if not state.explored:  # with values of the rules' or the model's choosing, it says nothing
             state.errors.append(FoundError(line=None, type="killed", message=run.stopped, own=True))
         return "killed"
-    missing = run.missing
-    if (
-        missing is None
-        and run.error is not None
-        and not state.fixed
-        and _invented_argument(state.fragment, run)
-    ):
-        missing = Missing(kind="call", name=run.error.type)
     if run.error is None or missing is None or (state.fixed and missing.kind in ("call", "input")):
         state.completed = state.completed or run.error is None
         if run.error is not None and (found := _found(run, own=True)) not in state.errors:
@@ -256,11 +265,12 @@ def _ending(state: _State, run: PartialRun, predictor: Predictor | None) -> Endi
     return None
 
 
-def _supply(state: _State, run: PartialRun, step: Step, predictor: Predictor | None) -> Ending | None:
-    """Supply what ``run`` was missing: another call, or a stand-in (None: supplied, run again)."""
-    assert predictor is not None and run.error is not None
+def _supply(
+    state: _State, run: PartialRun, missing: Missing, step: Step, predictor: Predictor | None
+) -> Ending | None:
+    """Supply what ``run`` was ``missing``: another call, or a stand-in (None: supplied, run again)."""
+    assert predictor is not None
     fragment = state.fragment
-    missing = run.missing or Missing(kind="call", name=run.error.type)
     if missing.kind in ("call", "input"):
         next_call = predictor.call(fragment, run, state.calls_tried)
         if next_call is None:
