@@ -236,6 +236,10 @@ class GenParams(Record):
     max_tokens: int = 768
     stop: list[str] = Field(default_factory=list)
     seed: int = 0
+    end_of: str | None = None
+    """A function name: the reply is complete once that function's definition in its code block has ended,
+    when nothing after it is read (``tracefix.models.ending``). The embedded backend stops generating there
+    and cuts the reply at it; a server's reply is whole."""
 
 
 class Usage(Record):

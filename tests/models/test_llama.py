@@ -48,6 +48,17 @@ def test_stop_sequences_end_the_reply(small_model: LlamaModel) -> None:
     assert full.startswith(stopped)
 
 
+def test_end_of_stops_the_reply_where_its_function_ends(small_model: LlamaModel) -> None:
+    question = ask(
+        "Write `def area(r):` returning a circle's area, then `def perimeter(r):`, in one ```python block."
+    )
+    full = small_model.complete(question, GenParams(max_tokens=200))
+    ended = small_model.complete(question, GenParams(max_tokens=200, end_of="area"))
+    assert "def perimeter" in full.text and "def perimeter" not in ended.text
+    assert ended.text.endswith("```") and full.text.startswith(ended.text[: -len("```")].rstrip("\n"))
+    assert ended.usage.completion_tokens < full.usage.completion_tokens and ended.finish_reason == "stop"
+
+
 def test_context_overflow_reports_prompt_size_and_context(small_gguf: Path) -> None:
     tiny = LlamaModel(small_gguf, n_ctx=256)
     try:

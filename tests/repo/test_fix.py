@@ -101,6 +101,7 @@ def test_the_patch_touches_only_the_method_and_passes_its_test_file(shop: Path) 
     assert fix.passes and not fix.applied
     assert (shop / "shop/cart.py").read_text() == before  # only --apply writes
     prompt = model.requests[0][0][-1].content
+    assert model.requests[0][1].end_of == "count"  # only the method of the reply is read: it ends there
     assert "How many items the cart holds." in prompt and "def test_count():" in prompt
     # ldb's hole format: the loop the trace blames is cut out; the finding comes from the sandboxed pytest run
     assert "        items = 0\n        # TODO: the code that was here is wrong" in prompt

@@ -153,6 +153,7 @@ def test_recut_answers_an_already_tried_program_with_the_next_cut_in_a_fresh_con
     holed = [m[-1].content.split("```python\n")[1].split("```")[0] for m in (first, second)]
     assert "# TODO" in holed[1] and holed[0] != holed[1]  # another part is cut
     assert second_params.temperature == first_params.temperature
+    assert first_params.end_of is None  # a benchmark's program is read whole (its helpers too)
     assert attempt.messages == second
 
 

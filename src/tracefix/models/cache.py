@@ -56,7 +56,7 @@ def cache_key(identity: str, messages: list[Message], params: GenParams) -> str:
     payload = {
         "identity": identity,
         "messages": [m.model_dump(mode="json") for m in messages],
-        "params": params.model_dump(mode="json"),
+        "params": params.model_dump(mode="json", exclude_none=True),  # keys from before `end_of` stay
     }
     text = json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(text.encode("utf-8")).hexdigest()

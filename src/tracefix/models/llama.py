@@ -19,6 +19,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from tracefix.models import ending
 from tracefix.models.base import ContextOverflow, MalformedReply, ModelError
 from tracefix.records import GenParams, Message, Reply, Usage
 
@@ -96,6 +97,7 @@ class LlamaModel:
             if not self.prefix_reuse:
                 self._llm.reset()  # cold KV cache
             started = time.perf_counter()
+            ender = None if params.end_of is None else _EndOf(self._llm, params.end_of)
             try:
                 response = self._llm.create_chat_completion(
                     messages=[m.model_dump() for m in messages],
@@ -103,11 +105,15 @@ class LlamaModel:
                     max_tokens=params.max_tokens,
                     stop=list(params.stop),
                     seed=params.seed,
+                    logits_processor=None if ender is None else [ender],
                 )
             except ValueError as exc:
                 raise _translate(exc) from exc
             latency = time.perf_counter() - started
-        return _reply(response, self.name, latency)
+        reply = _reply(response, self.name, latency)
+        if params.end_of is None:
+            return reply
+        return reply.model_copy(update={"text": ending.cut(reply.text, params.end_of)})
 
     def close(self) -> None:
         """Free the model's memory now rather than at garbage collection."""
@@ -115,6 +121,27 @@ class LlamaModel:
             if self._llm is not None:
                 self._llm.close()
                 self._llm = None
+
+
+class _EndOf:
+    """A logits processor that makes end-of-generation the only choice once the reply's function ``name``
+    has ended (``ending.function_end``): the reply is cut there with its usage exact."""
+
+    def __init__(self, llm: Any, name: str) -> None:
+        self.llm, self.name = llm, name
+        self.prompt: int | None = None
+        self.eos = int(llm.token_eos())
+
+    def __call__(self, input_ids: Any, scores: Any) -> Any:
+        if self.prompt is None:
+            self.prompt = len(input_ids)
+        text = self.llm.detokenize(list(input_ids[self.prompt :])).decode("utf-8", errors="ignore")
+        if ending.function_end(text, self.name) is None:
+            return scores
+        ended = scores.copy()
+        ended[:] = float("-inf")
+        ended[self.eos] = 0.0
+        return ended
 
 
 def _translate(exc: ValueError) -> ModelError:

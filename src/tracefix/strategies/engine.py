@@ -198,6 +198,7 @@ class Context:
         on_repeat: Callable[[], list[Message] | None] | None = None,
         params: GenParams | None = None,
         fill: Callable[[str], str | None] | None = None,
+        whole_reply: bool = False,
     ) -> None:
         """Ask for a fixed program; on no code or an already-tried program, ask once more, saying why.
 
@@ -208,9 +209,12 @@ class Context:
         ``params`` replaces the settings' generation parameters for the first request (and a fresh one).
         ``fill`` turns a reply that holds only part of the program into the program (None: read the reply as
         a program). Fills ``attempt.replies``, ``attempt.messages`` (the last request's), ``attempt.program`` and
-        ``attempt.failure``.
+        ``attempt.failure``. When the prompts show one function (``Task.shown``), of which the reply's is all
+        that is read, the reply ends with that function (``GenParams.end_of``) unless ``whole_reply`` (the
+        caller reads the reply's text for more).
         """
         attempt.messages = list(messages)
+        params = self._ending(params or self.settings.params, whole_reply)
         reply = self.ask(messages, params)
         attempt.replies.append(reply)
         program, failure = self._judge(reply.text, state, clean, fill)
@@ -226,9 +230,8 @@ class Context:
                 Message(role="assistant", content=reply.text),
                 Message(role="user", content=failure),
             ]
-            first = params or self.settings.params
-            again = self.settings.params.model_copy(
-                update={"temperature": self.settings.retry_temperature, "seed": first.seed + 1}
+            again = params.model_copy(
+                update={"temperature": self.settings.retry_temperature, "seed": params.seed + 1}
             )
             reply = self.ask(retry, again)
             attempt.replies.append(reply)
@@ -236,6 +239,11 @@ class Context:
             program, failure = self._judge(reply.text, state, clean, fill)
         attempt.program = program
         attempt.failure = failure
+
+    def _ending(self, params: GenParams, whole_reply: bool) -> GenParams:
+        if self.task.shown != "function" or whole_reply:
+            return params
+        return params.model_copy(update={"end_of": self.task.entry_point.rpartition(".")[2]})
 
     def request_best(
         self,

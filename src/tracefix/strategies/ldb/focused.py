@@ -65,7 +65,7 @@ def request_focused(
     text, shown = _evidence(ctx, state, traced, level, blocks, passing, hints)
     attempt.shown_blocks = shown
     messages = chat("ldb_focused", evidence=text, level=level, **problem_values(state))
-    ctx.request_program(messages, state, attempt)
+    ctx.request_program(messages, state, attempt, whole_reply=True)  # the verdict may follow the code
     verdicts: list[Verdict] = []
     how = "none"
     for reply in attempt.replies:
