@@ -57,6 +57,13 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--out-dir", type=Path, required=True)
     run.add_argument("--limit", type=int, default=None, help="only the first N mutants")
     run.add_argument("--only", action="append", help="only this mutant id (repeatable)")
+    run.add_argument(
+        "--per-library",
+        type=int,
+        default=None,
+        help="only the first N mutants of each library, taken in turns (one of each library, then the next), "
+        "so a run stopped early has covered every library alike",
+    )
     run.add_argument("--resume", action="store_true", help="skip (mutant, strategy) pairs already done")
     run.add_argument("--budget", type=float, default=1800.0, help="wall seconds per mutant and strategy")
     run.add_argument(
@@ -103,6 +110,8 @@ def main(argv: list[str] | None = None) -> int:
         mutants = generate.load_mutants(args.mutants)
         if args.only:
             mutants = [m for m in mutants if m["id"] in args.only]
+        if args.per_library is not None:
+            mutants = generate.in_turns(mutants, args.per_library)
         if args.limit is not None:
             mutants = mutants[: args.limit]
         options = driver.Options(

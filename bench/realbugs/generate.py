@@ -360,3 +360,13 @@ def _stats(result: LibraryResult, command: str, per_kind: int, max_tries: int, h
 
 def load_mutants(path: Path = libs.MUTANTS) -> list[dict[str, Any]]:
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def in_turns(mutants: list[dict[str, Any]], per_library: int) -> list[dict[str, Any]]:
+    """The first ``per_library`` mutants of each library, one of each library in turn (libraries in order of
+    their first mutant)."""
+    by_library: dict[str, list[dict[str, Any]]] = {}
+    for mutant in mutants:
+        by_library.setdefault(mutant["library"], []).append(mutant)
+    heads = [group[:per_library] for group in by_library.values()]
+    return [group[i] for i in range(per_library) for group in heads if i < len(group)]

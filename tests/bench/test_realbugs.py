@@ -322,3 +322,12 @@ def test_the_libraries_take_turns() -> None:
     ]
     pairs = driver.pending(mutants, ["ldb"], [])
     assert [m["id"] for m, _ in pairs] == ["a-001", "b-001", "a-002", "b-002"]
+
+
+def test_per_library_takes_each_librarys_first_mutants_in_turns() -> None:
+    mutants = [
+        {"id": f"{lib}-{n}", "library": lib}
+        for lib, count in (("a", 3), ("b", 1), ("c", 2))
+        for n in range(count)
+    ]
+    assert [m["id"] for m in generate.in_turns(mutants, 2)] == ["a-0", "b-0", "c-0", "a-1", "c-1"]
