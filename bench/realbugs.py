@@ -8,6 +8,7 @@ catches (bench/realbugs/mutants.jsonl), and a driver that runs ``tracefix pytest
     python bench/realbugs.py fetch                      # pip download the sdists, check sha256, unpack
     python bench/realbugs.py generate --jobs 2          # remake mutants.jsonl and libraries.json
     python bench/realbugs.py run --strategies ldb,feedback --max-iters 3 --out-dir bench/runs/realbugs-qwen1.5b
+    python bench/realbugs.py run --strategies ldb --per-library 5 --resume --out-dir ...  # a fixed subset of 30
     python bench/realbugs.py report bench/runs/realbugs-qwen1.5b   # -> bench/results/realbugs-<name>.md
     python bench/realbugs.py localize --out-dir bench/runs/realbugs-localize  # which function is chosen, no model
     python bench/realbugs.py localize-report bench/runs/realbugs-localize  # -> bench/results/realbugs-localization.md
