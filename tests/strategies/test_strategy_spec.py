@@ -93,7 +93,7 @@ def test_every_option_given_reaches_the_options_model() -> None:
     ).options
     assert isinstance(options, HoleOptions)
     assert options.model_dump(
-        exclude={"retry", "ties", "format", "blocks", "retype", "missing", "rewrite", "docstring", "reply"}
+        exclude={"retry", "ties", "format", "blocks", "retype", "missing", "rewrite", "docstring"}
     ) == {
         "passing": 0,
         "samples": 5,

@@ -197,7 +197,6 @@ class Context:
         clean: Callable[[str], str] | None = None,
         on_repeat: Callable[[], list[Message] | None] | None = None,
         params: GenParams | None = None,
-        fill: Callable[[str], str | None] | None = None,
         whole_reply: bool = False,
     ) -> None:
         """Ask for a fixed program; on no code or an already-tried program, ask once more, saying why.
@@ -206,9 +205,8 @@ class Context:
         drops prompt scaffolding the model copied). ``on_repeat`` may replace the second request after an
         already-tried program with a fresh one of its own (a new conversation, at the first request's
         temperature: the old reply is not there to be copied again); None keeps the engine's note.
-        ``params`` replaces the settings' generation parameters for the first request (and a fresh one).
-        ``fill`` turns a reply that holds only part of the program into the program (None: read the reply as
-        a program). Fills ``attempt.replies``, ``attempt.messages`` (the last request's), ``attempt.program`` and
+        ``params`` replaces the settings' generation parameters for the first request (and a fresh one). Fills
+        ``attempt.replies``, ``attempt.messages`` (the last request's), ``attempt.program`` and
         ``attempt.failure``. When the prompts show one function (``Task.shown``), of which the reply's is all
         that is read, the reply ends with that function (``GenParams.end_of``) unless ``whole_reply`` (the
         caller reads the reply's text for more).
@@ -217,13 +215,13 @@ class Context:
         params = self._ending(params or self.settings.params, whole_reply)
         reply = self.ask(messages, params)
         attempt.replies.append(reply)
-        program, failure = self._judge(reply.text, state, clean, fill)
+        program, failure = self._judge(reply.text, state, clean)
         fresh = on_repeat() if failure == REPEATED and on_repeat and self.options.retry else None
         if fresh is not None:
             reply = self.ask(fresh, params)
             attempt.replies.append(reply)
             attempt.messages = fresh
-            program, failure = self._judge(reply.text, state, clean, fill)
+            program, failure = self._judge(reply.text, state, clean)
         elif failure is not None and self.options.retry:
             retry = [
                 *messages,
@@ -236,7 +234,7 @@ class Context:
             reply = self.ask(retry, again)
             attempt.replies.append(reply)
             attempt.messages = retry
-            program, failure = self._judge(reply.text, state, clean, fill)
+            program, failure = self._judge(reply.text, state, clean)
         attempt.program = program
         attempt.failure = failure
 
@@ -253,7 +251,6 @@ class Context:
         samples: list[GenParams],
         *,
         clean: Callable[[str], str] | None = None,
-        fill: Callable[[str], str | None] | None = None,
     ) -> None:
         """Ask once per ``samples`` entry (``request_program``), keep the program passing most visible tests.
 
@@ -265,7 +262,7 @@ class Context:
         failure: str | None = None
         for params in samples:
             trial = Attempt(iteration=attempt.iteration)
-            self.request_program(messages, state, trial, clean=clean, params=params, fill=fill)
+            self.request_program(messages, state, trial, clean=clean, params=params)
             attempt.replies.extend(trial.replies)
             attempt.messages = trial.messages
             if trial.program is None:
@@ -282,15 +279,8 @@ class Context:
         attempt.failure = None if best else failure
 
     def _judge(
-        self,
-        text: str,
-        state: LoopState,
-        clean: Callable[[str], str] | None = None,
-        fill: Callable[[str], str | None] | None = None,
+        self, text: str, state: LoopState, clean: Callable[[str], str] | None = None
     ) -> tuple[str | None, str | None]:
-        filled = fill(text) if fill is not None else None
-        if filled is not None:
-            text = f"```python\n{filled}```"
         entry = self.task.entry_point
         extraction = extract_program(text, entry, state.program)
         if extraction.program is None and self.task.shown == "function" and "." in entry:

@@ -22,12 +22,9 @@ A header is cut with its whole statement; a plain block statement by statement, 
 from __future__ import annotations
 
 import ast
-import re
-import textwrap
 from collections.abc import Iterable, Sequence
 
-from tracefix.analysis.source import parse_function, split_lines
-from tracefix.strategies.extract import code_blocks
+from tracefix.analysis.source import parse_function
 from tracefix.strategies.ldb.called import MISSING_MARK
 from tracefix.strategies.ldb.evidence import BlockEvidence
 from tracefix.strategies.ldb.findings import Finding
@@ -167,42 +164,3 @@ def reason(item: BlockEvidence, found: Sequence[Finding]) -> str:
     """Why a block is cut, in a few words: the finding that blames it, or its own notes."""
     blamed = next((f.why for f in found if f.culprit == item.block and f.why), None)
     return blamed or "; ".join(item.notes) or "its values are wrong"
-
-
-def fill_hole(holed: str, reply: str, entry: str) -> str | None:
-    """``holed`` with its TODO line replaced by the code of ``reply``'s first python block, indented as the
-    TODO was (a reply that gives only the missing part); None when the reply defines the function itself (a
-    whole program: read as one) or has no code, or ``holed`` has no TODO line."""
-    blocks = code_blocks(reply)
-    if not blocks or not blocks[0].strip():
-        return None
-    name = entry.rpartition(".")[2]
-    if re.search(rf"^\s*(async\s+)?def\s+{re.escape(name)}\s*\(", blocks[0], re.MULTILINE):
-        return None
-    lines = split_lines(holed)
-    at = next((i for i, line in enumerate(lines) if TODO_MARK in line), None)
-    if at is None:
-        return None
-    indent = lines[at][: len(lines[at]) - len(lines[at].lstrip())]
-    code = [line for line in textwrap.dedent(blocks[0]).strip("\n").splitlines() if TODO_MARK not in line]
-    code = textwrap.dedent("\n".join(_without_overlap(code, lines[:at], lines[at + 1 :]))).splitlines()
-    filled = [f"{indent}{line}\n" if line.strip() else "\n" for line in code]
-    return "".join(lines[:at] + filled + lines[at + 1 :])
-
-
-def _without_overlap(code: list[str], before: list[str], after: list[str]) -> list[str]:
-    """``code`` less the lines it repeats of the program around the hole: its first lines when they are the
-    last lines before the hole, its last lines when they are the first lines after it (compared stripped)."""
-
-    def same(a: list[str], b: list[str]) -> bool:
-        return [x.strip() for x in a] == [y.strip() for y in b]
-
-    for size in range(min(len(code), len(before)), 0, -1):
-        if same(code[:size], before[-size:]):
-            code = code[size:]
-            break
-    for size in range(min(len(code), len(after)), 0, -1):
-        if same(code[-size:], after[:size]):
-            code = code[:-size]
-            break
-    return code

@@ -88,11 +88,6 @@ class HoleOptions(EvidenceOptions):
         description="with rewrite: whole bodies sampled per iteration, the one passing most visible tests kept",
     )
 
-    reply: Literal["program", "hole"] = Field(
-        default="program",
-        description="what the model writes: the whole program, or only the code for the TODO (fewer tokens; "
-        "put into the program where the TODO was)",
-    )
     docstring: bool = Field(
         default=False,
         description="show the function's docstring in the program even when the task states it word for "
@@ -164,14 +159,11 @@ class Hole(LdbFormat[HoleOptions]):
                 self._focused(ctx, state, attempt, traced)
             return
 
-        current = [holed]
-
         def request(holed: str) -> list[Message]:
             shown = [f.text for f in found] if o.hints else []
             _unfilled_is_tried(state, holed)
             said = self._type_said(state, found) + shown
-            current[0] = holed
-            return chat("ldb_hole", holed=self._shown(holed, state), findings=said, reply=o.reply, **values)
+            return chat("ldb_hole", holed=self._shown(holed, state), findings=said, **values)
 
         def recut() -> list[Message] | None:
             """After an already-tried program: the next cut, asked in a fresh conversation."""
@@ -179,12 +171,7 @@ class Hole(LdbFormat[HoleOptions]):
             return request(again) if again is not None else None
 
         ctx.request_program(
-            request(holed),
-            state,
-            attempt,
-            clean=self._clean(state),
-            on_repeat=recut if o.recut else None,
-            fill=self._fill(state, lambda: current[0]),
+            request(holed), state, attempt, clean=self._clean(state), on_repeat=recut if o.recut else None
         )
 
     def _rewrite(
@@ -218,23 +205,14 @@ class Hole(LdbFormat[HoleOptions]):
             "ldb_hole",
             holed=self._shown(holed, state),
             findings=self._type_said(state, []),
-            reply=self.options.reply,
             **values,
         )
         _unfilled_is_tried(state, holed)
-        fill = self._fill(state, lambda: holed)
-        ctx.request_best(messages, state, attempt, samples, clean=self._clean(state), fill=fill)
+        ctx.request_best(messages, state, attempt, samples, clean=self._clean(state))
         return True
 
     def _shown(self, holed: str, state: LoopState) -> str:
         return view.shown(holed, state.task, state.program, docstring=self.options.docstring)
-
-    def _fill(self, state: LoopState, holed: Callable[[], str]) -> Callable[[str], str | None] | None:
-        """With ``reply=hole``: a reply's code put where the TODO of the program last asked about was."""
-        if self.options.reply != "hole":
-            return None
-        entry = state.task.entry_point
-        return lambda reply: cuts.fill_hole(holed(), reply, entry)
 
     def _clean(self, state: LoopState) -> Callable[[str], str]:
         """The reply's program without the TODO line, and with the docstring the prompt left out put back."""
