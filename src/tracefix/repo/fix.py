@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from tracefix.analysis.cfg import build_cfg
+from tracefix.analysis.imports import brought_imports, with_imports
 from tracefix.analysis.source import FunctionNotFound, docstring_of, function_source, replace_function
 from tracefix.models.base import Model
 from tracefix.records import (
@@ -214,14 +215,15 @@ def merge_functions(original: str, candidate: str) -> tuple[str, list[str]]:
     """``original`` with every function whose code ``candidate`` changed replaced by the candidate's version.
 
     Functions whose code is the same (comments and formatting aside) keep their original text; new functions
-    and module-level changes of the candidate are not taken. Returns the new text and the changed names.
+    and module-level changes of the candidate are not taken, but for the imports a changed function needs
+    (``analysis.imports``). Returns the new text and the changed names.
     """
     try:
         names = function_names(original)
         ast.parse(candidate)
     except SyntaxError:
         return original, []
-    merged, changed = original, []
+    merged, changed, imports = original, [], []
     for name in names:
         try:
             new = function_source(candidate, name)
@@ -231,7 +233,8 @@ def merge_functions(original: str, candidate: str) -> tuple[str, list[str]]:
         if _shape(new) != _shape(old):
             merged = replace_function(merged, name, new)
             changed.append(name)
-    return merged, changed
+            imports += [i for i in brought_imports(candidate, new, original) if i not in imports]
+    return with_imports(merged, imports), changed
 
 
 def unified_diff(before: str, after: str, path: str) -> str:

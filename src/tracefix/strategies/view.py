@@ -4,7 +4,8 @@ A benchmark's program is one function with its helpers: prompts show it whole, a
 it is completed from the original (``extract.merge_with_original``). A repository's program is a whole
 module (``Task.shown == "function"``): hundreds of lines a small model could neither read well nor write
 back within its reply budget. Prompts then show only the function under test (a method under its class's
-header), and the function of the reply replaces it in the module, every other byte of which is kept.
+header), and the function of the reply replaces it in the module, every other byte of which is kept but for
+the imports the reply added for that function (``analysis.imports``).
 
 A repository function's docstring is left out of what the prompt shows (the task states it once) and put back,
 byte for byte, into the function of each reply: a small model re-types a long docstring, which costs its
@@ -16,6 +17,7 @@ from __future__ import annotations
 import ast
 import textwrap
 
+from tracefix.analysis.imports import brought_imports, with_imports
 from tracefix.analysis.source import (
     FunctionNotFound,
     find_function,
@@ -57,9 +59,10 @@ def merged(program: str, candidate: str, task: Task) -> str:
     if new is None:
         return candidate
     try:
-        return with_docstring(replace_function(program, task.entry_point, new), program, task.entry_point)
+        replaced = with_docstring(replace_function(program, task.entry_point, new), program, task.entry_point)
     except (FunctionNotFound, SyntaxError):
         return candidate
+    return with_imports(replaced, brought_imports(candidate, new, program))
 
 
 def _function_of(candidate: str, entry: str) -> str | None:
