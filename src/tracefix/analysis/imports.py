@@ -27,7 +27,7 @@ def brought_imports(candidate: str, function: str, module: str) -> list[str]:
             isinstance(node, ast.ImportFrom) and node.level
         ):
             continue
-        names = {alias.asname or alias.name.split(".")[0] for alias in node.names if alias.name != "*"}
+        names = _bound_by(node) - {"*"}
         if names & read and not names & bound:
             wanted.append(ast.unparse(node))
     return wanted
@@ -61,7 +61,7 @@ def _bound(tree: ast.Module) -> set[str]:
     names: set[str] = set()
     for node in tree.body:
         if isinstance(node, ast.Import | ast.ImportFrom):
-            names.update(alias.asname or alias.name.split(".")[0] for alias in node.names)
+            names.update(_bound_by(node))
         elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
             names.add(node.name)
         else:  # an assignment, or a try / if whose body imports or assigns
@@ -69,5 +69,10 @@ def _bound(tree: ast.Module) -> set[str]:
                 if isinstance(inner, ast.Name) and isinstance(inner.ctx, ast.Store):
                     names.add(inner.id)
                 elif isinstance(inner, ast.Import | ast.ImportFrom):
-                    names.update(alias.asname or alias.name.split(".")[0] for alias in inner.names)
+                    names.update(_bound_by(inner))
     return names
+
+
+def _bound_by(node: ast.Import | ast.ImportFrom) -> set[str]:
+    """The names an import statement binds (``import a.b`` binds ``a``)."""
+    return {alias.asname or alias.name.split(".")[0] for alias in node.names}

@@ -26,14 +26,13 @@ def function_end(text: str, name: str) -> int | None:
     lines = text[start:].splitlines(keepends=True)
     header = re.compile(rf"^([ \t]*)(?:async[ \t]+)?def[ \t]+{re.escape(name)}[ \t]*\(")
     offset = start
-    first: int | None = None
     indent = 0
-    chunk: list[str] = []
+    chunk: list[str] = []  # the definition so far, from its ``def`` line
     for line in lines:
-        if first is None:
+        if not chunk:
             found = header.match(line)
             if found is not None:
-                first, indent = offset, len(found.group(1).expandtabs())
+                indent = len(found.group(1).expandtabs())
                 chunk = [line]
             elif line.startswith("```"):
                 return None
